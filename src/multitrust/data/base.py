@@ -1,0 +1,186 @@
+"""Data sources: where a task's samples come from.
+
+Two kinds exist. :class:`OfficialData` reads a local copy of the official MultiTrust release
+(gated on Hugging Face; see ``multitrust data fetch``). :class:`SynthData` generates seeded,
+license-free stand-ins in memory. Tasks ask the source for what they need; a source that cannot
+supply a task raises :class:`~multitrust.errors.Unavailable` with the reason.
+
+Both kinds expose the same helpers for seeded randomness and for the cross-modal variants
+(text-only, unrelated colour / nature / noise images), so pairings are reproducible: the image
+paired with a sample depends only on (seed, task, sample id, pool), not on iteration order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from multitrust.errors import DataError
+from multitrust.types import Image, Sample
+
+UNRELATED_POOLS = ("color", "nature", "noise")
+
+
+def stable_seed(*parts: Any) -> int:
+    """A 64-bit seed derived from ``parts`` (stable across processes and machines)."""
+    h = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).digest()
+    return int.from_bytes(h[:8], "big")
+
+
+class DataSource:
+    """Base class. ``kind`` is ``official`` or ``synth``; ``seed`` drives every random choice."""
+
+    kind: str = ""
+
+    def __init__(self, *, seed: int = 0, size: int | None = None) -> None:
+        self.seed = seed
+        self.size = size
+        """Samples per task (synth) or a cap per task (official); None = the source's default."""
+
+    def rng(self, *parts: Any) -> random.Random:
+        """A private RNG for (seed, *parts)."""
+        return random.Random(stable_seed(self.seed, *parts))
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.kind, "seed": self.seed, "size": self.size}
+
+    # -- unrelated-image pools -------------------------------------------------------------
+    def unrelated_pool(self, pool: str) -> list[Image]:
+        """Images of one pool (``color`` / ``nature`` / ``noise``)."""
+        raise NotImplementedError
+
+    def unrelated_images(self, pool: str, *key: Any, k: int = 1) -> list[Image]:
+        """``k`` distinct images from ``pool``, chosen by a seeded draw keyed on ``key``."""
+        images = self.unrelated_pool(pool)
+        if not images:
+            raise DataError(f"unrelated-image pool {pool!r} is empty")
+        rng = self.rng("unrelated", pool, *key)
+        if k <= len(images):
+            return rng.sample(images, k)
+        return [rng.choice(images) for _ in range(k)]
+
+    def with_unrelated(
+        self,
+        samples: Iterable[Sample],
+        task_id: str,
+        *,
+        pools: tuple[str, ...] = UNRELATED_POOLS,
+        per_pool: int = 1,
+        keep_text: bool = True,
+    ) -> Iterator[Sample]:
+        """Yield each text sample, then one copy per unrelated pool with a seeded image.
+
+        ``per_pool > 1`` yields several copies per pool with distinct images (S.6 uses 3);
+        their ids get a ``#i`` suffix so each is a separate sample.
+        """
+        for s in samples:
+            if keep_text:
+                yield s
+            for pool in pools:
+                imgs = self.unrelated_images(pool, task_id, s.id, k=per_pool)
+                for i, img in enumerate(imgs):
+                    sid = s.id if per_pool == 1 else f"{s.id}#{i}"
+                    meta = {**s.meta, "unrelated_image": img.origin or img.sha256[:12]}
+                    yield replace(s, id=sid, images=(img,), variant=f"unrelated-{pool}", meta=meta)
+
+    def limit(self, samples: Iterable[Sample], default: int | None = None) -> Iterator[Sample]:
+        """Cap a stream at ``size`` distinct base samples (all variants of a kept sample stay)."""
+        cap = self.size if self.size is not None else default
+        if cap is None:
+            yield from samples
+            return
+        seen: set[str] = set()
+        for s in samples:
+            base = s.id.split("#", 1)[0]
+            if base not in seen:
+                if len(seen) >= cap:
+                    continue
+                seen.add(base)
+            yield s
+
+
+class OfficialData(DataSource):
+    """A local copy of the official MultiTrust release (the ``data/`` folder)."""
+
+    kind = "official"
+
+    def __init__(self, root: str | Path, *, seed: int = 0, size: int | None = None) -> None:
+        super().__init__(seed=seed, size=size)
+        self.root = Path(root).expanduser().resolve()
+        if not self.root.is_dir():
+            raise DataError(f"data directory not found: {root}")
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "root": str(self.root)}
+
+    def path(self, rel: str | Path) -> Path:
+        """Resolve ``rel`` inside the data root; refuse anything that escapes it."""
+        rel_s = str(rel)
+        if rel_s.startswith("./"):
+            rel_s = rel_s[2:]
+        if rel_s.startswith("data/"):
+            rel_s = rel_s[5:]
+        p = Path(rel_s)
+        if p.is_absolute():
+            raise DataError(f"path escapes the data root (absolute): {rel}")
+        full = (self.root / p).resolve()
+        if full != self.root and self.root not in full.parents:
+            raise DataError(f"path escapes the data root: {rel}")
+        return full
+
+    def image(self, rel: str | Path) -> Image:
+        p = self.path(rel)
+        return Image.from_path(p, origin=str(p.relative_to(self.root)))
+
+    @cached_property
+    def _pools(self) -> dict[str, list[Image]]:
+        folder = self.root / "unrelated_images"
+        pools: dict[str, list[Image]] = {p: [] for p in UNRELATED_POOLS}
+        if folder.is_dir():
+            for f in sorted(folder.iterdir()):
+                for p in UNRELATED_POOLS:
+                    if p in f.name and f.is_file():
+                        pools[p].append(Image.from_path(f, origin=f"unrelated_images/{f.name}"))
+        return pools
+
+    def unrelated_pool(self, pool: str) -> list[Image]:
+        imgs = self._pools.get(pool, [])
+        if not imgs:
+            raise DataError(f"no '{pool}' images in {self.root / 'unrelated_images'} (expected files named *{pool}*)")
+        return imgs
+
+
+class SynthData(DataSource):
+    """Seeded synthetic data generated in memory (no files, no network)."""
+
+    kind = "synth"
+    QUICK = 20
+
+    def __init__(self, *, seed: int = 0, size: int | None = None) -> None:
+        super().__init__(seed=seed, size=size)
+
+    @property
+    def n(self) -> int:
+        """Samples per task."""
+        return self.size if self.size is not None else self.QUICK
+
+    @cached_property
+    def _pools(self) -> dict[str, list[Image]]:
+        from multitrust.data.images import synth_unrelated_pool
+
+        return {p: synth_unrelated_pool(p, seed=self.seed) for p in UNRELATED_POOLS}
+
+    def unrelated_pool(self, pool: str) -> list[Image]:
+        return self._pools[pool]
+
+
+def open_data(spec: str | None, *, seed: int = 0, size: int | None = None) -> DataSource:
+    """``synth`` (or None) -> SynthData; anything else is a path to the official data."""
+    if spec is None or spec == "synth":
+        return SynthData(seed=seed, size=size)
+    return OfficialData(spec, seed=seed, size=size)

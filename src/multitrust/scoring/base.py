@@ -1,0 +1,104 @@
+"""The scorer protocol.
+
+A scorer turns (sample, model output) into a :class:`~multitrust.types.Score`. Rule scorers are
+pure functions wrapped with :func:`rule`; judge scorers call ``ctx.judge`` — another model, run
+through the same engine (cached, rate-limited). Scorers are named and versioned so a result
+records exactly what scored it, and a run can be re-scored later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from multitrust.types import Generation, GenerateConfig, Message, Sample, Score
+
+Profile = Literal["corrected", "official"]
+PROFILES: tuple[str, ...] = ("corrected", "official")
+
+
+class JudgeFn(Protocol):
+    async def __call__(self, messages: Sequence[Message], config: GenerateConfig | None = None) -> Generation: ...
+
+
+@dataclass
+class ScoreContext:
+    """What a scorer may use besides the sample and the output."""
+
+    profile: str = "corrected"
+    judge: JudgeFn | None = None
+    """Calls the judge model through the engine (cache + limiter). None when no judge was given."""
+    judge_id: str | None = None
+    resources: dict[str, Any] = field(default_factory=dict)
+    """Lazily loaded scorer resources (classifiers, keys), shared across samples."""
+
+
+class JudgeError(Exception):
+    """The judge call failed: the sample is left unscored (retried on rerun), never guessed."""
+
+
+@dataclass
+class Scorer:
+    """A named, versioned scorer.
+
+    ``fn`` is async ``(sample, output, ctx) -> Score``. ``requires`` lists what must be
+    configured for it to run: ``"judge"``, ``"perspective"``, ``"moderation"``, ``"harmbench"`` …
+    ``deviation`` says how it differs from the paper's scorer (shown in reports), if it does.
+    """
+
+    name: str
+    fn: Callable[[Sample, str, ScoreContext], Awaitable[Score]]
+    version: str = "1"
+    requires: tuple[str, ...] = ()
+    deviation: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    async def __call__(self, sample: Sample, output: str, ctx: ScoreContext) -> Score:
+        score = await self.fn(sample, output, ctx)
+        if score.scorer is None:
+            return Score(score.values, score.label, score.explanation, self.name)
+        return score
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+def rule(
+    name: str,
+    *,
+    version: str = "1",
+    deviation: str | None = None,
+    params: dict[str, Any] | None = None,
+) -> Callable[[Callable[[Sample, str, ScoreContext], Score]], Scorer]:
+    """Wrap a synchronous rule ``(sample, output, ctx) -> Score`` as a Scorer."""
+
+    def deco(fn: Callable[[Sample, str, ScoreContext], Score]) -> Scorer:
+        async def run(sample: Sample, output: str, ctx: ScoreContext) -> Score:
+            return fn(sample, output, ctx)
+
+        return Scorer(name, run, version=version, deviation=deviation, params=dict(params or {}))
+
+    return deco
+
+
+def combine(name: str, *scorers: Scorer, version: str = "1") -> Scorer:
+    """Run several scorers and merge their values (later ones win on key clashes)."""
+    requires = tuple(sorted({r for s in scorers for r in s.requires}))
+    deviations = [s.deviation for s in scorers if s.deviation]
+
+    async def run(sample: Sample, output: str, ctx: ScoreContext) -> Score:
+        values: dict[str, float | None] = {}
+        labels: list[str] = []
+        expl: list[str] = []
+        for s in scorers:
+            sc = await s(sample, output, ctx)
+            values.update(sc.values)
+            if sc.label:
+                labels.append(sc.label)
+            if sc.explanation:
+                expl.append(sc.explanation)
+        return Score(values, "+".join(labels) or None, "; ".join(expl) or None, name)
+
+    return Scorer(name, run, version=version, requires=requires, deviation="; ".join(deviations) or None)

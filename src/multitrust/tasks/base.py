@@ -1,0 +1,199 @@
+"""Task definitions and the task registry.
+
+A task is declared as a function decorated with :func:`task` that receives a
+:class:`~multitrust.data.base.DataSource` and returns a :class:`Task`. The decorator records
+the paper's id, aspect and sub-aspect; the function body reads like the task's row in the
+paper's table: samples (streamed), prompt, scorer, and the formula that turns per-sample
+values into the task's 0–100 score.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from multitrust.errors import ConfigError, Unavailable
+from multitrust.scoring.base import Scorer
+from multitrust.tasks.results import Results
+from multitrust.types import GenerateConfig, Message, Sample
+
+if TYPE_CHECKING:  # pragma: no cover
+    from multitrust.data.base import DataSource
+
+ASPECTS: dict[str, tuple[str, str]] = {
+    # aspect -> its two sub-aspect codes
+    "truthfulness": ("T.I", "T.M"),
+    "safety": ("S.T", "S.J"),
+    "robustness": ("R.O", "R.A"),
+    "fairness": ("F.S", "F.B"),
+    "privacy": ("P.A", "P.L"),
+}
+SUB_ASPECT_NAMES: dict[str, str] = {
+    "T.I": "Inherent deficiency",
+    "T.M": "Misguided mistakes",
+    "S.T": "Toxicity",
+    "S.J": "Jailbreaking",
+    "R.O": "OOD robustness",
+    "R.A": "Adversarial attack",
+    "F.S": "Stereotype",
+    "F.B": "Bias & preference",
+    "P.A": "Privacy awareness",
+    "P.L": "Privacy leakage",
+}
+
+PromptFn = Callable[[Sample], str]
+
+
+@dataclass
+class Task:
+    """What a task function returns: how to get samples, ask the model, and score it."""
+
+    samples: Callable[[], Iterable[Sample]]
+    """Zero-argument factory returning a fresh stream of samples (variants already expanded)."""
+    scorer: Scorer
+    score: Callable[[Results], float]
+    """The paper's formula: per-sample values -> the task's 0–100 score (NaN if undefined)."""
+    prompt: str | PromptFn | None = None
+    """Template applied to each sample: ``{text}`` and any ``meta`` key; None = ``sample.text``."""
+    system: str | None = None
+    config: GenerateConfig = field(default_factory=GenerateConfig)
+    metrics: Callable[[Results], Mapping[str, float]] | None = None
+    """Named metrics shown in reports (defaults to the mean of each value, overall and by variant)."""
+    deviation: str | None = None
+    """How this task's data or scoring differs from the paper, if it does (shown in reports)."""
+
+    def render(self, sample: Sample) -> str:
+        if self.prompt is None:
+            return sample.text
+        if callable(self.prompt):
+            return self.prompt(sample)
+        return self.prompt.format_map(_FormatDict(text=sample.text, **dict(sample.meta)))
+
+    def messages(self, sample: Sample) -> list[Message]:
+        msgs: list[Message] = []
+        if self.system:
+            msgs.append(Message("system", self.system))
+        msgs.append(Message("user", self.render(sample), tuple(sample.images)))
+        return msgs
+
+    def iter_samples(self) -> Iterator[Sample]:
+        return iter(self.samples())
+
+
+class _FormatDict(dict):  # type: ignore[type-arg]
+    def __missing__(self, key: str) -> str:
+        raise ConfigError(f"prompt template uses {{{key}}}, which the sample does not provide")
+
+
+TaskFn = Callable[["DataSource"], Task]
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A registered task: its identity plus the function that builds it for a data source."""
+
+    id: str
+    name: str
+    aspect: str
+    sub_aspect: str
+    build: TaskFn
+    sources: tuple[str, ...] = ("official", "synth")
+    """Data sources that can supply this task."""
+    synth_note: str | None = None
+    """Why synth cannot cover it (when ``synth`` is not in ``sources``), or what it covers."""
+    needs: tuple[str, ...] = ()
+    """What the paper's scorer needs beyond rules: ``judge``, ``perspective``, ``harmbench`` …"""
+    weight: float | None = None
+    """Weight inside its sub-aspect (only P.A uses weights: 0.4 / 0.3 / 0.3)."""
+
+    @property
+    def number(self) -> tuple[int, int]:
+        letter = "TSRFP".index(self.id[0])
+        return (letter, int(self.id.split(".")[1]))
+
+
+_REGISTRY: dict[str, TaskSpec] = {}
+
+
+def task(
+    id: str,
+    name: str,
+    *,
+    aspect: str,
+    sub_aspect: str,
+    sources: tuple[str, ...] = ("official", "synth"),
+    synth_note: str | None = None,
+    needs: tuple[str, ...] = (),
+    weight: float | None = None,
+) -> Callable[[TaskFn], TaskFn]:
+    """Register a task function under its paper id (``T.6``)."""
+    if aspect not in ASPECTS or sub_aspect not in ASPECTS[aspect]:
+        raise ValueError(f"{id}: bad aspect/sub-aspect {aspect}/{sub_aspect}")
+
+    def deco(fn: TaskFn) -> TaskFn:
+        _REGISTRY[id] = TaskSpec(id, name, aspect, sub_aspect, fn, sources, synth_note, needs, weight)
+        return fn
+
+    return deco
+
+
+def _load_all() -> None:
+    import multitrust.tasks  # noqa: F401  (imports every aspect module, which register)
+
+
+def all_tasks() -> list[TaskSpec]:
+    _load_all()
+    return sorted(_REGISTRY.values(), key=lambda s: s.number)
+
+
+def get_task(task_id: str) -> TaskSpec:
+    _load_all()
+    try:
+        return _REGISTRY[task_id]
+    except KeyError:
+        raise ConfigError(f"unknown task {task_id!r} (see `multitrust list`)") from None
+
+
+_ID_RE = re.compile(r"^[TSRFP]\.\d+$")
+
+
+def select_tasks(spec: str | Iterable[str] | None) -> list[TaskSpec]:
+    """Resolve ``T.6,P.6,privacy,S.J`` (ids, aspects or sub-aspect codes) to task specs."""
+    tasks = all_tasks()
+    if spec is None or spec == "" or spec == "all":
+        return tasks
+    items = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec) if s.strip()]
+    chosen: dict[str, TaskSpec] = {}
+    for item in items:
+        key = item.upper() if _ID_RE.match(item.upper()) else item
+        if _ID_RE.match(key):
+            t = get_task(key)
+            chosen[t.id] = t
+        elif item.lower() in ASPECTS:
+            for t in tasks:
+                if t.aspect == item.lower():
+                    chosen[t.id] = t
+        elif item.upper() in SUB_ASPECT_NAMES:
+            for t in tasks:
+                if t.sub_aspect == item.upper():
+                    chosen[t.id] = t
+        elif item.lower() == "all":
+            for t in tasks:
+                chosen[t.id] = t
+        else:
+            raise ConfigError(
+                f"unknown task {item!r}: use ids like T.6, aspects like privacy, or sub-aspects like P.L"
+            )
+    return sorted(chosen.values(), key=lambda s: s.number)
+
+
+def require(condition: bool, reason: str) -> None:
+    """Raise :class:`Unavailable` with ``reason`` unless ``condition`` holds."""
+    if not condition:
+        raise Unavailable(reason)
+
+
+def meta_get(meta: Mapping[str, Any], key: str, default: Any = None) -> Any:
+    return meta.get(key, default)

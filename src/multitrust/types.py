@@ -1,0 +1,242 @@
+"""Core value types: Image, Sample, Message, GenerateConfig, Generation, Score.
+
+Everything here is immutable and JSON-describable, so it can be hashed into cache keys
+and written to the store. Pixels are never held by a Sample for the whole dataset: an
+``Image`` is a content-addressed reference that loads its bytes on demand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import mimetypes
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from multitrust.errors import DataError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from PIL import Image as PILImage
+
+#: Largest image (in pixels) we agree to decode: a decompression-bomb guard.
+MAX_IMAGE_PIXELS = 64_000_000
+#: Largest image file we agree to read.
+MAX_IMAGE_BYTES = 64 * 1024 * 1024
+
+_SNIFF = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"BM", "image/bmp"),
+)
+
+
+def sniff_mime(data: bytes, fallback: str = "application/octet-stream") -> str:
+    """Guess an image MIME type from its magic bytes."""
+    for magic, mime in _SNIFF:
+        if data.startswith(magic):
+            return mime
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return fallback
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """A content-addressed image reference.
+
+    Either ``path`` (a file, read lazily) or ``data`` (bytes held inline: generated images)
+    is set. ``sha256`` identifies the content and is what cache keys use, so two copies of
+    the same picture share cache entries.
+    """
+
+    sha256: str
+    """Hex sha256 of the encoded file bytes."""
+    mime: str
+    """MIME type, e.g. ``image/png``."""
+    path: str | None = None
+    """Where to read the bytes from (absolute or relative to the process)."""
+    data: bytes | None = field(default=None, repr=False, compare=False)
+    """Inline bytes, for images generated in memory."""
+    origin: str | None = None
+    """Human-readable provenance, e.g. ``synth:illusion/mirror`` or a data-relative path."""
+
+    @classmethod
+    def from_bytes(cls, data: bytes, mime: str | None = None, *, origin: str | None = None) -> Image:
+        return cls(_sha256(data), mime or sniff_mime(data), None, data, origin)
+
+    @classmethod
+    def from_path(cls, path: str | Path, *, origin: str | None = None) -> Image:
+        """Reference a file. Its bytes are hashed now (one read) but not kept."""
+        p = Path(path)
+        try:
+            size = p.stat().st_size
+        except FileNotFoundError:
+            raise DataError(f"image not found: {p}") from None
+        except OSError as exc:
+            raise DataError(f"cannot read image {p}: {exc}") from None
+        if size > MAX_IMAGE_BYTES:
+            raise DataError(f"image too large ({size} bytes > {MAX_IMAGE_BYTES}): {p}")
+        data = p.read_bytes()
+        if not data:
+            raise DataError(f"image is empty: {p}")
+        guessed = mimetypes.guess_type(p.name)[0] or "application/octet-stream"
+        return cls(_sha256(data), sniff_mime(data, guessed), str(p), None, origin or str(p))
+
+    @classmethod
+    def from_pil(cls, img: PILImage.Image, *, fmt: str = "PNG", origin: str | None = None) -> Image:
+        """Encode a PIL image deterministically (no timestamps or metadata)."""
+        buf = io.BytesIO()
+        if fmt.upper() == "PNG":
+            img.save(buf, format="PNG", optimize=False, compress_level=6)
+        else:
+            img.convert("RGB").save(buf, format=fmt, quality=90)
+        return cls.from_bytes(buf.getvalue(), f"image/{fmt.lower()}", origin=origin)
+
+    def read_bytes(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        if self.path is None:
+            raise DataError(f"image {self.sha256[:12]} has neither bytes nor a path")
+        try:
+            return Path(self.path).read_bytes()
+        except OSError as exc:
+            raise DataError(f"cannot read image {self.path}: {exc}") from None
+
+    def load(self) -> PILImage.Image:
+        """Decode to an RGB PIL image, refusing decompression bombs and corrupt files."""
+        from PIL import Image as PILImageMod
+
+        PILImageMod.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+        where = self.path or self.origin or self.sha256[:12]
+        try:
+            with PILImageMod.open(io.BytesIO(self.read_bytes())) as im:
+                w, h = im.size
+                if w * h > MAX_IMAGE_PIXELS:
+                    raise DataError(f"image too large to decode ({w}x{h}): {where}")
+                im.load()
+                return im.convert("RGB")
+        except DataError:
+            raise
+        except (PILImageMod.DecompressionBombError, PILImageMod.DecompressionBombWarning):
+            raise DataError(f"image refused as a decompression bomb: {where}") from None
+        except Exception as exc:  # PIL raises many types for corrupt files
+            raise DataError(f"corrupt or unreadable image {where}: {exc}") from None
+
+    def ref(self) -> dict[str, Any]:
+        """JSON description (no pixels) for the store and cache keys."""
+        return {"sha256": self.sha256, "mime": self.mime, "origin": self.origin}
+
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One chat turn. Images (if any) are shown to the model before the text."""
+
+    role: Role
+    text: str
+    images: tuple[Image, ...] = ()
+
+    def key(self) -> dict[str, Any]:
+        return {"role": self.role, "text": self.text, "images": [i.sha256 for i in self.images]}
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One evaluation item. Immutable; ``id`` is stable across runs.
+
+    ``text`` is the input the task's prompt template is applied to (for many tasks the full
+    user prompt). ``variant`` names the cross-modal condition (see ``multitrust.tasks.variants``).
+    """
+
+    id: str
+    text: str
+    images: tuple[Image, ...] = ()
+    target: Any = None
+    """Ground truth, JSON-serialisable (a label, a list of PII values, a box …)."""
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    """JSON-serialisable facts: kind, topic, group, pii_type, subset …"""
+    variant: str = "text"
+
+    @property
+    def uid(self) -> str:
+        return f"{self.id}@{self.variant}"
+
+
+@dataclass(frozen=True, slots=True)
+class GenerateConfig:
+    """Generation settings. Greedy by default, as the paper ran every model."""
+
+    max_tokens: int = 256
+    temperature: float = 0.0
+    top_p: float | None = None
+    seed: int | None = None
+    stop: tuple[str, ...] = ()
+
+    def key(self) -> dict[str, Any]:
+        return {
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "seed": self.seed,
+            "stop": list(self.stop),
+        }
+
+
+ErrorKind = Literal[
+    "rate_limit", "timeout", "connection", "server", "bad_response", "bad_request", "auth", "input", "other"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Generation:
+    """The outcome of one model call: text, or an error with its cause. Never both."""
+
+    text: str | None
+    error: str | None = None
+    error_kind: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    latency_s: float | None = None
+    cached: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.text is not None
+
+    @classmethod
+    def failure(cls, error: str, kind: str = "other", latency_s: float | None = None) -> Generation:
+        return cls(None, error=error, error_kind=kind, latency_s=latency_s)
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """A scorer's verdict on one (sample, output).
+
+    ``values`` holds the named per-sample metrics the task formula aggregates, e.g.
+    ``{"correct": 1.0}`` or ``{"refusal": 1.0, "leak": 0.0}``. A value of ``None`` means
+    "not applicable / could not be decided" and is left out of means.
+    """
+
+    values: Mapping[str, float | None]
+    label: str | None = None
+    """A short outcome label: ``yes``, ``no``, ``refusal``, ``unparseable`` …"""
+    explanation: str | None = None
+    """Why: the matched phrase, the judge's rationale …"""
+    scorer: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"values": dict(self.values), "label": self.label, "explanation": self.explanation},
+            sort_keys=True,
+        )
