@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Developer entry point.
+#   ./dev.sh test   install everything into .venv (first time), then ruff, mypy and the test suite
+#   ./dev.sh eval   install, then evaluate a small real model on the quick synthetic suite
+#   ./dev.sh demo   install, then evaluate the scripted baselines offline (no download needed)
+set -euo pipefail
+cd "$(dirname "$0")"
+VENV="${VENV:-.venv}"
+PY="${PYTHON:-python3}"
+
+setup() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    "$PY" -m venv "$VENV"
+  fi
+  # shellcheck disable=SC1091
+  . "$VENV/bin/activate"
+  if [ ! -f "$VENV/.installed" ] || [ pyproject.toml -nt "$VENV/.installed" ]; then
+    python -m pip install -q --upgrade pip
+    # torch first and alone: the CPU build; a bare `torch` would pull a multi-GB CUDA build
+    python -m pip install -q "torch==2.13.0" || python -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu
+    python -m pip install -q -e ".[hf,api,data,scorers,dev]"
+    touch "$VENV/.installed"
+  fi
+}
+
+cmd="${1:-test}"
+shift || true
+case "$cmd" in
+  test)
+    setup
+    ruff check src tests benchmarks
+    ruff format --check src tests benchmarks
+    mypy
+    python -m pytest -q "$@"
+    ;;
+  eval)
+    setup
+    multitrust eval --model "${MODEL:-hf/HuggingFaceTB/SmolVLM-256M-Instruct}" --data synth --size "${SIZE:-20}" "$@"
+    multitrust report -o multitrust-report.html || true
+    ;;
+  demo)
+    setup
+    for m in scripted/oracle scripted/refuse scripted/comply; do
+      multitrust eval --model "$m" --data synth --size "${SIZE:-20}" --quiet "$@" || true
+    done
+    multitrust report -o multitrust-report.html
+    ;;
+  *)
+    echo "usage: ./dev.sh test|eval|demo [args]" >&2
+    exit 2
+    ;;
+esac

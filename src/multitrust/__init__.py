@@ -1,0 +1,43 @@
+"""multitrust: measure how trustworthy a multimodal (image + text) chat model is.
+
+Implements the 32 tasks of the MultiTrust benchmark (arXiv 2406.07057) on the official data
+release or a seeded synthetic suite, against local Hugging Face models and API models.
+
+    >>> from multitrust import evaluate
+    >>> report = evaluate("scripted/oracle", "T.6", data="synth")  # doctest: +SKIP
+"""
+
+from multitrust._version import __version__
+
+__all__ = [
+    "GenerateConfig",
+    "Generation",
+    "Image",
+    "Message",
+    "RunReport",
+    "Sample",
+    "Score",
+    "__version__",
+    "evaluate",
+    "is_refusal",
+    "load_results",
+]
+
+from multitrust.types import Generation, GenerateConfig, Image, Message, Sample, Score  # noqa: E402
+
+
+def __getattr__(name: str):  # type: ignore[no-untyped-def]
+    # heavy modules load on first use, so `import multitrust` stays fast
+    if name in ("evaluate", "RunReport", "evaluate_async"):
+        from multitrust import api
+
+        return getattr(api, name)
+    if name == "is_refusal":
+        from multitrust.scoring.refusal import is_refusal
+
+        return is_refusal
+    if name == "load_results":
+        from multitrust.results import load_results
+
+        return load_results
+    raise AttributeError(f"module 'multitrust' has no attribute {name!r}")

@@ -1,0 +1,254 @@
+"""The Python API: ``evaluate()`` runs tasks against a model and returns a RunReport."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from multitrust import __version__
+from multitrust.aggregate import SubAspectScore, TaskOutcome, compute_task, overall_score, rows_from_store, sub_aspect_scores
+from multitrust.data.base import DataSource, open_data
+from multitrust.engine.retry import RetryPolicy
+from multitrust.engine.runner import Counters, Engine, EngineConfig
+from multitrust.errors import ConfigError, MultitrustError, Unavailable
+from multitrust.models.base import Model, ModelOptions, get_model
+from multitrust.scoring.base import PROFILES
+from multitrust.store import Store
+from multitrust.tasks.base import Task, TaskSpec, select_tasks
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    model: str
+    judge: str | None
+    profile: str
+    data: dict[str, Any]
+    tasks: dict[str, TaskOutcome]
+    sub_aspects: dict[str, SubAspectScore]
+    overall: float | None
+    overall_partial: bool
+    counters: Counters
+    elapsed_s: float
+    db: str
+    task_errors: dict[str, str] = field(default_factory=dict)
+
+    def scores(self) -> dict[str, float | None]:
+        return {k: v.score for k, v in self.tasks.items()}
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=2,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def run_id_for(model: Model, data: DataSource, profile: str, judge: Model | None, limit: int | None) -> str:
+    ident = {
+        "model": model.cache_identity(),
+        "data": data.describe(),
+        "profile": profile,
+        "judge": judge.cache_identity() if judge else None,
+        "limit": limit,
+    }
+    return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _requirements_met(spec: TaskSpec, task: Task, judge: Model | None, resources: dict[str, Any]) -> None:
+    for need in task.scorer.requires:
+        if need == "judge":
+            if judge is None:
+                raise Unavailable(f"needs a judge model (--judge), scorer {task.scorer.name}")
+        elif need not in resources:
+            raise Unavailable(f"scorer {task.scorer.name} needs {need!r}, which is not configured")
+
+
+def evaluate(
+    model: str | Model,
+    tasks: str | Sequence[str] | None = None,
+    *,
+    data: str | DataSource | None = "synth",
+    db: str | Path | None = None,
+    seed: int = 0,
+    size: int | None = None,
+    limit: int | None = None,
+    judge: str | Model | None = None,
+    profile: str = "corrected",
+    max_connections: int = 32,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    judge_base_url: str | None = None,
+    max_image_side: int | None = None,
+    timeout_s: float = 120.0,
+    max_attempts: int = 6,
+    batch_size: int | None = None,
+    bootstrap: int = 200,
+    resources: dict[str, Any] | None = None,
+    on_progress: Callable[[str, Counters], None] | None = None,
+    on_task_start: Callable[[TaskSpec], None] | None = None,
+) -> RunReport:
+    """Evaluate ``model`` on ``tasks`` (ids, aspects or sub-aspect codes; None = all 32).
+
+    Results are written to the store ``db`` as they arrive; rerunning the same call resumes
+    (zero model calls when everything is done). Returns task, sub-aspect and overall scores.
+    """
+    return asyncio.run(
+        evaluate_async(
+            model, tasks, data=data, db=db, seed=seed, size=size, limit=limit, judge=judge, profile=profile,
+            max_connections=max_connections, base_url=base_url, api_key=api_key, judge_base_url=judge_base_url,
+            max_image_side=max_image_side, timeout_s=timeout_s, max_attempts=max_attempts,
+            batch_size=batch_size, bootstrap=bootstrap, resources=resources, on_progress=on_progress,
+            on_task_start=on_task_start,
+        )
+    )
+
+
+async def evaluate_async(
+    model: str | Model,
+    tasks: str | Sequence[str] | None = None,
+    *,
+    data: str | DataSource | None = "synth",
+    db: str | Path | None = None,
+    seed: int = 0,
+    size: int | None = None,
+    limit: int | None = None,
+    judge: str | Model | None = None,
+    profile: str = "corrected",
+    max_connections: int = 32,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    judge_base_url: str | None = None,
+    max_image_side: int | None = None,
+    timeout_s: float = 120.0,
+    max_attempts: int = 6,
+    batch_size: int | None = None,
+    bootstrap: int = 200,
+    resources: dict[str, Any] | None = None,
+    on_progress: Callable[[str, Counters], None] | None = None,
+    on_task_start: Callable[[TaskSpec], None] | None = None,
+) -> RunReport:
+    if profile not in PROFILES:
+        raise ConfigError(f"unknown scoring profile {profile!r} (choose from {', '.join(PROFILES)})")
+    if max_connections < 1:
+        raise ConfigError("--max-connections must be at least 1")
+    specs = select_tasks(tasks)
+    src = data if isinstance(data, DataSource) else open_data(data, seed=seed, size=size)
+    opts = ModelOptions(
+        base_url=base_url, api_key=api_key, timeout_s=timeout_s, max_image_side=max_image_side, batch_size=batch_size
+    )
+    the_model = model if isinstance(model, Model) else get_model(model, opts)
+    the_judge: Model | None
+    if judge is None or isinstance(judge, Model):
+        the_judge = judge
+    else:
+        the_judge = get_model(judge, ModelOptions(base_url=judge_base_url, timeout_s=timeout_s))
+    secrets = tuple(s for s in (api_key,) if s)
+    run_id = run_id_for(the_model, src, profile, the_judge, limit)
+    store = Store(db)
+    started = time.perf_counter()
+    settings = {
+        "limit": limit,
+        "max_connections": max_connections,
+        "timeout_s": timeout_s,
+        "max_attempts": max_attempts,
+        "model": the_model.describe(),
+        "judge": the_judge.describe() if the_judge else None,
+    }
+    try:
+        store.open_run(
+            run_id, model=the_model.model_id, judge=the_judge.model_id if the_judge else None, profile=profile,
+            tasks=[s.id for s in specs], data=src.describe(), settings=settings,
+            package_version=__version__, git_commit=git_commit(),
+        )
+        res = dict(resources or {})
+        built: list[tuple[TaskSpec, Task]] = []
+        outcomes: dict[str, TaskOutcome] = {}
+        for spec in specs:
+            try:
+                if src.kind not in spec.sources:
+                    raise Unavailable(spec.synth_note or f"no {src.kind} data for this task")
+                t = spec.build(src)
+                _requirements_met(spec, t, the_judge, res)
+                built.append((spec, t))
+            except Unavailable as exc:
+                outcomes[spec.id] = TaskOutcome(spec.id, spec.name, spec.aspect, spec.sub_aspect, "skipped", exc.reason)
+                store.set_task_result(run_id, spec.id, status="skipped", reason=exc.reason)
+            except MultitrustError as exc:
+                outcomes[spec.id] = TaskOutcome(spec.id, spec.name, spec.aspect, spec.sub_aspect, "failed", str(exc))
+                store.set_task_result(run_id, spec.id, status="failed", reason=str(exc))
+        engine = Engine(
+            the_model,
+            store,
+            EngineConfig(
+                run_id=run_id, profile=profile, limit=limit, max_connections=max_connections,
+                policy=RetryPolicy(max_attempts=max_attempts, timeout_s=timeout_s), secrets=secrets,
+            ),
+            judge=the_judge,
+            resources=res,
+            on_progress=on_progress,
+        )
+        if on_task_start:
+            for spec, _ in built:
+                on_task_start(spec)
+        try:
+            await engine.run(built)
+        finally:
+            await the_model.aclose()
+            if the_judge is not None:
+                await the_judge.aclose()
+        comparable = src.kind == "official"
+        for spec, t in built:
+            rows = rows_from_store(store.iter_results(run_id, spec.id))
+            _, n_err = store.count_results(run_id, spec.id)
+            oc = compute_task(spec, t, rows, n_errors=n_err, bootstrap=bootstrap, comparable=comparable)
+            if spec.id in engine.task_errors:
+                oc.status = "failed" if not rows else oc.status
+                oc.reason = f"data error: {engine.task_errors[spec.id]}"
+            if n_err and oc.status == "ok":
+                causes = store.error_causes(run_id, spec.id, limit=1)
+                oc.reason = f"{n_err} samples not scored (errors: {causes[0][0]}: {causes[0][1][:120]}); rerun to retry"
+            outcomes[spec.id] = oc
+            store.set_task_result(
+                run_id, spec.id, status=oc.status, reason=oc.reason, score=oc.score, ci=oc.ci, metrics=oc.metrics,
+                n=oc.n, n_errors=oc.n_errors, scorer=oc.scorer, deviation=oc.deviation, comparable=oc.comparable,
+            )
+        store.finish_run(run_id, "done")
+    except BaseException:
+        try:
+            store.finish_run(run_id, "interrupted")
+        except Exception:
+            pass
+        store.close()
+        raise
+    scores = {k: v.score for k, v in outcomes.items()}
+    subs = sub_aspect_scores(scores)
+    overall = overall_score({k: v.score for k, v in subs.items()})
+    partial = any(v.score is None or v.partial for v in subs.values())
+    report = RunReport(
+        run_id=run_id, model=the_model.model_id, judge=the_judge.model_id if the_judge else None, profile=profile,
+        data=src.describe(), tasks=dict(sorted(outcomes.items(), key=lambda kv: _order(kv[0]))),
+        sub_aspects=subs, overall=overall, overall_partial=partial, counters=engine.counters,
+        elapsed_s=time.perf_counter() - started, db=str(store.path), task_errors=engine.task_errors,
+    )
+    store.close()
+    return report
+
+
+def _order(task_id: str) -> tuple[int, int]:
+    return ("TSRFP".index(task_id[0]), int(task_id.split(".")[1]))

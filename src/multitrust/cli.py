@@ -1,0 +1,255 @@
+"""The command line: ``multitrust eval | list | runs | report | leaderboard | export | data | rescore``."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from multitrust.errors import MultitrustError
+
+app = typer.Typer(
+    name="multitrust",
+    help="Measure how trustworthy a multimodal (image + text) chat model is: the 32 MultiTrust tasks.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(help="Get and check the official MultiTrust data.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+console = Console()
+err_console = Console(stderr=True)
+
+DbOpt = Annotated[Path | None, typer.Option("--db", help="SQLite store (default: $MULTITRUST_DB or ./multitrust.db).")]
+
+
+def _fmt(x: float | None, digits: int = 1) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    return f"{x:.{digits}f}"
+
+
+@app.command("list")
+def list_tasks(
+    tasks: Annotated[str | None, typer.Option("--tasks", "-t", help="Filter: ids, aspects or sub-aspects.")] = None,
+) -> None:
+    """List the tasks with aspect, sub-aspect, data sources, scorer needs and synth coverage."""
+    from multitrust.tasks.base import SUB_ASPECT_NAMES, select_tasks
+
+    table = Table(title="MultiTrust tasks")
+    for col in ("id", "task", "aspect", "sub-aspect", "data", "needs", "synth coverage"):
+        table.add_column(col, overflow="fold")
+    specs = select_tasks(tasks)
+    for s in specs:
+        synth = "yes" if "synth" in s.sources else f"official data only: {s.synth_note or ''}".strip()
+        table.add_row(
+            s.id, s.name, s.aspect, f"{s.sub_aspect} {SUB_ASPECT_NAMES[s.sub_aspect]}", ", ".join(s.sources),
+            ", ".join(s.needs) or "rules", synth,
+        )
+    console.print(table)
+    console.print(f"{len(specs)} tasks")
+
+
+@app.command("eval")
+def eval_cmd(
+    model: Annotated[str, typer.Option("--model", "-m", help="provider/name, e.g. openai/gpt-4o, hf/<repo>, scripted/oracle.")],
+    tasks: Annotated[str | None, typer.Option("--tasks", "-t", help="T.6,P.6 or aspects (privacy) or sub-aspects (P.L). Default: all.")] = None,
+    data: Annotated[str, typer.Option("--data", help="'synth' or the path to the official data folder.")] = "synth",
+    size: Annotated[int | None, typer.Option("--size", help="Samples per task (synth; default 20) or a cap (official).")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Cap on sample×variant items per task.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for synthetic data and image pairing.")] = 0,
+    judge: Annotated[str | None, typer.Option("--judge", help="Judge model for judge-scored tasks, e.g. openai/gpt-4o.")] = None,
+    profile: Annotated[str, typer.Option("--profile", help="Scoring profile: corrected (default) or official.")] = "corrected",
+    max_connections: Annotated[int, typer.Option("--max-connections", help="Max concurrent requests per endpoint.")] = 32,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible server URL (vLLM, SGLang, Ollama…).")] = None,
+    api_key: Annotated[str | None, typer.Option("--api-key", help="API key (prefer the provider's environment variable).", show_default=False)] = None,
+    judge_base_url: Annotated[str | None, typer.Option("--judge-base-url", help="Base URL for the judge model.")] = None,
+    max_image_side: Annotated[int | None, typer.Option("--max-image-side", help="Downscale images sent to API models.")] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", help="Micro-batch size for local models.")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per request.")] = 120.0,
+    db: DbOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Run tasks against a model; results stream into the store. Rerun to resume."""
+    from multitrust.api import evaluate
+
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[info]}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=quiet or not err_console.is_terminal,
+        transient=False,
+    )
+    bar = progress.add_task(f"{model}", total=None, info="")
+
+    def on_progress(task_id: str, c: Any) -> None:
+        progress.update(
+            bar,
+            completed=c.scored + c.errors,
+            info=f"{task_id} · requests {c.requests} · cached {c.cached} · errors {c.errors}",
+        )
+
+    with progress:
+        report = evaluate(
+            model, tasks, data=data, db=db, seed=seed, size=size, limit=limit, judge=judge, profile=profile,
+            max_connections=max_connections, base_url=base_url, api_key=api_key, judge_base_url=judge_base_url,
+            max_image_side=max_image_side, timeout_s=timeout, batch_size=batch_size, on_progress=on_progress,
+        )
+    _print_report(report)
+    if report.counters.errors:
+        raise typer.Exit(code=3)
+
+
+def _print_report(report: Any) -> None:
+    from multitrust.tasks.base import SUB_ASPECT_NAMES
+
+    table = Table(title=f"{report.model} · data {report.data.get('kind')} · profile {report.profile} · run {report.run_id}")
+    for col in ("task", "name", "score", "95% CI", "n", "errors", "status"):
+        table.add_column(col, justify="right" if col in ("score", "n", "errors") else "left", overflow="fold")
+    for oc in report.tasks.values():
+        ci = f"{oc.ci[0]:.1f}–{oc.ci[1]:.1f}" if oc.ci else ""
+        status = oc.status if not oc.reason else f"{oc.status}: {oc.reason}"
+        table.add_row(oc.task_id, oc.name, _fmt(oc.score), ci, str(oc.n), str(oc.n_errors), status)
+    console.print(table)
+    sub = Table(title="Sub-aspects")
+    sub.add_column("code")
+    sub.add_column("name")
+    sub.add_column("score", justify="right")
+    sub.add_column("tasks")
+    for code, s in report.sub_aspects.items():
+        if s.score is None and not s.tasks:
+            continue
+        sub.add_row(code, SUB_ASPECT_NAMES[code], _fmt(s.score), ", ".join(s.tasks) + (" (partial)" if s.partial else ""))
+    console.print(sub)
+    label = "overall (partial: not all 32 tasks)" if report.overall_partial else "overall"
+    console.print(f"[bold]{label}: {_fmt(report.overall, 2)}[/bold]")
+    c = report.counters
+    console.print(
+        f"requests {c.requests} · judge requests {c.judge_requests} · cached {c.cached} · resumed {c.skipped} · "
+        f"scored {c.scored} · errors {c.errors} · {report.elapsed_s:.1f}s · store {report.db}"
+    )
+    if c.errors:
+        err_console.print(f"{c.errors} samples failed and were not scored; rerun the same command to retry them.")
+
+
+@app.command("runs")
+def runs_cmd(db: DbOpt = None) -> None:
+    """Runs in the store with their task scores and error counts."""
+    from multitrust.store import Store
+
+    store = Store(db)
+    runs = store.runs()
+    if not runs:
+        console.print(f"no runs in {store.path}")
+        return
+    for r in runs:
+        table = Table(title=f"run {r.run_id} · {r.model} · {r.data.get('kind')} · profile {r.profile} · {r.status}")
+        for col in ("task", "score", "n", "errors", "status"):
+            table.add_column(col)
+        for tr in store.task_results(r.run_id):
+            table.add_row(
+                tr["task_id"], _fmt(tr["score"]), str(tr["n"] or 0), str(tr["n_errors"] or 0),
+                tr["status"] + (f": {tr['reason']}" if tr["reason"] else ""),
+            )
+        console.print(table)
+    store.close()
+
+
+@app.command("rescore")
+def rescore_cmd(
+    model: Annotated[str, typer.Option("--model", "-m", help="The model whose stored outputs to re-score.")],
+    judge: Annotated[str | None, typer.Option("--judge", help="Judge model to score with.")] = None,
+    profile: Annotated[str, typer.Option("--profile")] = "corrected",
+    tasks: Annotated[str | None, typer.Option("--tasks", "-t")] = None,
+    data: Annotated[str, typer.Option("--data")] = "synth",
+    size: Annotated[int | None, typer.Option("--size")] = None,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    base_url: Annotated[str | None, typer.Option("--base-url")] = None,
+    judge_base_url: Annotated[str | None, typer.Option("--judge-base-url")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Re-score stored outputs with another judge or profile: no generation requests are made
+    for outputs already in the store's cache (the run is recorded separately)."""
+    from multitrust.api import evaluate
+
+    report = evaluate(
+        model, tasks, data=data, db=db, seed=seed, size=size, judge=judge, profile=profile, base_url=base_url,
+        judge_base_url=judge_base_url,
+    )
+    _print_report(report)
+
+
+@data_app.command("verify")
+def data_verify(
+    root: Annotated[Path, typer.Argument(help="The official data folder.")],
+    tasks: Annotated[str | None, typer.Option("--tasks", "-t")] = None,
+    images: Annotated[bool, typer.Option("--images/--no-images", help="Also decode every image.")] = True,
+) -> None:
+    """Check that each task's files exist and parse: ok / missing / malformed (file and line)."""
+    from multitrust.data.verify import verify
+
+    rows = verify(root, tasks, decode_images=images)
+    table = Table(title=f"official data at {root}")
+    for col in ("task", "status", "samples", "detail"):
+        table.add_column(col, overflow="fold")
+    bad = 0
+    for r in rows:
+        style = {"ok": "green", "skipped": "yellow"}.get(r.status, "red")
+        table.add_row(r.task_id, f"[{style}]{r.status}[/{style}]", str(r.samples), r.detail or "")
+        bad += r.status not in ("ok", "skipped")
+    console.print(table)
+    if bad:
+        raise typer.Exit(code=1)
+
+
+@data_app.command("fetch")
+def data_fetch(
+    dest: Annotated[Path, typer.Option("--dest", help="Where to put the data.")] = Path("data/multitrust"),
+    repo: Annotated[str, typer.Option("--repo", help="Hugging Face dataset repo.")] = "thu-ml/MultiTrust",
+    revision: Annotated[str | None, typer.Option("--revision")] = None,
+) -> None:
+    """Download the gated official dataset with your Hugging Face token (HF_TOKEN or `hf auth login`)."""
+    from multitrust.data.fetch import fetch
+
+    path = fetch(dest, repo=repo, revision=revision)
+    console.print(f"data in {path}; check it with: multitrust data verify {path}")
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except MultitrustError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        err_console.print("interrupted: completed results are in the store; rerun the same command to resume")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

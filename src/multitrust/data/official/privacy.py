@@ -1,0 +1,508 @@
+"""Streaming loaders for the privacy datasets of the official MultiTrust release (P.1–P.6).
+
+Every path goes through ``data.path`` / ``data.image`` (nothing escapes the data root). A
+malformed line raises :class:`~multitrust.errors.DataError` naming the file and the line (or
+the JSON array index). Unlike the official toolbox, a missing image is an error, never a
+silently dropped sample: a partial download would otherwise shift every score without notice.
+
+P.4 images are not downloaded at load time; :func:`fetch_celebrity_images` fetches them once,
+with a timeout, into the layout the loader reads. P.6 PII values are seeded and its typographic
+images are rendered in memory (nothing is written to ``./cache``).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from multitrust.data.synth.privacy_pii import (
+    PII_TYPES,
+    build_conversation,
+    conversation_sample,
+    conversation_variants,
+    load_typography_font,
+    official_pii_value,
+)
+from multitrust.errors import DataError
+from multitrust.types import Image, Sample
+
+if TYPE_CHECKING:  # pragma: no cover
+    import httpx
+
+    from multitrust.data.base import OfficialData
+
+VISPR_RECOGNITION = "privacy/vispr/sampled_vispr_test2017.jsonl"
+VISPR_IMAGES = "privacy/vispr/test2017"
+VIZWIZ_RECOGNITION = "privacy/vizwiz-priv/Annotations/Vizwiz-Priv-Recognition.json"
+VIZWIZ_IMAGES = "privacy/vizwiz-priv/Filling_Images"
+VISPR_PRI_QUERY = "privacy/vispr/vispr_question_gpt4_generated_chosen.json"
+CONFAIDE_PROMPTS = "privacy/confaide/prompts.txt"
+CONFAIDE_LABELS = "privacy/confaide/labels.txt"
+CONFAIDE_IMAGES = "privacy/confaide/imgs"
+CONFAIDE_IMG_NUM = 14
+CELEB_CSV = "privacy/celeb/celebrities.csv"
+CELEB_IMAGES = "privacy/celeb/imgs"
+VISPR_LEAKAGE = "privacy/vispr/categorized/image_annotations.json"
+VISPR_LEAKAGE_IMAGES = "privacy/vispr/categorized"
+ENRON_FIVE_SHOT = "privacy/enron-email/five_shot.json"
+ENRON_FIVE_SHOT_JSONL = "privacy/enron-email/five_shot.jsonl"
+FONT = "fonts/FreeMonoBold.ttf"
+
+#: P.4: query kind -> the words the prompt uses.
+CELEB_QUERIES: dict[str, str] = {
+    "email": "email address",
+    "phone": "phone number",
+    "address": "home address",
+}
+#: P.4: the 12 ``personal-*`` data types the official run script evaluates.
+CELEB_VARIANTS: tuple[str, ...] = tuple(
+    f"personal-{q}-{n}-{o}"
+    for q in CELEB_QUERIES
+    for n in ("name", "wo-name")
+    for o in ("occupation", "wo-occupation")
+)
+#: P.6: how many (type, entry) items per variant, as officially (10 types x 10 entries).
+ENRON_ENTRIES = 10
+
+
+# --------------------------------------------------------------------------- file readers
+
+
+def _jsonl(data: OfficialData, rel: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(``file line N``, record) per non-blank line of a JSONL file."""
+    path = _existing(data, rel)
+    with path.open(encoding="utf-8") as f:
+        for n, line in enumerate(f, start=1):
+            if not line.strip():
+                continue  # the official reader crashed on blank lines; they carry nothing
+            where = f"{rel} line {n}"
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{where}: invalid JSON ({exc.msg})") from None
+            if not isinstance(rec, dict):
+                raise DataError(f"{where}: expected a JSON object")
+            yield where, rec
+
+
+def _json(data: OfficialData, rel: str) -> Any:
+    path = _existing(data, rel)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{rel} line {exc.lineno}: invalid JSON ({exc.msg})") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{rel}: not UTF-8 text ({exc.reason})") from None
+
+
+def _json_array(data: OfficialData, rel: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(``file [i]``, record) per element of a JSON array of objects."""
+    items = _json(data, rel)
+    if not isinstance(items, list):
+        raise DataError(f"{rel}: expected a JSON array at the top level")
+    for i, rec in enumerate(items):
+        where = f"{rel} [{i}]"
+        if not isinstance(rec, dict):
+            raise DataError(f"{where}: expected a JSON object")
+        yield where, rec
+
+
+def _lines(data: OfficialData, rel: str) -> list[str]:
+    text = _existing(data, rel).read_text(encoding="utf-8")
+    lines = [line.strip() for line in text.splitlines()]
+    while lines and not lines[-1]:
+        lines.pop()  # a trailing newline is not an item
+    return lines
+
+
+def _existing(data: OfficialData, rel: str) -> Path:
+    path = data.path(rel)
+    if not path.is_file():
+        raise DataError(f"missing file: {rel} (under {data.root})")
+    return path
+
+
+def _field(rec: Mapping[str, Any], key: str, where: str) -> Any:
+    if key not in rec:
+        raise DataError(f"{where}: missing field {key!r}")
+    return rec[key]
+
+
+def _text_field(rec: Mapping[str, Any], key: str, where: str) -> str:
+    value = _field(rec, key, where)
+    if not isinstance(value, str) or not value.strip():
+        raise DataError(f"{where}: field {key!r} must be a non-empty string")
+    return value
+
+
+def _flag(rec: Mapping[str, Any], key: str, where: str) -> bool:
+    """A 0/1 label (numbers, booleans or the strings "0"/"1", as the release may hold)."""
+    value = _field(rec, key, where)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip() in ("0", "1"):
+        return value.strip() == "1"
+    raise DataError(f"{where}: field {key!r} must be 0 or 1, got {value!r}")
+
+
+def _image(data: OfficialData, folder: str, name: str, where: str) -> Image:
+    try:
+        return data.image(f"{folder}/{name}")
+    except DataError as exc:
+        raise DataError(f"{where}: {exc}") from None
+
+
+# --------------------------------------------------------------------------- P.1 / P.2
+
+
+def _recognition(
+    data: OfficialData, dataset: str, where_rows: Iterator[tuple[str, dict[str, Any]]], folder: str
+) -> Iterator[Sample]:
+    for i, (where, rec) in enumerate(where_rows):
+        name = _text_field(rec, "image", where)
+        private = _flag(rec, "private", where)
+        yield Sample(
+            id=f"{dataset}/{i:04d}",
+            text="",
+            images=(_image(data, folder, name, where),),
+            target=private,
+            meta={"dataset": dataset, "private": int(private), "image_file": name},
+            variant="image",
+        )
+
+
+def vispr_recognition(data: OfficialData) -> Iterator[Sample]:
+    """P.1 ``vispr-recognition``: VISPR images labelled private (1) or not (0)."""
+    return data.limit(_recognition(data, "vispr", _jsonl(data, VISPR_RECOGNITION), VISPR_IMAGES))
+
+
+def vizwiz_recognition(data: OfficialData) -> Iterator[Sample]:
+    """P.1 ``vizwiz-recognition``: VizWiz-Priv images with private regions filled."""
+    return data.limit(
+        _recognition(data, "vizwiz", _json_array(data, VIZWIZ_RECOGNITION), VIZWIZ_IMAGES)
+    )
+
+
+def visual_recognition(data: OfficialData) -> Iterator[Sample]:
+    """P.1: both datasets; ``size`` caps each of them (the score averages the two)."""
+    yield from vispr_recognition(data)
+    yield from vizwiz_recognition(data)
+
+
+def _pri_query(data: OfficialData) -> Iterator[Sample]:
+    for i, (where, rec) in enumerate(_json_array(data, VISPR_PRI_QUERY)):
+        name = _text_field(rec, "image", where)
+        question = _text_field(rec, "question", where)
+        private = _flag(rec, "private_qa", where)
+        yield Sample(
+            id=f"vispr-pri-query/{i:04d}",
+            text=question,
+            images=(_image(data, VISPR_IMAGES, name, where),),
+            target=private,
+            meta={
+                "dataset": "vispr",
+                "question": question,
+                "private": int(private),
+                "image_file": name,
+            },
+            variant="image",
+        )
+
+
+def vispr_pri_query(data: OfficialData) -> Iterator[Sample]:
+    """P.2 ``vispr-recognition-pri-query``: is the answer to this question private?"""
+    return data.limit(_pri_query(data))
+
+
+# --------------------------------------------------------------------------- P.3
+
+
+def _confaide_base(data: OfficialData) -> Iterator[Sample]:
+    prompts = _lines(data, CONFAIDE_PROMPTS)
+    labels = _lines(data, CONFAIDE_LABELS)
+    if len(prompts) != len(labels):
+        raise DataError(
+            f"{CONFAIDE_PROMPTS} has {len(prompts)} lines but {CONFAIDE_LABELS} has {len(labels)}"
+        )
+    for k, (prompt, label) in enumerate(zip(prompts, labels, strict=True)):
+        if not prompt:
+            raise DataError(f"{CONFAIDE_PROMPTS} line {k + 1}: blank prompt")
+        try:
+            human = float(label)
+        except ValueError:
+            raise DataError(f"{CONFAIDE_LABELS} line {k + 1}: not a number: {label!r}") from None
+        yield Sample(id=f"confaide/{k:03d}", text=prompt, target=human, meta={"human": human})
+
+
+def confaide(data: OfficialData) -> Iterator[Sample]:
+    """P.3: ConfAIde tier 2a prompts; variants text, related (image k mod 14), unrelated-*."""
+    for base in data.limit(_confaide_base(data)):
+        yield base
+        k = int(base.id.rsplit("/", 1)[1])
+        rel = f"{CONFAIDE_IMAGES}/{k % CONFAIDE_IMG_NUM}.png"
+        img = _image(
+            data, CONFAIDE_IMAGES, f"{k % CONFAIDE_IMG_NUM}.png", f"{CONFAIDE_PROMPTS} line {k + 1}"
+        )
+        yield replace(base, images=(img,), variant="related", meta={**base.meta, "image_file": rel})
+        yield from data.with_unrelated([base], "P.3", keep_text=False)
+
+
+# --------------------------------------------------------------------------- P.4
+
+
+@dataclass(frozen=True)
+class Celebrity:
+    index: int
+    name: str
+    title: str
+    url: str
+
+    @property
+    def image_rel(self) -> str:
+        return f"{CELEB_IMAGES}/{self.name.replace(' ', '_')}.jpeg"
+
+
+def read_celebrities(data: OfficialData) -> list[Celebrity]:
+    """Rows of ``celebrities.csv`` (small: read whole)."""
+    path = _existing(data, CELEB_CSV)
+    out: list[Celebrity] = []
+    with path.open(encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        missing = {"Celebrity", "Title"} - set(reader.fieldnames or ())
+        if missing:
+            raise DataError(f"{CELEB_CSV} line 1: missing column(s) {', '.join(sorted(missing))}")
+        for i, row in enumerate(reader):
+            where = f"{CELEB_CSV} line {reader.line_num}"
+            name = (row.get("Celebrity") or "").strip()
+            title = (row.get("Title") or "").strip()
+            if not name or not title:
+                raise DataError(f"{where}: empty Celebrity or Title")
+            if "/" in name or "\\" in name or name.startswith("."):
+                raise DataError(f"{where}: unsafe celebrity name for a file name: {name!r}")
+            out.append(Celebrity(i, name, title, (row.get("Url") or "").strip()))
+    return out
+
+
+def celebrities(data: OfficialData) -> Iterator[Sample]:
+    """P.4: each celebrity photo asked for 12 kinds of personal PII (the 12 ``personal-*`` ids).
+
+    Every kept celebrity must have its image on disk: missing ones are reported together in one
+    :class:`DataError` (run :func:`fetch_celebrity_images` first), never dropped.
+    """
+    rows = read_celebrities(data)
+    if data.size is not None:
+        rows = rows[: data.size]
+    missing = [c.image_rel for c in rows if not data.path(c.image_rel).is_file()]
+    if missing:
+        shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
+        raise DataError(
+            f"{len(missing)} of {len(rows)} celebrity images missing ({shown}); pre-place them or run "
+            "multitrust.data.official.privacy.fetch_celebrity_images(data)"
+        )
+    for c in rows:
+        img = _image(data, CELEB_IMAGES, Path(c.image_rel).name, f"{CELEB_CSV} row {c.index + 1}")
+        title = c.title.lower()
+        # the official rule: only an "actress" is "her" (the CSV carries no other gender cue)
+        sex = "her" if title == "actress" else "his"
+        for variant in CELEB_VARIANTS:
+            _, query, with_name, with_occ = _parse_celeb_variant(variant)
+            yield Sample(
+                id=f"celeb/{c.index:03d}",
+                text="",
+                images=(img,),
+                target=None,
+                meta={
+                    "name": c.name,
+                    "title": title,
+                    "sex": sex,
+                    "query": CELEB_QUERIES[query],
+                    "query_kind": query,
+                    "with_name": with_name,
+                    "with_occupation": with_occ,
+                },
+                variant=variant,
+            )
+
+
+def _parse_celeb_variant(variant: str) -> tuple[bool, str, bool, bool]:
+    """``personal-email-wo-name-occupation`` -> (personal, query kind, with name, with occupation)."""
+    parts = variant.split("-")
+    personal = parts[0] == "personal"
+    rest = "-".join(parts[1:] if personal else parts)
+    query, _, tail = rest.partition("-")
+    with_name = not tail.startswith("wo-name")
+    with_occ = not tail.endswith("wo-occupation")
+    return personal, query, with_name, with_occ
+
+
+@dataclass
+class FetchReport:
+    """What :func:`fetch_celebrity_images` did, per celebrity image file."""
+
+    fetched: list[str] = field(default_factory=list)
+    present: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    """image path -> why it could not be fetched."""
+
+
+#: Refuse responses larger than this (an image, not a video or an error page loop).
+MAX_FETCH_BYTES = 20 * 1024 * 1024
+
+
+def fetch_celebrity_images(
+    data: OfficialData,
+    *,
+    timeout: float = 20.0,
+    client: httpx.Client | None = None,
+) -> FetchReport:
+    """Download missing P.4 images from the CSV's ``Url`` column into ``privacy/celeb/imgs``.
+
+    Existing files are kept. Each request has ``timeout`` seconds; failures (HTTP errors, non-image
+    bodies, oversized bodies) are collected in the report rather than raised, so one dead link
+    does not stop the rest. The loader later reports anything still missing.
+    """
+    import httpx
+
+    from multitrust.types import sniff_mime
+
+    report = FetchReport()
+    own = client is None
+    http = client or httpx.Client(timeout=timeout, follow_redirects=True)
+    try:
+        for c in read_celebrities(data):
+            target = data.path(c.image_rel)
+            if target.is_file():
+                report.present.append(c.image_rel)
+                continue
+            if not c.url.startswith(("http://", "https://")):
+                report.failed[c.image_rel] = f"no usable URL ({c.url!r})"
+                continue
+            try:
+                resp = http.get(c.url, timeout=timeout)
+                resp.raise_for_status()
+                body = resp.content
+            except httpx.HTTPError as exc:
+                report.failed[c.image_rel] = f"{type(exc).__name__}: {exc}"
+                continue
+            if len(body) > MAX_FETCH_BYTES:
+                report.failed[c.image_rel] = f"response too large ({len(body)} bytes)"
+                continue
+            if not sniff_mime(body, "").startswith("image/"):
+                report.failed[c.image_rel] = "response is not an image"
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(".part")
+            tmp.write_bytes(body)
+            tmp.replace(target)  # atomic: a killed fetch never leaves a half image
+            report.fetched.append(c.image_rel)
+    finally:
+        if own:
+            http.close()
+    return report
+
+
+# --------------------------------------------------------------------------- P.5
+
+
+def _content_values(value: Any, where: str) -> list[str]:
+    """``Content`` as a list of PII strings (a plain string is ONE value, not its characters)."""
+    if isinstance(value, str):
+        values = [value]
+    elif isinstance(value, list) and all(isinstance(v, (str, int)) for v in value):
+        values = [str(v) for v in value]
+    else:
+        raise DataError(f"{where}: field 'Content' must be a string or a list of strings")
+    values = [v.strip() for v in values if str(v).strip()]
+    if not values:
+        raise DataError(f"{where}: field 'Content' is empty")
+    return values
+
+
+def _leakage_base(data: OfficialData) -> Iterator[Sample]:
+    for i, (where, rec) in enumerate(_jsonl(data, VISPR_LEAKAGE)):
+        sheet = _text_field(rec, "SheetName", where)
+        name = _text_field(rec, "Img Path", where)
+        info_type = _text_field(rec, "Info Type", where)
+        values = _content_values(_field(rec, "Content", where), where)
+        yield Sample(
+            id=f"vispr-leakage/{i:04d}",
+            text="",
+            images=(_image(data, f"{VISPR_LEAKAGE_IMAGES}/{sheet}", name, where),),
+            target=values,
+            meta={"info_type": info_type, "sheet": sheet, "image_file": f"{sheet}/{name}"},
+            variant="plain",
+        )
+
+
+def vispr_leakage(data: OfficialData) -> Iterator[Sample]:
+    """P.5 ``vispr-leakage`` (variant ``plain``) and ``-protected`` (variant ``protected``)."""
+    for base in data.limit(_leakage_base(data)):
+        yield base
+        yield replace(base, variant="protected")
+
+
+# --------------------------------------------------------------------------- P.6
+
+
+def read_five_shot(data: OfficialData) -> list[list[tuple[str, str]]]:
+    """The (email, name) pair lists of ``five_shot.json`` in file order.
+
+    Falls back to a local ``five_shot.jsonl`` (DecodingTrust's format: records with ``email``
+    and ``prompt``), which the official code fetched from the Hugging Face hub instead.
+    """
+    if data.path(ENRON_FIVE_SHOT).is_file():
+        obj = _json(data, ENRON_FIVE_SHOT)
+        if not isinstance(obj, dict):
+            raise DataError(
+                f"{ENRON_FIVE_SHOT}: expected a JSON object mapping email -> [[email, name], ...]"
+            )
+        return [_pairs(v, f"{ENRON_FIVE_SHOT} [{k!r}]") for k, v in obj.items()]
+    if data.path(ENRON_FIVE_SHOT_JSONL).is_file():
+        return [
+            _pairs(_field(rec, "prompt", where), where)
+            for where, rec in _jsonl(data, ENRON_FIVE_SHOT_JSONL)
+        ]
+    raise DataError(
+        f"missing file: {ENRON_FIVE_SHOT} (under {data.root}); place the DecodingTrust "
+        "privacy/enron_data/five_shot.jsonl there as five_shot.jsonl or convert it"
+    )
+
+
+def _pairs(value: Any, where: str) -> list[tuple[str, str]]:
+    ok = (
+        isinstance(value, list)
+        and value
+        and all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) and x.strip() for x in p)
+            for p in value
+        )
+    )
+    if not ok:
+        raise DataError(f"{where}: expected a non-empty list of [email, name] pairs")
+    return [(p[0].strip(), p[1].strip()) for p in value]
+
+
+def enron_base(data: OfficialData) -> Iterator[Sample]:
+    """P.6 text items: for each entry, each of the 10 PII types (types interleave, so a small
+    ``size`` still covers every type). Values are drawn from ``data.rng`` keyed on the item."""
+    entries = read_five_shot(data)[:ENRON_ENTRIES]
+    for k, pairs in enumerate(entries):
+        for t, pii_type in enumerate(PII_TYPES):
+            rng = data.rng("P.6", "values", k, pii_type)
+            values = [official_pii_value(rng, pii_type, email) for email, _ in pairs]
+            conv = build_conversation(pairs, pii_type, values)
+            yield conversation_sample(f"enron/{k:02d}-{t}", conv)
+
+
+def enron_email(data: OfficialData) -> Iterator[Sample]:
+    """P.6: all seven variants of each Enron five-shot item."""
+    font_path = data.path(FONT)
+    fnt, font_name = load_typography_font(font_path if font_path.is_file() else None)
+    for base in data.limit(enron_base(data)):
+        yield from conversation_variants(data, base, font=fnt, font_name=font_name)

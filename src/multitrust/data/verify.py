@@ -1,0 +1,54 @@
+"""``multitrust data verify``: check a local copy of the official data, task by task."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from multitrust.data.base import OfficialData
+from multitrust.errors import DataError, MultitrustError, Unavailable
+from multitrust.tasks.base import select_tasks
+
+
+@dataclass
+class VerifyRow:
+    task_id: str
+    status: str
+    """``ok``, ``missing`` (a file or folder is absent), ``malformed`` (a file does not parse), ``skipped``."""
+    samples: int
+    detail: str | None = None
+
+
+def _classify(message: str) -> str:
+    low = message.lower()
+    if "not found" in low or "missing" in low or "no such file" in low or "does not exist" in low:
+        return "missing"
+    return "malformed"
+
+
+def verify_task(data: OfficialData, task_id: str, *, decode_images: bool = True) -> VerifyRow:
+    spec = select_tasks(task_id)[0]
+    if "official" not in spec.sources:
+        return VerifyRow(task_id, "skipped", 0, "not an official-data task")
+    n = 0
+    try:
+        task = spec.build(data)
+        for sample in task.iter_samples():
+            n += 1
+            if decode_images:
+                for img in sample.images:
+                    img.load()
+    except Unavailable as exc:
+        return VerifyRow(task_id, "skipped", n, exc.reason)
+    except DataError as exc:
+        return VerifyRow(task_id, _classify(str(exc)), n, str(exc))
+    except MultitrustError as exc:
+        return VerifyRow(task_id, "malformed", n, str(exc))
+    if n == 0:
+        return VerifyRow(task_id, "missing", 0, "no samples found")
+    return VerifyRow(task_id, "ok", n, None)
+
+
+def verify(root: str | Path, tasks: str | None = None, *, decode_images: bool = True) -> list[VerifyRow]:
+    data = OfficialData(root)
+    return [verify_task(data, s.id, decode_images=decode_images) for s in select_tasks(tasks)]

@@ -1,0 +1,96 @@
+"""The retry policy, in one place: which failures are retried, how long to wait, how often.
+
+Transient failures (rate limits, overload, timeouts, dropped connections, malformed bodies)
+are retried with exponential backoff and full jitter, honouring Retry-After. Permanent ones
+(bad request, auth, a corrupt input image) are not. The final failure is returned as an error
+Generation carrying its cause: never as model text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from multitrust.engine.limiter import AdaptiveLimiter
+from multitrust.errors import CallTimeout, DataError, ModelCallError, Overloaded, RateLimited
+from multitrust.types import Generation
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 6
+    base_delay_s: float = 0.5
+    max_delay_s: float = 30.0
+    timeout_s: float = 120.0
+
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+        if retry_after is not None and retry_after > 0:
+            return min(retry_after, self.max_delay_s * 2) + rng.uniform(0, 0.05)
+        cap = min(self.max_delay_s, self.base_delay_s * (2**attempt))
+        return rng.uniform(cap / 2, cap)
+
+
+_rng = random.Random()
+
+
+def _redact(msg: str, secrets: tuple[str, ...]) -> str:
+    for s in secrets:
+        if s:
+            msg = msg.replace(s, "***")
+    return msg
+
+
+async def call_with_retry(
+    fn: Callable[[], Awaitable[Generation]],
+    *,
+    limiter: AdaptiveLimiter | None,
+    policy: RetryPolicy,
+    secrets: tuple[str, ...] = (),
+    on_retry: Callable[[ModelCallError], None] | None = None,
+) -> Generation:
+    """Run ``fn`` under the limiter with retries; always returns a Generation (text or error)."""
+    last: ModelCallError | None = None
+    started = time.perf_counter()
+    for attempt in range(policy.max_attempts):
+        if limiter is not None:
+            await limiter.acquire()
+        ok = False
+        overloaded = False
+        retry_after: float | None = None
+        try:
+            gen = await asyncio.wait_for(fn(), timeout=policy.timeout_s)
+            ok = True
+            return gen
+        except asyncio.TimeoutError:
+            last = CallTimeout(f"no answer within {policy.timeout_s:g}s")
+        except (RateLimited, Overloaded) as exc:
+            last = exc
+            overloaded = True
+            retry_after = exc.retry_after
+        except ModelCallError as exc:
+            last = exc
+        except DataError as exc:
+            return Generation.failure(_redact(str(exc), secrets), "input", time.perf_counter() - started)
+        except Exception as exc:  # an unexpected backend bug: record it, do not crash the run
+            return Generation.failure(
+                _redact(f"{type(exc).__name__}: {exc}", secrets), "other", time.perf_counter() - started
+            )
+        finally:
+            if limiter is not None:
+                await limiter.release(ok=ok, overloaded=overloaded, retry_after=retry_after)
+        assert last is not None
+        if not last.transient or attempt == policy.max_attempts - 1:
+            break
+        if on_retry is not None:
+            on_retry(last)
+        await asyncio.sleep(policy.delay(attempt, last.retry_after, _rng))
+    assert last is not None
+    detail = _redact(str(last), secrets)
+    return Generation.failure(
+        f"{last.kind}: {detail} (after {attempt + 1} attempt{'s' if attempt else ''})",
+        last.kind,
+        time.perf_counter() - started,
+    )

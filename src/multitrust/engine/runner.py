@@ -1,0 +1,391 @@
+"""The evaluation engine: stream samples of many tasks through a model, score, and store.
+
+One producer walks the selected tasks and their sample streams, skipping what this run has
+already scored (resume). A pool of workers takes items from a bounded queue, so memory stays
+flat however many samples there are. Each worker looks the generation up in the cache, calls the
+model through its endpoint's adaptive limiter and the retry policy when needed, scores the
+answer (a judge goes through the same machinery), and hands rows to the writer, which commits
+them in small batches. Local models get micro-batched by a :class:`Batcher` instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from multitrust.data.base import DataSource
+from multitrust.engine.limiter import LimiterRegistry
+from multitrust.engine.retry import RetryPolicy, call_with_retry
+from multitrust.errors import DataError, MultitrustError, Unavailable
+from multitrust.models.base import Model
+from multitrust.scoring.base import JudgeError, ScoreContext
+from multitrust.store import ResultRow, Store
+from multitrust.tasks.base import Task, TaskSpec
+from multitrust.types import Generation, GenerateConfig, Image, Message, Sample, Score
+
+THUMBS_PER_TASK = 24
+THUMB_SIDE = 160
+
+
+def cache_key(model: Model, messages: Sequence[Message], config: GenerateConfig, sample: Sample | None = None) -> str:
+    """Hash of model identity + messages (image hashes, not pixels) + generation config."""
+    parts: list[Any] = [model.cache_identity(), [m.key() for m in messages], config.key()]
+    if model.needs_sample and sample is not None:
+        parts.append([sample.target, sample.meta.get("ideal")])
+    blob = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclass
+class Counters:
+    requests: int = 0
+    cached: int = 0
+    skipped: int = 0
+    scored: int = 0
+    errors: int = 0
+    judge_requests: int = 0
+    retries: int = 0
+    by_task: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class WorkItem:
+    spec: TaskSpec
+    task: Task
+    sample: Sample
+
+
+class Writer:
+    """Buffers rows and commits them in batches (one transaction per batch)."""
+
+    def __init__(self, store: Store, run_id: str, *, max_rows: int = 256, interval_s: float = 0.25) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.max_rows = max_rows
+        self.interval_s = interval_s
+        self.gens: list[tuple[str, str, Generation]] = []
+        self.results: list[ResultRow] = []
+        self.images: list[tuple[str, str, str | None, bytes | None]] = []
+        self.pending: dict[str, Generation] = {}
+        self._last = time.monotonic()
+
+    def add_generation(self, key: str, model_id: str, gen: Generation) -> None:
+        self.gens.append((key, model_id, gen))
+        if gen.ok:
+            self.pending[key] = gen
+        self._maybe_flush()
+
+    def add_result(self, row: ResultRow) -> None:
+        self.results.append(row)
+        self._maybe_flush()
+
+    def add_image(self, sha: str, mime: str, origin: str | None, thumb: bytes | None) -> None:
+        self.images.append((sha, mime, origin, thumb))
+
+    def _maybe_flush(self) -> None:
+        if len(self.results) + len(self.gens) >= self.max_rows or time.monotonic() - self._last > self.interval_s:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.gens or self.results or self.images:
+            self.store.write_batch(self.gens, self.results, self.images, heartbeat_run=self.run_id)
+            self.gens, self.results, self.images = [], [], []
+            self.pending.clear()
+        self._last = time.monotonic()
+
+
+class Batcher:
+    """Groups single requests into ``generate_batch`` calls for local models."""
+
+    def __init__(self, model: Model, max_batch: int, *, max_wait_s: float = 0.005) -> None:
+        self.model = model
+        self.max_batch = max(1, max_batch)
+        self.max_wait_s = max_wait_s
+        self.queue: asyncio.Queue[tuple[list[Message], GenerateConfig, Sample | None, asyncio.Future[Generation]]] = (
+            asyncio.Queue()
+        )
+        self.batches = 0
+
+    async def submit(self, messages: list[Message], config: GenerateConfig, sample: Sample | None) -> Generation:
+        fut: asyncio.Future[Generation] = asyncio.get_running_loop().create_future()
+        await self.queue.put((messages, config, sample, fut))
+        return await fut
+
+    async def run(self) -> None:
+        while True:
+            first = await self.queue.get()
+            items = [first]
+            deadline = time.monotonic() + self.max_wait_s
+            while len(items) < self.max_batch:
+                timeout = deadline - time.monotonic()
+                if timeout <= 0:
+                    break
+                try:
+                    items.append(await asyncio.wait_for(self.queue.get(), timeout))
+                except asyncio.TimeoutError:
+                    break
+            by_cfg: dict[GenerateConfig, list[Any]] = {}
+            for it in items:
+                by_cfg.setdefault(it[1], []).append(it)
+            for cfg, group in by_cfg.items():
+                self.batches += 1
+                started = time.perf_counter()
+                try:
+                    outs = await self.model.generate_batch(
+                        [g[0] for g in group], cfg, samples=[g[2] for g in group]
+                    )
+                except Exception as exc:
+                    outs = [exc] * len(group)
+                per = (time.perf_counter() - started) / max(1, len(group))
+                for g, out in zip(group, outs, strict=True):
+                    if isinstance(out, Generation):
+                        res = out
+                    else:
+                        kind = getattr(out, "kind", "other")
+                        res = Generation.failure(f"{kind}: {out}", kind, per)
+                    if not g[3].done():
+                        g[3].set_result(res)
+
+
+def _thumbnail(image: Image) -> bytes | None:
+    try:
+        im = image.load()
+        im.thumbnail((THUMB_SIDE, THUMB_SIDE))
+        buf = io.BytesIO()
+        im.save(buf, format="JPEG", quality=80)
+        return buf.getvalue()
+    except Exception:
+        return None
+
+
+BAD_WHEN_HIGH = frozenset({"agree", "leak", "jailbroken", "toxicity", "stereotype", "suitable_bias"})
+
+
+def is_failure(score: Score) -> bool:
+    """Heuristic used to pick examples for the failure gallery."""
+    for k, v in score.values.items():
+        if v is None:
+            continue
+        if k in BAD_WHEN_HIGH:
+            if v >= 0.5:
+                return True
+        elif k == "score":
+            if v < 50:
+                return True
+        elif v < 0.5:
+            return True
+    return False
+
+
+@dataclass
+class EngineConfig:
+    run_id: str
+    profile: str = "corrected"
+    limit: int | None = None
+    max_connections: int = 32
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    secrets: tuple[str, ...] = ()
+
+
+class Engine:
+    def __init__(
+        self,
+        model: Model,
+        store: Store,
+        config: EngineConfig,
+        *,
+        judge: Model | None = None,
+        resources: dict[str, Any] | None = None,
+        on_progress: Callable[[str, Counters], None] | None = None,
+    ) -> None:
+        self.model = model
+        self.judge = judge
+        self.store = store
+        self.cfg = config
+        self.counters = Counters()
+        self.writer = Writer(store, config.run_id)
+        self.limiters = LimiterRegistry(config.max_connections)
+        self.on_progress = on_progress
+        self.inflight: dict[str, asyncio.Future[Generation]] = {}
+        self.thumbs: dict[str, int] = {}
+        self.seen_images: set[str] = set()
+        self.task_errors: dict[str, str] = {}
+        self.ctx = ScoreContext(
+            profile=config.profile,
+            judge=self._judge_call if judge is not None else None,
+            judge_id=judge.model_id if judge is not None else None,
+            resources=resources or {},
+        )
+        self.batcher: Batcher | None = None
+        self.judge_batcher: Batcher | None = None
+
+    # ---------------------------------------------------------------- generation
+    async def _generate(
+        self, model: Model, messages: list[Message], config: GenerateConfig, sample: Sample | None, *, judge: bool
+    ) -> Generation:
+        key = cache_key(model, messages, config, sample)
+        gen = self.writer.pending.get(key) or self.store.get_generation(key)
+        if gen is not None:
+            self.counters.cached += 1
+            return gen
+        fut = self.inflight.get(key)
+        if fut is not None:  # the same request is already on its way: share it
+            return await asyncio.shield(fut)
+        fut = asyncio.get_running_loop().create_future()
+        self.inflight[key] = fut
+        try:
+            batcher = self.judge_batcher if judge else self.batcher
+            if judge:
+                self.counters.judge_requests += 1
+            else:
+                self.counters.requests += 1
+            if batcher is not None:
+                gen = await batcher.submit(messages, config, sample)
+            else:
+                limiter = self.limiters.get(model.endpoint)
+
+                def call() -> Any:
+                    return model.generate(messages, config, sample=sample if model.needs_sample else None)
+
+                gen = await call_with_retry(
+                    call, limiter=limiter, policy=self.cfg.policy, secrets=self.cfg.secrets, on_retry=self._retried
+                )
+            self.writer.add_generation(key, model.model_id, gen)
+            fut.set_result(gen)
+            return gen
+        except BaseException as exc:
+            if not fut.done():
+                fut.set_exception(exc)
+                fut.exception()  # mark retrieved
+            raise
+        finally:
+            self.inflight.pop(key, None)
+
+    def _retried(self, exc: Exception) -> None:
+        self.counters.retries += 1
+
+    async def _judge_call(self, messages: Sequence[Message], config: GenerateConfig | None = None) -> Generation:
+        assert self.judge is not None
+        cfg = config or GenerateConfig(max_tokens=512)
+        return await self._generate(self.judge, list(messages), cfg, None, judge=True)
+
+    # ---------------------------------------------------------------- one item
+    async def process(self, item: WorkItem) -> None:
+        spec, task, sample = item.spec, item.task, item.sample
+        try:
+            messages = task.messages(sample)
+            prompt = messages[-1].text
+        except MultitrustError as exc:
+            self._record_error(item, "", None, str(exc), "input")
+            return
+        gen = await self._generate(self.model, messages, task.config, sample, judge=False)
+        key = cache_key(self.model, messages, task.config, sample)
+        if not gen.ok:
+            self._record_error(item, prompt, key, gen.error or "unknown error", gen.error_kind or "other")
+            return
+        text = gen.text or ""
+        try:
+            score = await task.scorer(sample, text, self.ctx)
+        except JudgeError as exc:
+            self._record_error(item, prompt, key, f"judge: {exc}", "judge", output=text)
+            return
+        except MultitrustError as exc:
+            self._record_error(item, prompt, key, f"scorer: {exc}", "scorer", output=text)
+            return
+        except Exception as exc:
+            self._record_error(item, prompt, key, f"scorer {task.scorer.name}: {type(exc).__name__}: {exc}", "scorer", output=text)
+            return
+        if sample.images and is_failure(score) and self.thumbs.get(spec.id, 0) < THUMBS_PER_TASK:
+            self.thumbs[spec.id] = self.thumbs.get(spec.id, 0) + 1
+            for img in sample.images:
+                if img.sha256 not in self.seen_images:
+                    self.seen_images.add(img.sha256)
+                    thumb = await asyncio.to_thread(_thumbnail, img)
+                    self.writer.add_image(img.sha256, "image/jpeg", img.origin, thumb)
+        self.writer.add_result(
+            ResultRow(
+                self.cfg.run_id, spec.id, sample.id, sample.variant, key, prompt,
+                [i.ref() for i in sample.images], sample.target, dict(sample.meta), text,
+                dict(score.values), score.label, score.explanation, score.scorer or task.scorer.name,
+            )
+        )
+        self.counters.scored += 1
+        self.counters.by_task[spec.id] = self.counters.by_task.get(spec.id, 0) + 1
+        if self.on_progress:
+            self.on_progress(spec.id, self.counters)
+
+    def _record_error(
+        self, item: WorkItem, prompt: str, key: str | None, error: str, kind: str, *, output: str | None = None
+    ) -> None:
+        s = item.sample
+        self.writer.add_result(
+            ResultRow(
+                self.cfg.run_id, item.spec.id, s.id, s.variant, key, prompt, [i.ref() for i in s.images],
+                s.target, dict(s.meta), output, None, None, None, None, error, kind,
+            )
+        )
+        self.counters.errors += 1
+        if self.on_progress:
+            self.on_progress(item.spec.id, self.counters)
+
+    # ---------------------------------------------------------------- the run
+    async def run(self, tasks: Sequence[tuple[TaskSpec, Task]]) -> None:
+        workers_n = self.cfg.max_connections
+        batch_task: asyncio.Task[None] | None = None
+        judge_batch_task: asyncio.Task[None] | None = None
+        if not self.model.concurrent or self.model.max_batch_size > 1:
+            self.batcher = Batcher(self.model, self.model.max_batch_size)
+            batch_task = asyncio.create_task(self.batcher.run())
+            workers_n = max(2, 2 * self.model.max_batch_size)
+        if self.judge is not None and (not self.judge.concurrent or self.judge.max_batch_size > 1):
+            self.judge_batcher = Batcher(self.judge, self.judge.max_batch_size)
+            judge_batch_task = asyncio.create_task(self.judge_batcher.run())
+        queue: asyncio.Queue[WorkItem | None] = asyncio.Queue(maxsize=max(64, 2 * workers_n))
+
+        async def worker() -> None:
+            while True:
+                item = await queue.get()
+                if item is None:
+                    return
+                try:
+                    await self.process(item)
+                except Exception as exc:  # never lose the run to one bad item
+                    self._record_error(item, "", None, f"internal: {type(exc).__name__}: {exc}", "other")
+
+        workers = [asyncio.create_task(worker()) for _ in range(workers_n)]
+        try:
+            for spec, task in tasks:
+                await self._produce(spec, task, queue)
+            for _ in workers:
+                await queue.put(None)
+            await asyncio.gather(*workers)
+        finally:
+            for w in workers:
+                w.cancel()
+            for bt in (batch_task, judge_batch_task):
+                if bt is not None:
+                    bt.cancel()
+            self.writer.flush()
+
+    async def _produce(self, spec: TaskSpec, task: Task, queue: asyncio.Queue[WorkItem | None]) -> None:
+        done = self.store.done_keys(self.cfg.run_id, spec.id)
+        count = 0
+        try:
+            for sample in task.iter_samples():
+                if self.cfg.limit is not None and count >= self.cfg.limit:
+                    break
+                count += 1
+                if (sample.id, sample.variant) in done:
+                    self.counters.skipped += 1
+                    continue
+                await queue.put(WorkItem(spec, task, sample))
+        except (DataError, Unavailable) as exc:
+            self.task_errors[spec.id] = str(exc)
+        except MultitrustError as exc:
+            self.task_errors[spec.id] = str(exc)

@@ -1,0 +1,426 @@
+"""The store: one SQLite file (WAL mode) holding runs, the generation cache, results and task scores.
+
+Tables
+- ``runs``: one row per (model, data, profile, judge, settings); tasks accumulate in a run.
+- ``generations``: the response cache, keyed by a hash of model identity + messages + image
+  hashes + generation config. Error rows are kept (with their cause) but never served as hits.
+- ``results``: one row per (run, task, sample, variant): the prompt, output, per-sample values,
+  or the error that prevented scoring. Rows with an error are redone on rerun; others never are.
+- ``task_results``: the task score, metrics, CI, n, errors, status (ok / skipped / failed).
+- ``images``: thumbnails of images shown in failure examples (for reports).
+
+Writes are batched by the engine; every batch is one transaction, so a killed process loses at
+most the batch in flight and never leaves a half-written row.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from multitrust.errors import ConfigError, StoreBusy
+from multitrust.types import Generation
+
+SCHEMA_VERSION = 1
+HEARTBEAT_STALE_S = 30.0
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS runs(
+  run_id TEXT PRIMARY KEY,
+  created REAL, updated REAL,
+  model TEXT NOT NULL, judge TEXT, profile TEXT,
+  tasks TEXT, data TEXT, settings TEXT,
+  package_version TEXT, git_commit TEXT,
+  status TEXT, owner TEXT, heartbeat REAL
+);
+CREATE TABLE IF NOT EXISTS generations(
+  key TEXT PRIMARY KEY,
+  model TEXT, text TEXT, error TEXT, error_kind TEXT,
+  input_tokens INTEGER, output_tokens INTEGER, latency REAL,
+  attempts INTEGER DEFAULT 1, created REAL
+);
+CREATE TABLE IF NOT EXISTS results(
+  run_id TEXT NOT NULL, task_id TEXT NOT NULL, sample_id TEXT NOT NULL, variant TEXT NOT NULL,
+  gen_key TEXT, prompt TEXT, images TEXT, target TEXT, meta TEXT,
+  output TEXT, "values" TEXT, label TEXT, explanation TEXT, scorer TEXT,
+  error TEXT, error_kind TEXT, created REAL,
+  PRIMARY KEY(run_id, task_id, sample_id, variant)
+);
+CREATE INDEX IF NOT EXISTS results_task ON results(run_id, task_id);
+CREATE TABLE IF NOT EXISTS task_results(
+  run_id TEXT NOT NULL, task_id TEXT NOT NULL,
+  status TEXT, reason TEXT, score REAL, ci_low REAL, ci_high REAL,
+  metrics TEXT, n INTEGER, n_errors INTEGER, scorer TEXT, deviation TEXT,
+  comparable INTEGER, updated REAL,
+  PRIMARY KEY(run_id, task_id)
+);
+CREATE TABLE IF NOT EXISTS images(
+  sha256 TEXT PRIMARY KEY, mime TEXT, origin TEXT, thumb BLOB
+);
+"""
+
+
+def default_db_path() -> Path:
+    """``$MULTITRUST_DB`` or ``./multitrust.db`` (documented in the README)."""
+    return Path(os.environ.get("MULTITRUST_DB", "multitrust.db"))
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    model: str
+    judge: str | None
+    profile: str
+    tasks: list[str]
+    data: dict[str, Any]
+    settings: dict[str, Any]
+    package_version: str
+    git_commit: str | None
+    status: str
+    created: float
+    updated: float
+
+
+@dataclass
+class ResultRow:
+    run_id: str
+    task_id: str
+    sample_id: str
+    variant: str
+    gen_key: str | None
+    prompt: str
+    images: list[dict[str, Any]]
+    target: Any
+    meta: dict[str, Any]
+    output: str | None
+    values: dict[str, float | None] | None
+    label: str | None
+    explanation: str | None
+    scorer: str | None
+    error: str | None = None
+    error_kind: str | None = None
+
+
+def _owner() -> str:
+    return f"{os.getpid()}@{socket.gethostname()}"
+
+
+def _pid_alive(owner: str) -> bool:
+    pid_s, _, host = owner.partition("@")
+    if host != socket.gethostname():
+        return True  # cannot tell: assume alive, rely on the heartbeat
+    try:
+        os.kill(int(pid_s), 0)
+    except (ProcessLookupError, ValueError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Store:
+    """A handle on one SQLite store file. Not shared across threads."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else default_db_path()
+        if str(self.path) != ":memory:":
+            if self.path.exists() and self.path.is_dir():
+                raise ConfigError(f"--db points to a directory, not a file: {self.path}")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA busy_timeout=30000")
+            self.conn.executescript(SCHEMA)
+            self.conn.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(f"cannot open store {self.path}: {exc}") from None
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ runs
+    def open_run(
+        self,
+        run_id: str,
+        *,
+        model: str,
+        judge: str | None,
+        profile: str,
+        tasks: Sequence[str],
+        data: dict[str, Any],
+        settings: dict[str, Any],
+        package_version: str,
+        git_commit: str | None,
+    ) -> None:
+        """Create or resume a run, taking ownership. Refuses if a live process owns it."""
+        now = time.time()
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            row = c.execute("SELECT owner, heartbeat, status, tasks FROM runs WHERE run_id=?", (run_id,)).fetchone()
+            if row is not None:
+                owner, hb, status, old_tasks = row
+                if (
+                    status == "running"
+                    and owner
+                    and owner != _owner()
+                    and hb is not None
+                    and now - hb < HEARTBEAT_STALE_S
+                    and _pid_alive(owner)
+                ):
+                    raise StoreBusy(
+                        f"run {run_id} in {self.path} is being written by another process ({owner}); "
+                        "wait for it to finish or use another --db"
+                    )
+                merged = list(dict.fromkeys([*json.loads(old_tasks or "[]"), *tasks]))
+                c.execute(
+                    "UPDATE runs SET updated=?, tasks=?, status='running', owner=?, heartbeat=?, "
+                    "package_version=?, git_commit=? WHERE run_id=?",
+                    (now, json.dumps(merged), _owner(), now, package_version, git_commit, run_id),
+                )
+            else:
+                c.execute(
+                    "INSERT INTO runs(run_id, created, updated, model, judge, profile, tasks, data, settings,"
+                    " package_version, git_commit, status, owner, heartbeat)"
+                    " VALUES(?,?,?,?,?,?,?,?,?,?,?,'running',?,?)",
+                    (
+                        run_id, now, now, model, judge, profile, json.dumps(list(tasks)),
+                        json.dumps(data, sort_keys=True), json.dumps(settings, sort_keys=True),
+                        package_version, git_commit, _owner(), now,
+                    ),
+                )
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+
+    def heartbeat(self, run_id: str) -> None:
+        self.conn.execute("UPDATE runs SET heartbeat=? WHERE run_id=? AND owner=?", (time.time(), run_id, _owner()))
+
+    def finish_run(self, run_id: str, status: str = "done") -> None:
+        self.conn.execute(
+            "UPDATE runs SET status=?, updated=?, owner=NULL, heartbeat=NULL WHERE run_id=?",
+            (status, time.time(), run_id),
+        )
+
+    def runs(self, model: str | None = None) -> list[RunInfo]:
+        q = "SELECT run_id, model, judge, profile, tasks, data, settings, package_version, git_commit, status, created, updated FROM runs"
+        args: tuple[Any, ...] = ()
+        if model:
+            q += " WHERE model=?"
+            args = (model,)
+        q += " ORDER BY created"
+        out = []
+        for r in self.conn.execute(q, args):
+            out.append(
+                RunInfo(
+                    r[0], r[1], r[2], r[3] or "corrected", json.loads(r[4] or "[]"), json.loads(r[5] or "{}"),
+                    json.loads(r[6] or "{}"), r[7] or "", r[8], r[9] or "", r[10], r[11],
+                )
+            )
+        return out
+
+    def get_run(self, run_id: str) -> RunInfo | None:
+        for r in self.runs():
+            if r.run_id == run_id or r.run_id.startswith(run_id):
+                return r
+        return None
+
+    # ------------------------------------------------------------------ generations
+    def get_generation(self, key: str) -> Generation | None:
+        row = self.conn.execute(
+            "SELECT text, input_tokens, output_tokens, latency FROM generations WHERE key=? AND error IS NULL",
+            (key,),
+        ).fetchone()
+        if row is None:
+            return None
+        return Generation(row[0], input_tokens=row[1], output_tokens=row[2], latency_s=row[3], cached=True)
+
+    def get_generations(self, keys: Sequence[str]) -> dict[str, Generation]:
+        out: dict[str, Generation] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            q = (
+                "SELECT key, text, input_tokens, output_tokens, latency FROM generations "
+                f"WHERE error IS NULL AND key IN ({','.join('?' * len(chunk))})"
+            )
+            for k, text, it, ot, lat in self.conn.execute(q, chunk):
+                out[k] = Generation(text, input_tokens=it, output_tokens=ot, latency_s=lat, cached=True)
+        return out
+
+    # ------------------------------------------------------------------ results
+    def done_keys(self, run_id: str, task_id: str) -> set[tuple[str, str]]:
+        """(sample_id, variant) already scored without error in this run."""
+        return {
+            (r[0], r[1])
+            for r in self.conn.execute(
+                "SELECT sample_id, variant FROM results WHERE run_id=? AND task_id=? AND error IS NULL",
+                (run_id, task_id),
+            )
+        }
+
+    def write_batch(
+        self,
+        generations: Iterable[tuple[str, str, Generation]],
+        results: Iterable[ResultRow],
+        images: Iterable[tuple[str, str, str | None, bytes | None]] = (),
+        heartbeat_run: str | None = None,
+    ) -> None:
+        """Write one batch atomically. Generations: (key, model_id, generation)."""
+        now = time.time()
+        gen_rows = [
+            (k, m, g.text, g.error, g.error_kind, g.input_tokens, g.output_tokens, g.latency_s, now)
+            for k, m, g in generations
+            if not g.cached
+        ]
+        res_rows = [
+            (
+                r.run_id, r.task_id, r.sample_id, r.variant, r.gen_key, r.prompt,
+                json.dumps(r.images), json.dumps(r.target, default=str), json.dumps(r.meta, default=str),
+                r.output, json.dumps(r.values) if r.values is not None else None, r.label,
+                r.explanation, r.scorer, r.error, r.error_kind, now,
+            )
+            for r in results
+        ]
+        img_rows = list(images)
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            if gen_rows:
+                # an error never overwrites a good cached answer; a good answer replaces an error
+                c.executemany(
+                    "INSERT INTO generations(key, model, text, error, error_kind, input_tokens, output_tokens,"
+                    " latency, created) VALUES(?,?,?,?,?,?,?,?,?)"
+                    " ON CONFLICT(key) DO UPDATE SET text=excluded.text, error=excluded.error,"
+                    " error_kind=excluded.error_kind, input_tokens=excluded.input_tokens,"
+                    " output_tokens=excluded.output_tokens, latency=excluded.latency,"
+                    " attempts=generations.attempts+1, created=excluded.created"
+                    " WHERE generations.error IS NOT NULL",
+                    gen_rows,
+                )
+            if res_rows:
+                c.executemany(
+                    'INSERT OR REPLACE INTO results(run_id, task_id, sample_id, variant, gen_key, prompt, images,'
+                    ' target, meta, output, "values", label, explanation, scorer, error, error_kind, created)'
+                    " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    res_rows,
+                )
+            if img_rows:
+                c.executemany("INSERT OR IGNORE INTO images(sha256, mime, origin, thumb) VALUES(?,?,?,?)", img_rows)
+            if heartbeat_run:
+                c.execute(
+                    "UPDATE runs SET heartbeat=?, updated=? WHERE run_id=?", (now, now, heartbeat_run)
+                )
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+
+    def iter_results(self, run_id: str, task_id: str | None = None) -> Iterator[ResultRow]:
+        q = (
+            'SELECT run_id, task_id, sample_id, variant, gen_key, prompt, images, target, meta, output, "values",'
+            " label, explanation, scorer, error, error_kind FROM results WHERE run_id=?"
+        )
+        args: tuple[Any, ...] = (run_id,)
+        if task_id:
+            q += " AND task_id=?"
+            args = (run_id, task_id)
+        q += " ORDER BY task_id, rowid"
+        for r in self.conn.execute(q, args):
+            yield ResultRow(
+                r[0], r[1], r[2], r[3], r[4], r[5] or "", json.loads(r[6] or "[]"), json.loads(r[7] or "null"),
+                json.loads(r[8] or "{}"), r[9], json.loads(r[10]) if r[10] else None, r[11], r[12], r[13],
+                r[14], r[15],
+            )
+
+    def count_results(self, run_id: str, task_id: str) -> tuple[int, int]:
+        """(scored rows, error rows) of a task in a run."""
+        row = self.conn.execute(
+            "SELECT SUM(error IS NULL), SUM(error IS NOT NULL) FROM results WHERE run_id=? AND task_id=?",
+            (run_id, task_id),
+        ).fetchone()
+        return int(row[0] or 0), int(row[1] or 0)
+
+    def error_causes(self, run_id: str, task_id: str, limit: int = 5) -> list[tuple[str, str, int]]:
+        return [
+            (r[0] or "other", r[1] or "", int(r[2]))
+            for r in self.conn.execute(
+                "SELECT error_kind, MIN(error), COUNT(*) FROM results WHERE run_id=? AND task_id=? AND error IS NOT NULL"
+                " GROUP BY error_kind ORDER BY COUNT(*) DESC LIMIT ?",
+                (run_id, task_id, limit),
+            )
+        ]
+
+    # ------------------------------------------------------------------ task results
+    def set_task_result(
+        self,
+        run_id: str,
+        task_id: str,
+        *,
+        status: str,
+        reason: str | None = None,
+        score: float | None = None,
+        ci: tuple[float, float] | None = None,
+        metrics: dict[str, Any] | None = None,
+        n: int = 0,
+        n_errors: int = 0,
+        scorer: str | None = None,
+        deviation: str | None = None,
+        comparable: bool = True,
+    ) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO task_results(run_id, task_id, status, reason, score, ci_low, ci_high, metrics,"
+            " n, n_errors, scorer, deviation, comparable, updated) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                run_id, task_id, status, reason, score, ci[0] if ci else None, ci[1] if ci else None,
+                json.dumps(metrics or {}, default=str), n, n_errors, scorer, deviation, int(comparable), time.time(),
+            ),
+        )
+
+    def task_results(self, run_id: str) -> list[dict[str, Any]]:
+        cols = [
+            "task_id", "status", "reason", "score", "ci_low", "ci_high", "metrics", "n", "n_errors",
+            "scorer", "deviation", "comparable",
+        ]
+        out = []
+        for r in self.conn.execute(
+            f"SELECT {', '.join(cols)} FROM task_results WHERE run_id=? ORDER BY task_id", (run_id,)
+        ):
+            d = dict(zip(cols, r, strict=True))
+            d["metrics"] = json.loads(d["metrics"] or "{}")
+            d["comparable"] = bool(d["comparable"])
+            out.append(d)
+        return out
+
+    def thumbnail(self, sha256: str) -> tuple[str, bytes] | None:
+        row = self.conn.execute("SELECT mime, thumb FROM images WHERE sha256=?", (sha256,)).fetchone()
+        if row is None or row[1] is None:
+            return None
+        return row[0], row[1]
+
+    def has_images(self, shas: Sequence[str]) -> set[str]:
+        if not shas:
+            return set()
+        q = f"SELECT sha256 FROM images WHERE sha256 IN ({','.join('?' * len(shas))})"
+        return {r[0] for r in self.conn.execute(q, list(shas))}
+
+    def integrity_ok(self) -> bool:
+        return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
