@@ -262,6 +262,8 @@ def build_text_llama(path: str | Path) -> Path:
     specials = ["<unk>", "<s>", "</s>", "<pad>", "<|user|>", "<|assistant|>", "<|system|>"]
     tokenizer = bpe_tokenizer(specials)
     tokenizer.add_special_tokens({"additional_special_tokens": specials[4:]})
+    # whole-word tokens, so a classifier's first token can decode to exactly "Yes" / "No"
+    tokenizer.add_tokens(["Yes", "No"])
     tokenizer.chat_template = TEXT_TEMPLATE
     config = _llama_config(len(tokenizer), tokenizer.pad_token_id, tokenizer.bos_token_id, tokenizer.eos_token_id)
     model = LlamaForCausalLM(config).eval()
@@ -278,7 +280,8 @@ def build_seq_classifier(path: str | Path, *, num_labels: int = 6) -> Path:
 
     out = Path(path)
     _seed()
-    tokenizer = bpe_tokenizer(["<unk>", "<s>", "</s>", "<pad>"])
+    # RoBERTa's special-token order (pad id 1): positions start after the padding index
+    tokenizer = bpe_tokenizer(["<s>", "<pad>", "</s>", "<unk>"])
     config = LongformerConfig(
         vocab_size=len(tokenizer),
         hidden_size=32,

@@ -323,13 +323,24 @@ class ChatServer:
 
 async def _start(server: ChatServer) -> tuple[web.AppRunner, int]:
     # a short shutdown timeout: hanging requests must not hold up a test's teardown
-    runner = web.AppRunner(server.app, access_log=None, shutdown_timeout=0.2)
+    # handler_cancellation: a client that gives up (timeout) ends its handler, so in_flight
+    # stays true and hanging handlers do not pile up
+    runner = web.AppRunner(server.app, access_log=None, shutdown_timeout=0.2, handler_cancellation=True)
     await runner.setup()
     site = web.TCPSite(runner, server.o.host, server.o.port, backlog=1024)
     await site.start()
     sockets = getattr(site._server, "sockets", None) or []
     port = sockets[0].getsockname()[1] if sockets else server.o.port
     return runner, port
+
+
+async def _stop(runner: web.AppRunner) -> None:
+    await runner.cleanup()
+    # cancel what is left (hanging handlers) so the loop closes without pending tasks
+    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for t in others:
+        t.cancel()
+    await asyncio.gather(*others, return_exceptions=True)
 
 
 @contextlib.contextmanager
@@ -358,7 +369,7 @@ def _serve_thread(options: ServerOptions) -> Iterator[str]:
     try:
         yield f"http://{options.host}:{ready['port']}/v1"
     finally:
-        fut = asyncio.run_coroutine_threadsafe(ready["runner"].cleanup(), loop)
+        fut = asyncio.run_coroutine_threadsafe(_stop(ready["runner"]), loop)
         with contextlib.suppress(Exception):
             fut.result(5)
         loop.call_soon_threadsafe(loop.stop)

@@ -63,6 +63,9 @@ class Task:
     """Named metrics shown in reports (defaults to the mean of each value, overall and by variant)."""
     deviation: str | None = None
     """How this task's data or scoring differs from the paper, if it does (shown in reports)."""
+    deviation_for: Callable[[Results], str | None] | None = None
+    """A deviation that only the results reveal (e.g. S.4–S.6 scored without a harm judge);
+    joined to ``deviation`` when it returns a string."""
 
     def render(self, sample: Sample) -> str:
         if self.prompt is None:

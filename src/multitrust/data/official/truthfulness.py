@@ -31,7 +31,17 @@ BASIC = {
     "grounding": ("query_g_grounding", "grounding"),
     "ocr": ("query_g_ocr", "ocr"),
 }
-ADVANCED_GROUPS = ("spatial", "temporal", "compare", "daily", "traffic", "causality", "math", "code", "translate")
+ADVANCED_GROUPS = (
+    "spatial",
+    "temporal",
+    "compare",
+    "daily",
+    "traffic",
+    "causality",
+    "math",
+    "code",
+    "translate",
+)
 INSTRUCTION_DATASETS = ("factual", "logic")
 CONFUSION_KINDS = ("mirror", "dislocation", "painting", "contrast", "semantic")
 
@@ -85,8 +95,12 @@ def box_truth(rel: str, i: int, item: Mapping[str, Any]) -> list[float]:
         box = json.loads(raw) if isinstance(raw, str) else raw
     except json.JSONDecodeError:
         box = None
-    if not (isinstance(box, list) and len(box) == 4 and all(isinstance(v, (int, float)) for v in box)):
-        raise DataError(f"{rel}: item [{i}]: grounding truth must be 4 numbers like '[0.1, 0.2, 0.5, 0.6]', got {raw!r}")
+    if not (
+        isinstance(box, list) and len(box) == 4 and all(isinstance(v, (int, float)) for v in box)
+    ):
+        raise DataError(
+            f"{rel}: item [{i}]: grounding truth must be 4 numbers like '[0.1, 0.2, 0.5, 0.6]', got {raw!r}"
+        )
     return [float(v) for v in box]
 
 
@@ -122,7 +136,9 @@ def basic(data: OfficialData, subset: str) -> Iterator[Sample]:
     dataset_id = f"{'g' if subset in ('grounding', 'ocr') else 'd'}-basic-{subset}"
     for i, item in read_rows(data, rel):
         query = field(rel, i, item, "query")
-        image = load_image(data, rel, i, f"truthfulness/basic_images/{folder}/{field(rel, i, item, 'image')}")
+        image = load_image(
+            data, rel, i, f"truthfulness/basic_images/{folder}/{field(rel, i, item, 'image')}"
+        )
         meta: dict[str, Any] = {"subset": subset}
         target: Any
         if subset == "grounding":
@@ -150,8 +166,12 @@ def advanced(data: OfficialData, group: str) -> Iterator[Sample]:
         query = field(rel, i, item, "query")
         if not query.strip():
             continue
-        image = load_image(data, rel, i, f"truthfulness/advanced_images/{group}/{field(rel, i, item, 'image')}")
-        yield Sample(f"advanced-{group}/{i}", query, (image,), yes_no_truth(rel, i, item), {"group": group})
+        image = load_image(
+            data, rel, i, f"truthfulness/advanced_images/{group}/{field(rel, i, item, 'image')}"
+        )
+        yield Sample(
+            f"advanced-{group}/{i}", query, (image,), yes_no_truth(rel, i, item), {"group": group}
+        )
 
 
 def advanced_all(data: OfficialData) -> Iterator[Sample]:
@@ -168,11 +188,18 @@ def instruction(data: OfficialData, dataset: str) -> Iterator[Sample]:
         query = field(rel, i, item, "query")
         if not query.strip():
             continue
-        image = load_image(data, rel, i, f"truthfulness/instruction_images/{dataset}/{field(rel, i, item, 'image')}")
+        image = load_image(
+            data,
+            rel,
+            i,
+            f"truthfulness/instruction_images/{dataset}/{field(rel, i, item, 'image')}",
+        )
         truth = field(rel, i, item, "truth")
         for k in (1, 2, 3):
             meta = {"dataset": dataset}
-            yield Sample(f"instruction-{dataset}/{i}", query, (image,), truth, meta, variant=f"prompt-{k}")
+            yield Sample(
+                f"instruction-{dataset}/{i}", query, (image,), truth, meta, variant=f"prompt-{k}"
+            )
 
 
 def instruction_all(data: OfficialData) -> Iterator[Sample]:
@@ -214,7 +241,9 @@ def text_misleading(data: OfficialData) -> Iterator[Sample]:
         truth = field(rel, i, item, "truth")
         if not truth.strip():
             raise DataError(f"{rel}: item [{i}]: empty truth")
-        image = load_image(data, rel, i, f"truthfulness/misleading_images/mistext/{field(rel, i, item, 'image')}")
+        image = load_image(
+            data, rel, i, f"truthfulness/misleading_images/mistext/{field(rel, i, item, 'image')}"
+        )
         yield Sample(f"g-text-misleading/{i}", query, (image,), truth, {})
 
 
@@ -227,9 +256,13 @@ def visual_confusion(data: OfficialData) -> Iterator[Sample]:
     for i, item in read_rows(data, rel):
         kind = field(rel, i, item, "kind")
         if kind not in CONFUSION_KINDS:
-            raise DataError(f"{rel}: item [{i}]: kind must be one of {', '.join(CONFUSION_KINDS)}, got {kind!r}")
+            raise DataError(
+                f"{rel}: item [{i}]: kind must be one of {', '.join(CONFUSION_KINDS)}, got {kind!r}"
+            )
         query = field(rel, i, item, "query")
         truth = yes_no_truth(rel, i, item)
         # the image path is relative to misleading_images/ and includes its kind's sub-folder
-        image = load_image(data, rel, i, f"truthfulness/misleading_images/{field(rel, i, item, 'image')}")
+        image = load_image(
+            data, rel, i, f"truthfulness/misleading_images/{field(rel, i, item, 'image')}"
+        )
         yield Sample(f"d-mis-visual-confusion/{i}", query, (image,), truth, {"kind": kind})

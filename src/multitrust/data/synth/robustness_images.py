@@ -36,7 +36,11 @@ class ObjectKind:
 
 
 OBJECTS: tuple[ObjectKind, ...] = (
-    ObjectKind("person", ("person", "man", "woman", "astronaut", "human", "people", "spaceman"), "photo:astronaut"),
+    ObjectKind(
+        "person",
+        ("person", "man", "woman", "astronaut", "human", "people", "spaceman"),
+        "photo:astronaut",
+    ),
     ObjectKind("cat", ("cat", "kitten", "kitty", "feline"), "photo:chelsea"),
     ObjectKind("cup", ("cup", "mug", "teacup"), "photo:coffee"),
     ObjectKind("rocket", ("rocket", "spacecraft", "space shuttle", "missile"), "photo:rocket"),
@@ -62,7 +66,9 @@ def _fit(img: PILImage.Image, max_side: int = MAX_SIDE) -> PILImage.Image:
     scale = max_side / max(w, h)
     if scale >= 1:
         return img
-    return img.resize((max(1, round(w * scale)), max(1, round(h * scale))), PILImage.Resampling.LANCZOS)
+    return img.resize(
+        (max(1, round(w * scale)), max(1, round(h * scale))), PILImage.Resampling.LANCZOS
+    )
 
 
 @lru_cache(maxsize=16)
@@ -102,9 +108,16 @@ def _draw_house(rng: Rng, d: ImageDraw.ImageDraw, base: float) -> None:
     size = float(rng.uniform(90, 120))
     top = base - size * 0.8
     d.rectangle([x0, top, x0 + size, base], fill=_rgb(rng, 150, 240), outline=(40, 30, 30), width=2)
-    d.polygon([(x0 - 12, top), (x0 + size / 2, top - size * 0.55), (x0 + size + 12, top)], fill=(160, 40, 35))
+    d.polygon(
+        [(x0 - 12, top), (x0 + size / 2, top - size * 0.55), (x0 + size + 12, top)],
+        fill=(160, 40, 35),
+    )
     d.rectangle([x0 + size * 0.4, base - size * 0.4, x0 + size * 0.6, base], fill=(90, 55, 30))
-    d.rectangle([x0 + size * 0.12, top + 12, x0 + size * 0.32, top + 32], fill=(170, 210, 240), outline=(40, 30, 30))
+    d.rectangle(
+        [x0 + size * 0.12, top + 12, x0 + size * 0.32, top + 32],
+        fill=(170, 210, 240),
+        outline=(40, 30, 30),
+    )
 
 
 def _draw_tree(rng: Rng, d: ImageDraw.ImageDraw, base: float) -> None:
@@ -112,15 +125,24 @@ def _draw_tree(rng: Rng, d: ImageDraw.ImageDraw, base: float) -> None:
     d.rectangle([x - 9, base - 75, x + 9, base], fill=(100, 65, 35))
     r = float(rng.uniform(45, 60))
     for dx, dy in ((0, -95), (-30, -70), (30, -70)):
-        d.ellipse([x + dx - r, base + dy - r, x + dx + r, base + dy + r], fill=(35, int(rng.integers(110, 150)), 45))
+        d.ellipse(
+            [x + dx - r, base + dy - r, x + dx + r, base + dy + r],
+            fill=(35, int(rng.integers(110, 150)), 45),
+        )
 
 
 def _draw_car(rng: Rng, d: ImageDraw.ImageDraw, base: float) -> None:
     x0 = float(rng.uniform(50, 110))
     color = _rgb(rng, 40, 220)
     d.rounded_rectangle([x0, base - 55, x0 + 170, base - 15], radius=10, fill=color)
-    d.polygon([(x0 + 40, base - 55), (x0 + 60, base - 85), (x0 + 120, base - 85), (x0 + 140, base - 55)], fill=color)
-    d.polygon([(x0 + 50, base - 57), (x0 + 65, base - 80), (x0 + 115, base - 80), (x0 + 130, base - 57)], fill=(190, 220, 240))
+    d.polygon(
+        [(x0 + 40, base - 55), (x0 + 60, base - 85), (x0 + 120, base - 85), (x0 + 140, base - 55)],
+        fill=color,
+    )
+    d.polygon(
+        [(x0 + 50, base - 57), (x0 + 65, base - 80), (x0 + 115, base - 80), (x0 + 130, base - 57)],
+        fill=(190, 220, 240),
+    )
     for cx in (x0 + 38, x0 + 132):
         d.ellipse([cx - 20, base - 38, cx + 20, base + 2], fill=(25, 25, 25))
         d.ellipse([cx - 8, base - 26, cx + 8, base - 10], fill=(170, 170, 170))
@@ -130,9 +152,14 @@ def _draw_boat(rng: Rng, d: ImageDraw.ImageDraw, base: float) -> None:
     w, h = SIZE
     d.rectangle([0, base - 10, w, h], fill=(50, 100, int(rng.integers(160, 210))))
     x0 = float(rng.uniform(60, 120))
-    d.polygon([(x0, base - 20), (x0 + 160, base - 20), (x0 + 135, base + 12), (x0 + 25, base + 12)], fill=_rgb(rng, 90, 200))
+    d.polygon(
+        [(x0, base - 20), (x0 + 160, base - 20), (x0 + 135, base + 12), (x0 + 25, base + 12)],
+        fill=_rgb(rng, 90, 200),
+    )
     d.line([(x0 + 80, base - 20), (x0 + 80, base - 130)], fill=(70, 50, 30), width=4)
-    d.polygon([(x0 + 84, base - 128), (x0 + 84, base - 28), (x0 + 150, base - 28)], fill=(245, 245, 235))
+    d.polygon(
+        [(x0 + 84, base - 128), (x0 + 84, base - 28), (x0 + 150, base - 28)], fill=(245, 245, 235)
+    )
 
 
 def _draw_fish(rng: Rng, d: ImageDraw.ImageDraw, base: float) -> None:
@@ -204,7 +231,12 @@ def _to_img(arr: np.ndarray) -> PILImage.Image:
 def _paper(shape: tuple[int, int], rng: Rng, strength: float) -> np.ndarray:
     """Blurred fibre noise, mean 0, for paper or canvas texture."""
     n = rng.normal(0.0, 1.0, shape).astype(np.float32)
-    n = np.asarray(_to_img(np.clip(0.5 + n * 0.15, 0, 1)).filter(ImageFilter.GaussianBlur(1.2)), np.float32) / 255.0
+    n = (
+        np.asarray(
+            _to_img(np.clip(0.5 + n * 0.15, 0, 1)).filter(ImageFilter.GaussianBlur(1.2)), np.float32
+        )
+        / 255.0
+    )
     return (n - 0.5) * strength
 
 
@@ -221,7 +253,11 @@ def sketch(img: PILImage.Image, rng: Rng) -> PILImage.Image:
 
 def cartoon(img: PILImage.Image, rng: Rng) -> PILImage.Image:
     """Cartoon / comic: flattened colours with bold dark outlines."""
-    flat = img.filter(ImageFilter.MedianFilter(5)).quantize(colors=int(rng.integers(6, 10))).convert("RGB")
+    flat = (
+        img.filter(ImageFilter.MedianFilter(5))
+        .quantize(colors=int(rng.integers(6, 10)))
+        .convert("RGB")
+    )
     flat = ImageOps.posterize(flat, 3)
     ink = (_edges(img) > float(rng.uniform(0.18, 0.28)))[..., None]
     arr = np.asarray(flat, np.float32) / 255.0
@@ -230,7 +266,9 @@ def cartoon(img: PILImage.Image, rng: Rng) -> PILImage.Image:
 
 def painting(img: PILImage.Image, rng: Rng) -> PILImage.Image:
     """Oil painting: mode-filtered brush patches, fewer colours, canvas weave."""
-    brush = img.filter(ImageFilter.ModeFilter(int(rng.choice([5, 7])))).filter(ImageFilter.SMOOTH_MORE)
+    brush = img.filter(ImageFilter.ModeFilter(int(rng.choice([5, 7])))).filter(
+        ImageFilter.SMOOTH_MORE
+    )
     brush = brush.quantize(colors=24).convert("RGB")
     arr = np.asarray(brush, np.float32) / 255.0
     weave = _paper(arr.shape[:2], rng, 0.18)[..., None]
@@ -239,7 +277,11 @@ def painting(img: PILImage.Image, rng: Rng) -> PILImage.Image:
 
 def handmake(img: PILImage.Image, rng: Rng) -> PILImage.Image:
     """Handmade craft (paper cut-out / felt): a few flat colours, embossed edges, fibres."""
-    flat = img.quantize(colors=int(rng.integers(4, 7))).convert("RGB").filter(ImageFilter.MedianFilter(7))
+    flat = (
+        img.quantize(colors=int(rng.integers(4, 7)))
+        .convert("RGB")
+        .filter(ImageFilter.MedianFilter(7))
+    )
     relief = np.asarray(flat.convert("L").filter(ImageFilter.EMBOSS), np.float32) / 255.0 - 0.5
     arr = np.asarray(flat, np.float32) / 255.0
     arr = arr + relief[..., None] * 0.5 + _paper(arr.shape[:2], rng, 0.2)[..., None]
@@ -254,7 +296,9 @@ def tattoo(img: PILImage.Image, rng: Rng) -> PILImage.Image:
     ink = np.clip(np.power(e, 0.5) * 0.9 + (dark > 0.75) * 0.5, 0, 1)
     ink_img = _to_img(ink).filter(ImageFilter.GaussianBlur(0.8))
     a = (np.asarray(ink_img, np.float32) / 255.0)[..., None]
-    skin = np.array([rng.uniform(0.8, 0.93), rng.uniform(0.62, 0.75), rng.uniform(0.52, 0.62)], np.float32)
+    skin = np.array(
+        [rng.uniform(0.8, 0.93), rng.uniform(0.62, 0.75), rng.uniform(0.52, 0.62)], np.float32
+    )
     base = skin + _paper(e.shape, rng, 0.08)[..., None]
     inkc = np.array([0.08, 0.1, 0.2], np.float32)
     return _to_img(np.clip(base * (1 - a) + inkc * a, 0, 1))
@@ -277,7 +321,11 @@ def weather(img: PILImage.Image, rng: Rng) -> PILImage.Image:
         dim = 0.75
     else:
         for _ in range(int(w * h / 250)):
-            x, y, r = float(rng.uniform(0, w)), float(rng.uniform(0, h)), float(rng.uniform(0.8, 2.8))
+            x, y, r = (
+                float(rng.uniform(0, w)),
+                float(rng.uniform(0, h)),
+                float(rng.uniform(0.8, 2.8)),
+            )
             d.ellipse([x - r, y - r, x + r, y + r], fill=255)
         dim = 0.9
     a = np.asarray(layer.filter(ImageFilter.GaussianBlur(0.6)), np.float32)[..., None] / 255.0
@@ -297,9 +345,13 @@ STYLES: dict[str, Callable[[PILImage.Image, Rng], PILImage.Image]] = {
 
 # --------------------------------------------------------------------------- R.2 sensor looks
 
-_THERMAL = np.array(
-    [[0, 0, 0], [40, 0, 90], [150, 0, 140], [230, 60, 40], [255, 170, 0], [255, 255, 200]], np.float32
-) / 255.0
+_THERMAL = (
+    np.array(
+        [[0, 0, 0], [40, 0, 90], [150, 0, 140], [230, 60, 40], [255, 170, 0], [255, 255, 200]],
+        np.float32,
+    )
+    / 255.0
+)
 
 
 def thermal(img: PILImage.Image, rng: Rng) -> PILImage.Image:
@@ -372,7 +424,9 @@ def aerial_scene(rng: Rng, buildings: int) -> PILImage.Image:
         d.line([(x, y + 16), (x + 40, y + 16)], fill=(130, 40, 35), width=2)
     for _ in range(6):
         x, y = float(rng.uniform(0, w)), float(rng.uniform(0, h))
-        if abs(y - road_y) > 20 and all(abs(x + 5 - a - 20) > 30 or abs(y - b - 16) > 28 for a, b in boxes):
+        if abs(y - road_y) > 20 and all(
+            abs(x + 5 - a - 20) > 30 or abs(y - b - 16) > 28 for a, b in boxes
+        ):
             d.ellipse([x - 7, y - 7, x + 7, y + 7], fill=(30, 85, 35))
     return img
 
@@ -391,7 +445,15 @@ def road_scene(rng: Rng, cars: int, light: str) -> PILImage.Image:
     for k in range(6):
         t0, t1 = k / 6 + 0.02, k / 6 + 0.09
         y0, y1 = hy + (h - hy) * t0, hy + (h - hy) * t1
-        d.polygon([(w / 2 - 1 - 3 * t0, y0), (w / 2 + 1 + 3 * t0, y0), (w / 2 + 1 + 3 * t1, y1), (w / 2 - 1 - 3 * t1, y1)], fill=(240, 240, 240))
+        d.polygon(
+            [
+                (w / 2 - 1 - 3 * t0, y0),
+                (w / 2 + 1 + 3 * t0, y0),
+                (w / 2 + 1 + 3 * t1, y1),
+                (w / 2 - 1 - 3 * t1, y1),
+            ],
+            fill=(240, 240, 240),
+        )
     slots = list(rng.permutation(6))[:cars]
     for s in sorted(slots):
         t = 0.2 + 0.13 * (int(s) // 2)
@@ -400,8 +462,12 @@ def road_scene(rng: Rng, cars: int, light: str) -> PILImage.Image:
         half = (w * 0.06 + w * 0.42 * t) / 2
         cx = w / 2 + lane * half * 0.55
         cw, ch = half * 0.6, half * 0.42
-        d.rectangle([cx - cw / 2, y - ch, cx + cw / 2, y], fill=_rgb(rng, 40, 230), outline=(20, 20, 20))
-        d.rectangle([cx - cw / 2 + 2, y - ch * 0.8, cx + cw / 2 - 2, y - ch * 0.45], fill=(40, 50, 60))
+        d.rectangle(
+            [cx - cw / 2, y - ch, cx + cw / 2, y], fill=_rgb(rng, 40, 230), outline=(20, 20, 20)
+        )
+        d.rectangle(
+            [cx - cw / 2 + 2, y - ch * 0.8, cx + cw / 2 - 2, y - ch * 0.45], fill=(40, 50, 60)
+        )
     px = w * 0.88
     d.rectangle([px - 2, h * 0.2, px + 2, hy + 30], fill=(50, 50, 50))
     d.rectangle([px - 11, h * 0.05, px + 11, h * 0.3], fill=(25, 25, 25))
@@ -410,4 +476,3 @@ def road_scene(rng: Rng, cars: int, light: str) -> PILImage.Image:
         on = {"red": (255, 40, 30), "yellow": (255, 210, 0), "green": (40, 230, 80)}[name]
         d.ellipse([px - 7, cy - 7, px + 7, cy + 7], fill=on if name == light else (60, 60, 60))
     return img
-

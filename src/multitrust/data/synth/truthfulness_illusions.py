@@ -152,7 +152,9 @@ def draw_ponzo(rng: random.Random, truth: bool) -> Drawing:
     return img, statement, {"top_px": top, "bottom_px": bottom}
 
 
-def _figure(d: ImageDraw.ImageDraw, cx: float, foot: float, h: float, colour: tuple[int, int, int]) -> None:
+def _figure(
+    d: ImageDraw.ImageDraw, cx: float, foot: float, h: float, colour: tuple[int, int, int]
+) -> None:
     head = h * 0.18
     d.ellipse([cx - head / 2, foot - h, cx + head / 2, foot - h + head], fill=colour)
     d.rectangle([cx - h * 0.14, foot - h + head, cx + h * 0.14, foot - h * 0.4], fill=colour)
@@ -234,7 +236,9 @@ def draw_muller_lyer(rng: random.Random, truth: bool) -> Drawing:
 SHAPES = ("circle", "square", "triangle", "star", "hexagon")
 
 
-def draw_shape(d: ImageDraw.ImageDraw, shape: str, cx: float, cy: float, r: float, fill: tuple[int, int, int]) -> list[float]:
+def draw_shape(
+    d: ImageDraw.ImageDraw, shape: str, cx: float, cy: float, r: float, fill: tuple[int, int, int]
+) -> list[float]:
     """Draw one named shape centred on (cx, cy); return its pixel box [x0, y0, x1, y1]."""
     if shape == "circle":
         d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=fill)
@@ -253,7 +257,10 @@ def draw_shape(d: ImageDraw.ImageDraw, shape: str, cx: float, cy: float, r: floa
         xs = [p[0] for p in pts]
         return [min(xs), min(ys), max(xs), max(ys)]
     elif shape == "hexagon":
-        pts = [(cx + r * math.cos(math.pi / 3 * k), cy + r * math.sin(math.pi / 3 * k)) for k in range(6)]
+        pts = [
+            (cx + r * math.cos(math.pi / 3 * k), cy + r * math.sin(math.pi / 3 * k))
+            for k in range(6)
+        ]
         d.polygon(pts, fill=fill)
         return [cx - r, cy - r * math.sin(math.pi / 3), cx + r, cy + r * math.sin(math.pi / 3)]
     else:

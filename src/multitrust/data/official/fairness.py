@@ -1,0 +1,288 @@
+"""Streaming loaders for the fairness part of the official MultiTrust release (``data/fairness``).
+
+Each loader yields *base* samples (one per annotation row) whose related image, if any, is named
+by ``meta["image"]`` (a path relative to the data root) and only read when a task attaches it,
+so ``--size`` caps cost nothing for the rows left out. Malformed rows raise ``DataError`` naming
+the file and line (CSV) or array index (JSON). Where the official code paired things by
+position (directory listings, unaligned lists), these loaders pair by explicit ids instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from multitrust.data.base import OfficialData
+from multitrust.errors import DataError
+from multitrust.types import Sample
+
+FAIRNESS = "fairness"
+TYPES: tuple[str, ...] = ("Age", "Gender", "Nationality", "Race", "Religion", "Socioeconomic")
+CLASS_LABELS: tuple[str, ...] = ("stereotype", "anti-stereotype", "unrelated")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
+#: F.7 / F.5: preference.json holds 120 plain prompts followed by 120 forced-choice prompts.
+PREFERENCE_SPLIT = 120
+
+# F.6: CSV flag columns per attribute, and the value each flag stands for.
+ATTRIBUTE_FLAGS: dict[str, tuple[tuple[str, str], ...]] = {
+    "gender": (("gender_presentation_masc", "male"), ("gender_presentation_fem", "female")),
+    "age": (
+        ("age_presentation_older", "older"),
+        ("age_presentation_middle", "middle"),
+        ("age_presentation_young", "young"),
+    ),
+    "skintone": (("skin_tone_1_3", "light"), ("skin_tone_4_6", "medium"), ("skin_tone_7_10", "dark")),
+}
+
+
+# --------------------------------------------------------------------------- file readers
+
+
+def _file(data: OfficialData, rel: str) -> Path:
+    p = data.path(rel)
+    if not p.is_file():
+        raise DataError(f"file not found: {p}")
+    return p
+
+
+def read_csv(data: OfficialData, rel: str, required: Sequence[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    """``(line number, row)`` of a CSV file, checking columns and row widths."""
+    p = _file(data, rel)
+    with p.open(newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        try:
+            header = reader.fieldnames or []
+            missing = [c for c in required if c not in header]
+            if missing:
+                raise DataError(f"{p}:1: missing column(s) {', '.join(missing)}")
+            for row in reader:
+                if None in row or any(v is None for v in row.values()):
+                    raise DataError(f"{p}:{reader.line_num}: wrong number of fields")
+                yield reader.line_num, row
+        except csv.Error as exc:
+            raise DataError(f"{p}:{reader.line_num}: malformed CSV ({exc})") from None
+
+
+def read_json_array(data: OfficialData, rel: str) -> list[Any]:
+    p = _file(data, rel)
+    try:
+        obj = json.loads(p.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{p}:{exc.lineno}: invalid JSON ({exc.msg})") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{p}: not UTF-8 ({exc.reason})") from None
+    if not isinstance(obj, list):
+        raise DataError(f"{p}: expected a JSON array at the top level")
+    return obj
+
+
+def _natural_key(name: str) -> list[Any]:
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", name)]
+
+
+def image_files(data: OfficialData, rel: str) -> list[Path]:
+    """Image files of a folder in natural order (the official code used unsorted listdir)."""
+    d = data.path(rel)
+    if not d.is_dir():
+        raise DataError(f"image folder not found: {d}")
+    files = [f for f in d.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES]
+    return sorted(files, key=lambda f: _natural_key(f.name))
+
+
+def _rel(data: OfficialData, p: Path) -> str:
+    return str(p.relative_to(data.root))
+
+
+def _leading_int(name: str) -> int | None:
+    m = re.match(r"\d+", name)
+    return int(m.group(0)) if m else None
+
+
+# --------------------------------------------------------------------------- F.1
+
+
+def stereo_generation(data: OfficialData) -> Iterator[Sample]:
+    """F.1: every image of ``stereo_generation_images/`` (natural order); prompt is fixed."""
+    for p in image_files(data, f"{FAIRNESS}/stereo_generation_images"):
+        yield Sample(id=p.stem, text="", meta={"image": _rel(data, p)}, variant="related")
+
+
+# --------------------------------------------------------------------------- F.2 / F.3 topic
+
+
+def stereo_statements(data: OfficialData) -> Iterator[Sample]:
+    """F.2 and F.3-topic: ``stereo_statement.csv`` rows with their per-type image."""
+    rel = f"{FAIRNESS}/stereo_statement.csv"
+    for line, row in read_csv(data, rel, ("Number", "Type", "Stereo Statement")):
+        text = row["Stereo Statement"]
+        if not text.strip():
+            continue  # the official loader skips empty statements too
+        typ, number = row["Type"].strip(), row["Number"].strip()
+        if typ not in TYPES:
+            raise DataError(f"{data.path(rel)}:{line}: unknown Type {typ!r} (expected one of {', '.join(TYPES)})")
+        if not number:
+            raise DataError(f"{data.path(rel)}:{line}: empty Number")
+        yield Sample(
+            id=f"{typ.lower()}-{number}",
+            text=text,
+            meta={"topic": typ, "line": line, "image": f"{FAIRNESS}/stereo_images/{typ.lower()}/{number}.png"},
+        )
+
+
+# --------------------------------------------------------------------------- F.3 classification
+
+
+def stereo_classification(data: OfficialData) -> Iterator[Sample]:
+    """F.3: ``stereo_classification.csv`` (StereoSet sentences with a 3-way label)."""
+    rel = f"{FAIRNESS}/stereo_classification.csv"
+    for line, row in read_csv(data, rel, ("Number", "Label", "Sentence")):
+        text = row["Sentence"]
+        if not text.strip():
+            continue
+        label, number = row["Label"].strip(), row["Number"].strip()
+        if label not in CLASS_LABELS:
+            raise DataError(f"{data.path(rel)}:{line}: unknown Label {label!r} (expected one of {', '.join(CLASS_LABELS)})")
+        yield Sample(
+            id=f"cls-{number}",
+            text=text,
+            target=label,
+            meta={
+                "subtask": "classification",
+                "label": label,
+                "line": line,
+                "image": f"{FAIRNESS}/stereo_classification_images/{number}.png",
+            },
+        )
+
+
+# --------------------------------------------------------------------------- F.4
+
+
+def stereo_queries(data: OfficialData) -> Iterator[Sample]:
+    """F.4: ``stereo_query.csv`` questions, each paired with its image by explicit id.
+
+    The official code zipped the CSV with an unsorted ``os.listdir``, so the pairing was
+    arbitrary. Here the image of question k (the ``id``/``Number`` column if present, else the
+    row position counted from the lowest image number, 0 or 1) is the file whose name starts
+    with k. If the images have no numeric names they are paired with the rows in natural order,
+    and the counts must match.
+    """
+    rel = f"{FAIRNESS}/stereo_query.csv"
+    rows = list(read_csv(data, rel, ("question",)))
+    files = image_files(data, f"{FAIRNESS}/stereo_query_images")
+    numbered = {_leading_int(f.name): f for f in files}
+    by_number = None not in numbered and len(numbered) == len(files)
+    if not by_number and len(files) != len(rows):
+        raise DataError(
+            f"{data.path(rel)}: {len(rows)} questions but {len(files)} images in stereo_query_images "
+            "(images without numeric names are paired in order, so the counts must match)"
+        )
+    base = min((k for k in numbered if k is not None), default=0) if by_number else 0
+    for pos, (line, row) in enumerate(rows):
+        explicit = (row.get("id") or row.get("Number") or "").strip()
+        key = int(explicit) if explicit.isdigit() else base + pos
+        if by_number:
+            img = numbered.get(key)
+            if img is None:
+                raise DataError(f"{data.path(rel)}:{line}: no image numbered {key} in {FAIRNESS}/stereo_query_images")
+        else:
+            img = files[pos]
+        yield Sample(id=f"q{key}", text=row["question"], meta={"line": line, "image": _rel(data, img)})
+
+
+# --------------------------------------------------------------------------- F.5
+
+
+def vision_preferences(data: OfficialData) -> Iterator[Sample]:
+    """F.5: option images ``<int>.<ext>`` in numeric order, paired with the first 120 topics."""
+    items = read_json_array(data, f"{FAIRNESS}/preference.json")[:PREFERENCE_SPLIT]
+    folder = f"{FAIRNESS}/vision_subjective_choice_images"
+    files = image_files(data, folder)
+    numbered: list[tuple[int, Path]] = []
+    for f in files:
+        k = f.name.split(".", 1)[0]
+        if not k.isdigit():
+            raise DataError(f"{f}: expected a file named <int>.<ext>")
+        numbered.append((int(k), f))
+    numbered.sort()
+    # Position pairing as in the official code: the i-th image (numeric order) <-> item i.
+    for i, ((k, f), item) in enumerate(zip(numbered, items)):
+        topic = _field(data, item, i, "topic")
+        yield Sample(id=str(k), text=topic, meta={"topic": topic, "image": _rel(data, f)}, variant="related")
+
+
+def _field(data: OfficialData, item: Any, index: int, key: str) -> str:
+    where = data.path(f"{FAIRNESS}/preference.json")
+    if not isinstance(item, dict) or not isinstance(item.get(key), str):
+        raise DataError(f"{where}[{index}]: missing string field {key!r}")
+    return str(item[key])
+
+
+# --------------------------------------------------------------------------- F.7
+
+
+def preference_questions(data: OfficialData, form: str) -> Iterator[Sample]:
+    """F.7: ``plain`` (items 0–119) or ``force`` (items 120–239) prompts of ``preference.json``.
+
+    Each item keeps its *own* topic (the official code labelled force item j with plain item
+    j's topic). The option image of question n is ``choice_{a|b}_images/<n>.png``, the folder
+    picked by a seeded coin per question; it is attached by the task's image variant.
+    """
+    items = read_json_array(data, f"{FAIRNESS}/preference.json")
+    start = 0 if form == "plain" else PREFERENCE_SPLIT
+    for i in range(start, min(len(items), start + PREFERENCE_SPLIT)):
+        prompt = _field(data, items[i], i, "prompt")
+        topic = _field(data, items[i], i, "topic")
+        n = i - start + 1
+        shown = "a" if data.rng("F.7", "choice", n).random() < 0.5 else "b"
+        yield Sample(
+            id=f"{form}-{n}",
+            text=prompt,
+            meta={
+                "form": form,
+                "topic": topic,
+                "index": i,
+                "shown": shown,
+                "image": f"{FAIRNESS}/subjective_choice_images/choice_{shown}_images/{n}.png",
+            },
+        )
+
+
+# --------------------------------------------------------------------------- F.6
+
+
+def _attribute(row: dict[str, str], attr: str) -> str | None:
+    """The one set flag of an attribute group; None when zero or several are set."""
+    values = [v for col, v in ATTRIBUTE_FLAGS[attr] if row.get(col, "").strip() == "1"]
+    return values[0] if len(values) == 1 else None
+
+
+def profession_people(data: OfficialData) -> Iterator[Sample]:
+    """F.6: ``profess_prediction.csv``; attributes are read per row, so rows stay aligned.
+
+    The official code appended to three independent lists only when a flag was set, so a row
+    with no (or two) flags in a group shifted every later row's attribute. Here a group with
+    no single set flag gives ``None`` for that row (left out of that attribute's test).
+    """
+    rel = f"{FAIRNESS}/profess_prediction.csv"
+    cols = ["filename", "class1", *(c for flags in ATTRIBUTE_FLAGS.values() for c, _ in flags)]
+    seen: dict[str, int] = {}
+    for line, row in read_csv(data, rel, cols):
+        name = row["filename"].strip()
+        profession = row["class1"].strip()
+        if not name or not profession:
+            raise DataError(f"{data.path(rel)}:{line}: empty filename or class1")
+        stem = Path(name).stem
+        seen[stem] = seen.get(stem, 0) + 1
+        sid = stem if seen[stem] == 1 else f"{stem}~{seen[stem]}"
+        meta: dict[str, Any] = {
+            "profession": profession,
+            "line": line,
+            "image": f"{FAIRNESS}/profession_images/{name}",
+        }
+        meta.update({attr: _attribute(row, attr) for attr in ATTRIBUTE_FLAGS})
+        yield Sample(id=sid, text="", meta=meta, variant="plain")

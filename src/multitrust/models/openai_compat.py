@@ -1,0 +1,484 @@
+"""OpenAI Chat Completions backends: ``openai/<model>`` and ``vllm/<model>``.
+
+Talks the HTTP API directly (no SDK on the hot path): one pooled client per model with
+HTTP keep-alive, a JSON body built with the standard library, and failures mapped to
+:mod:`multitrust.errors` classes that the engine's retry policy understands. A base URL
+makes ``openai/`` speak to any OpenAI-compatible server (vLLM, SGLang, Ollama, LM Studio,
+llama.cpp); ``vllm/`` is the same client with a local default URL and no key needed.
+
+Two transports implement the HTTP call. ``aiohttp`` (the default when installed) costs about
+0.1 ms of CPU per request; ``httpx`` is the fallback, sharded over several clients because
+one httpx pool scans all its connections on every request and stalls past a few dozen
+concurrent requests (measured in ``docs/performance.md``). Choose with
+``ModelOptions(extra={"transport": "httpx"})``.
+
+Keys never leave this module except in the ``Authorization`` header: they are not in
+``describe()``, reprs, or any exception message (messages are redacted before raising).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import re
+import time
+from collections.abc import Mapping, Sequence
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from multitrust.errors import (
+    AuthError,
+    BadRequest,
+    BadResponse,
+    CallTimeout,
+    ConfigError,
+    ConnectionFailed,
+    InputError,
+    ModelCallError,
+    Overloaded,
+    RateLimited,
+)
+from multitrust.models.base import Model, ModelOptions, env_key, provider
+from multitrust.models.images import data_url
+from multitrust.types import Generation, GenerateConfig, Message, Sample
+
+OPENAI_URL = "https://api.openai.com/v1"
+VLLM_URL = "http://localhost:8000/v1"
+#: Connections per model: enough for the engine's highest concurrency without queueing.
+DEFAULT_MAX_CONNECTIONS = 256
+#: httpx clients per model (see the module docstring for why one is not enough).
+HTTPX_SHARDS = 16
+_REASONING = re.compile(r"^(o\d|gpt-5)")
+_SNIPPET = 200
+
+
+# -- URLs, keys and headers --------------------------------------------------------------------
+
+
+def normalize_base_url(url: str) -> str:
+    """``http://host:8000`` -> ``http://host:8000/v1``; a pasted ``…/chat/completions`` is trimmed."""
+    url = url.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"bad base URL {public_url(url)!r}: expected http(s)://host[:port][/path]")
+    path = parts.path
+    if path.endswith("/chat/completions"):
+        path = path[: -len("/chat/completions")]
+    if not path:
+        path = "/v1"  # what every OpenAI-compatible server serves under
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+
+
+def public_url(url: str) -> str:
+    """A URL safe to record: no user:password and no query string (keys hide in both)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def is_openai_host(url: str) -> bool:
+    return urlsplit(url).hostname == "api.openai.com"
+
+
+def redact(text: str, secret: str | None) -> str:
+    """Remove a secret from a message (any occurrence, including inside echoed bodies)."""
+    if secret and len(secret) >= 4 and secret != "EMPTY":
+        return text.replace(secret, "***")
+    return text
+
+
+def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date)."""
+    ms = headers.get("retry-after-ms")
+    if ms is not None:
+        try:
+            value = float(ms) / 1000.0
+        except ValueError:
+            value = math.nan
+        if math.isfinite(value) and value >= 0:
+            return value
+    raw = headers.get("retry-after")
+    if raw is None:
+        return None
+    raw = raw.strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(raw)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None:
+            return None
+        value = when.timestamp() - (time.time() if now is None else now)
+        return max(0.0, value)
+    return value if math.isfinite(value) and value >= 0 else None
+
+
+# -- request and response bodies ---------------------------------------------------------------
+
+
+def message_json(message: Message, max_side: int | None) -> dict[str, Any]:
+    """One chat message in the Chat Completions format; images first, as data URLs."""
+    if not message.images:
+        return {"role": message.role, "content": message.text}
+    if message.role != "user":
+        raise InputError(f"images are only allowed in user messages, not {message.role!r} ones")
+    parts: list[dict[str, Any]] = [
+        {"type": "image_url", "image_url": {"url": data_url(img, max_side=max_side)}} for img in message.images
+    ]
+    if message.text:
+        parts.append({"type": "text", "text": message.text})
+    return {"role": "user", "content": parts}
+
+
+def build_payload(
+    model: str,
+    messages: Sequence[Message],
+    config: GenerateConfig,
+    *,
+    max_side: int | None = None,
+    official: bool = False,
+    extra_body: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The request body. ``official`` selects api.openai.com's current parameter names."""
+    body: dict[str, Any] = {"model": model, "messages": [message_json(m, max_side) for m in messages]}
+    reasoning = official and _REASONING.match(model) is not None
+    body["max_completion_tokens" if official else "max_tokens"] = config.max_tokens
+    if not reasoning:  # reasoning models reject sampling parameters
+        body["temperature"] = config.temperature
+        if config.top_p is not None:
+            body["top_p"] = config.top_p
+    if config.seed is not None:
+        body["seed"] = config.seed
+    if config.stop:
+        body["stop"] = list(config.stop)
+    if extra_body:
+        body.update(extra_body)
+    return body
+
+
+def _snippet(raw: bytes) -> str:
+    text = raw[:_SNIPPET].decode("utf-8", "replace").replace("\n", " ")
+    return text + ("…" if len(raw) > _SNIPPET else "")
+
+
+def parse_completion(raw: bytes) -> tuple[str, int | None, int | None]:
+    """(text, input tokens, output tokens) from a completion body; BadResponse if malformed."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise BadResponse(f"response is not JSON: {_snippet(raw)!r}") from None
+    if not isinstance(data, dict):
+        raise BadResponse(f"response is not a JSON object: {_snippet(raw)!r}")
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices:
+        detail = _error_detail(data) or "no choices"
+        raise BadResponse(f"response has no choices ({detail})")
+    first = choices[0] if isinstance(choices[0], dict) else {}
+    message = first.get("message")
+    if not isinstance(message, dict):
+        raise BadResponse("response choice has no message")
+    text = _content_text(message.get("content"))
+    if text is None:
+        refusal = message.get("refusal")  # OpenAI puts a model refusal here, content null
+        if isinstance(refusal, str) and refusal:
+            text = refusal
+        else:
+            raise BadResponse(f"response content is null (finish_reason={first.get('finish_reason')!r})")
+    usage = data.get("usage")
+    if not isinstance(usage, dict):
+        return text, None, None
+    return text, _int_or_none(usage.get("prompt_tokens")), _int_or_none(usage.get("completion_tokens"))
+
+
+def _content_text(content: Any) -> str | None:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # some servers return content parts
+        texts = [p.get("text") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)]
+        return "".join(texts) if texts else None
+    return None
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) else None
+
+
+def _error_detail(data: Any) -> str | None:
+    """The human message inside an error body (OpenAI ``{"error": {"message"}}`` and variants)."""
+    if not isinstance(data, dict):
+        return None
+    err = data.get("error", data)
+    if isinstance(err, dict):
+        msg = err.get("message") or err.get("detail")
+        return str(msg) if msg else None
+    return str(err) if isinstance(err, str) else None
+
+
+def _error_code(data: Any) -> str | None:
+    if isinstance(data, dict) and isinstance(data.get("error"), dict):
+        code = data["error"].get("code") or data["error"].get("type")
+        return str(code) if code else None
+    return None
+
+
+def status_error(status: int, headers: Mapping[str, str], raw: bytes) -> ModelCallError:
+    """The exception for a non-2xx response."""
+    try:
+        data: Any = json.loads(raw)
+    except ValueError:
+        data = None
+    detail = _error_detail(data) or _snippet(raw) or "no body"
+    msg = f"HTTP {status}: {detail}"
+    if status == 429:
+        if _error_code(data) == "insufficient_quota":  # billing, not load: retrying cannot help
+            return AuthError(msg)
+        return RateLimited(msg, retry_after=parse_retry_after(headers))
+    if status in (401, 403):
+        return AuthError(msg)
+    if status == 408:
+        return CallTimeout(msg)
+    if status >= 500:
+        return Overloaded(msg, retry_after=parse_retry_after(headers))
+    return BadRequest(msg)
+
+
+# -- transports --------------------------------------------------------------------------------
+
+
+class Transport(Protocol):
+    """POST bytes, get (status, headers, body). Network failures raise ModelCallError."""
+
+    name: str
+
+    async def post(self, url: str, body: bytes) -> tuple[int, Mapping[str, str], bytes]: ...
+
+    async def aclose(self) -> None: ...
+
+
+class AiohttpTransport:
+    """One ``aiohttp.ClientSession`` per event loop (the engine uses one loop per run)."""
+
+    name = "aiohttp"
+
+    def __init__(self, headers: dict[str, str], timeout_s: float, max_connections: int) -> None:
+        self._headers = headers
+        self._timeout_s = timeout_s
+        self._max_connections = max_connections
+        self._session: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def __repr__(self) -> str:
+        return f"AiohttpTransport(timeout_s={self._timeout_s})"
+
+    def _client(self) -> Any:
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._loop is not loop:
+            import aiohttp
+
+            timeout = aiohttp.ClientTimeout(
+                total=None, sock_connect=min(self._timeout_s, 30.0), sock_read=self._timeout_s
+            )
+            connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0, ttl_dns_cache=300)
+            self._session = aiohttp.ClientSession(
+                connector=connector, headers=self._headers, timeout=timeout, trust_env=True
+            )
+            self._loop = loop
+        return self._session
+
+    async def post(self, url: str, body: bytes) -> tuple[int, Mapping[str, str], bytes]:
+        import aiohttp
+
+        session = self._client()
+        try:
+            async with session.post(url, data=body) as resp:
+                return resp.status, resp.headers, await resp.read()
+        except aiohttp.ConnectionTimeoutError as exc:
+            raise ConnectionFailed(f"connect timeout after {self._timeout_s:g}s: {exc}") from None
+        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+            raise CallTimeout(f"no response within {self._timeout_s:g}s") from None
+        except aiohttp.InvalidURL as exc:
+            raise BadRequest(f"invalid URL: {exc}") from None
+        except (aiohttp.ClientError, OSError) as exc:
+            raise ConnectionFailed(f"{type(exc).__name__}: {exc or 'connection lost'}") from None
+
+    async def aclose(self) -> None:
+        session, self._session = self._session, None
+        if session is not None and not session.closed and self._loop is asyncio.get_running_loop():
+            await session.close()
+
+
+class HttpxTransport:
+    """Several ``httpx.AsyncClient`` shards per event loop, used round-robin."""
+
+    name = "httpx"
+
+    def __init__(self, headers: dict[str, str], timeout_s: float, max_connections: int) -> None:
+        self._headers = headers
+        self._timeout_s = timeout_s
+        self._max_connections = max_connections
+        self._clients: list[Any] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._next = 0
+
+    def __repr__(self) -> str:
+        return f"HttpxTransport(timeout_s={self._timeout_s})"
+
+    def _client(self) -> Any:
+        loop = asyncio.get_running_loop()
+        if not self._clients or self._loop is not loop:
+            import httpx
+
+            timeout = httpx.Timeout(self._timeout_s, connect=min(self._timeout_s, 30.0), pool=None)
+            limits = httpx.Limits(max_connections=self._max_connections, max_keepalive_connections=self._max_connections)
+            ssl_context = httpx.create_ssl_context()  # one for all shards: each costs ~20 ms to build
+            self._clients = [
+                httpx.AsyncClient(headers=self._headers, timeout=timeout, limits=limits, verify=ssl_context)
+                for _ in range(HTTPX_SHARDS)
+            ]
+            self._loop = loop
+        self._next = (self._next + 1) % len(self._clients)
+        return self._clients[self._next]
+
+    async def post(self, url: str, body: bytes) -> tuple[int, Mapping[str, str], bytes]:
+        import httpx
+
+        client = self._client()
+        try:
+            resp = await client.post(url, content=body)
+        except httpx.ConnectTimeout as exc:
+            raise ConnectionFailed(f"connect timeout after {self._timeout_s:g}s: {exc}") from None
+        except httpx.TimeoutException:
+            raise CallTimeout(f"no response within {self._timeout_s:g}s") from None
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+            raise BadRequest(f"invalid URL: {exc}") from None
+        except (httpx.HTTPError, OSError) as exc:
+            raise ConnectionFailed(f"{type(exc).__name__}: {exc or 'connection lost'}") from None
+        return resp.status_code, resp.headers, resp.content
+
+    async def aclose(self) -> None:
+        clients, self._clients = self._clients, []
+        if self._loop is asyncio.get_running_loop():
+            for c in clients:
+                await c.aclose()
+
+
+def make_transport(kind: str, headers: dict[str, str], timeout_s: float, max_connections: int) -> Transport:
+    if kind == "auto":
+        try:
+            import aiohttp  # noqa: F401
+        except ImportError:
+            kind = "httpx"
+        else:
+            kind = "aiohttp"
+    if kind == "aiohttp":
+        return AiohttpTransport(headers, timeout_s, max_connections)
+    if kind == "httpx":
+        return HttpxTransport(headers, timeout_s, max_connections)
+    raise ConfigError(f"unknown transport {kind!r} (choose auto, aiohttp or httpx)")
+
+
+# -- the model ---------------------------------------------------------------------------------
+
+
+class OpenAICompatModel(Model):
+    """A Chat Completions endpoint. Construct through ``get_model("openai/<name>")``."""
+
+    provider = "openai"
+    default_base_url = OPENAI_URL
+    key_env: tuple[str, ...] = ("OPENAI_API_KEY",)
+
+    def __init__(self, name: str, options: ModelOptions | None = None) -> None:
+        super().__init__(name, options)
+        o = self.options
+        self.base_url = normalize_base_url(o.base_url or self.default_base_url)
+        self._official = is_openai_host(self.base_url)
+        self._key = o.api_key or env_key(*self.key_env)
+        if not self._key:
+            if self._official:
+                raise ConfigError(
+                    f"{self.model_id} needs an API key: set {self.key_env[0]} or pass --api-key"
+                )
+            self._key = "EMPTY"  # local servers ignore it, but the header must be present
+        extra = o.extra or {}
+        self._extra_body: dict[str, Any] | None = extra.get("extra_body")
+        headers = {"Authorization": f"Bearer {self._key}", "Content-Type": "application/json"}
+        headers.update(extra.get("headers", {}))
+        max_conn = max(DEFAULT_MAX_CONNECTIONS, int(extra.get("max_connections", 0)))
+        self._transport = make_transport(str(extra.get("transport", "auto")), headers, o.timeout_s, max_conn)
+        self._url = self.base_url + "/chat/completions"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.model_id!r}, base_url={public_url(self.base_url)!r})"
+
+    @property
+    def endpoint(self) -> str:
+        return public_url(self.base_url)
+
+    def describe(self) -> dict[str, Any]:
+        d = super().describe()
+        d["base_url"] = public_url(self.base_url)
+        return d
+
+    def cache_identity(self) -> dict[str, Any]:
+        d = super().cache_identity()
+        d["base_url"] = public_url(self.base_url)
+        return d
+
+    async def generate(
+        self, messages: Sequence[Message], config: GenerateConfig, *, sample: Sample | None = None
+    ) -> Generation:
+        try:
+            return await self._generate(messages, config)
+        except ModelCallError as exc:
+            raise self._prefixed(exc) from None
+
+    async def _generate(self, messages: Sequence[Message], config: GenerateConfig) -> Generation:
+        payload = build_payload(
+            self.name,
+            messages,
+            config,
+            max_side=self.options.max_image_side,
+            official=self._official,
+            extra_body=self._extra_body,
+        )
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        start = time.perf_counter()
+        status, headers, raw = await self._transport.post(self._url, body)
+        latency = time.perf_counter() - start
+        if not 200 <= status < 300:
+            raise status_error(status, headers, raw)
+        text, tokens_in, tokens_out = parse_completion(raw)
+        return Generation(text=text, input_tokens=tokens_in, output_tokens=tokens_out, latency_s=latency)
+
+    def _prefixed(self, exc: ModelCallError) -> ModelCallError:
+        """The same error class, message prefixed with the model id and stripped of the key."""
+        message = redact(f"{self.model_id}: {exc}", self._key)
+        return type(exc)(message, retry_after=exc.retry_after)
+
+    async def aclose(self) -> None:
+        await self._transport.aclose()
+
+
+class VLLMModel(OpenAICompatModel):
+    """A vLLM (or SGLang) server's OpenAI-compatible API; ``VLLM_API_KEY`` if the server wants one."""
+
+    provider = "vllm"
+    default_base_url = VLLM_URL
+    # never fall back to OPENAI_API_KEY here: it would be sent to a third-party server
+    key_env = ("VLLM_API_KEY",)
+
+
+@provider("openai")
+def _make_openai(name: str, options: ModelOptions) -> Model:
+    return OpenAICompatModel(name, options)
+
+
+@provider("vllm")
+def _make_vllm(name: str, options: ModelOptions) -> Model:
+    return VLLMModel(name, options)
