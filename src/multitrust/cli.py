@@ -24,7 +24,8 @@ app = typer.Typer(
 data_app = typer.Typer(help="Get and check the official MultiTrust data.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
-console = Console()
+# wide output when piped (CI logs, files); the terminal's width otherwise
+console = Console(width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True)
 
 DbOpt = Annotated[Path | None, typer.Option("--db", help="SQLite store (default: $MULTITRUST_DB or ./multitrust.db).")]
@@ -188,6 +189,77 @@ def rescore_cmd(
         judge_base_url=judge_base_url,
     )
     _print_report(report)
+
+
+@app.command("report")
+def report_cmd(
+    out: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")] = Path("multitrust-report.html"),
+    models: Annotated[str | None, typer.Option("--models", help="Comma-separated model ids (default: all).")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Write one self-contained HTML report (charts embedded; opens with no network)."""
+    from multitrust.report.html import write_report
+
+    path = write_report(db, out, models=_split(models))
+    console.print(f"report written to {path}")
+
+
+@app.command("leaderboard")
+def leaderboard_cmd(
+    models: Annotated[str | None, typer.Option("--models", help="Comma-separated model ids (default: all).")] = None,
+    reference: Annotated[bool, typer.Option("--reference/--no-reference", help="Show the published rows.")] = True,
+    db: DbOpt = None,
+) -> None:
+    """The ranking in the terminal: your runs beside the published MultiTrust leaderboard."""
+    from multitrust.aggregate import SUB_ASPECTS
+    from multitrust.report.data import gather, reference_rows
+
+    entries = gather(db, _split(models))
+    rows: list[tuple[float, str, str, list[str], str]] = []
+    for e in entries:
+        note = "calibration" if e.calibration else ("comparable" if e.comparable and not e.overall_partial else "not comparable")
+        rows.append(
+            (e.overall if e.overall is not None else -1.0, e.label, "run", [_fmt(e.sub_aspects.get(c)) for c in SUB_ASPECTS], note)
+        )
+    if reference:
+        for r in reference_rows():
+            rows.append((r["overall"], r["model"], "published", [_fmt(r[c]) for c in SUB_ASPECTS], ""))
+    rows.sort(key=lambda x: -x[0])
+    table = Table(title="MultiTrust leaderboard (0–100)")
+    table.add_column("#", justify="right")
+    table.add_column("model")
+    table.add_column("source")
+    table.add_column("overall", justify="right")
+    for c in SUB_ASPECTS:
+        table.add_column(c, justify="right")
+    table.add_column("note")
+    for i, (overall, name, source, subs, note) in enumerate(rows, 1):
+        style = "bold cyan" if source == "run" else None
+        table.add_row(str(i), name, source, _fmt(overall if overall >= 0 else None, 2), *subs, note, style=style)
+    console.print(table)
+    if any(r[2] == "run" and r[4] != "comparable" for r in rows):
+        console.print(
+            "note: runs on synthetic data, with the corrected profile's fixes, another judge or a subset of tasks "
+            "are not directly comparable with the published rows"
+        )
+
+
+@app.command("export")
+def export_cmd(
+    out: Annotated[Path, typer.Option("--output", "-o", help="File to write.")] = Path("multitrust-results.parquet"),
+    fmt: Annotated[str | None, typer.Option("--format", help="parquet, csv or jsonl (default: from the file suffix).")] = None,
+    models: Annotated[str | None, typer.Option("--models")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Export per-sample results (one row per sample × variant)."""
+    from multitrust.results import export
+
+    path = export(db, out, fmt, models=_split(models))
+    console.print(f"results written to {path}")
+
+
+def _split(s: str | None) -> list[str] | None:
+    return [x.strip() for x in s.split(",") if x.strip()] if s else None
 
 
 @data_app.command("verify")

@@ -168,11 +168,13 @@ def build_llava(path: str | Path) -> Path:
         patch_size=8,
         projection_dim=32,
     )
-    text = _llama_config(len(tokenizer), tokenizer.pad_token_id, tokenizer.bos_token_id, tokenizer.eos_token_id)
+    text = _llama_config(
+        len(tokenizer), tokenizer.pad_token_id, tokenizer.bos_token_id, tokenizer.eos_token_id
+    )
     config = LlavaConfig(
         vision_config=vision,
         text_config=text,
-        image_token_id=image_id,
+        image_token_index=image_id,
         vision_feature_select_strategy="default",
         vision_feature_layer=-1,
     )
@@ -229,7 +231,9 @@ def build_idefics3(path: str | Path) -> Path:
         image_size=32,
         patch_size=8,
     )
-    text = _llama_config(len(tokenizer), tokenizer.pad_token_id, tokenizer.bos_token_id, tokenizer.eos_token_id)
+    text = _llama_config(
+        len(tokenizer), tokenizer.pad_token_id, tokenizer.bos_token_id, tokenizer.eos_token_id
+    )
     config = Idefics3Config(
         vision_config=vision, text_config=text, image_token_id=image_id, scale_factor=2
     )
@@ -265,7 +269,9 @@ def build_text_llama(path: str | Path) -> Path:
     # whole-word tokens, so a classifier's first token can decode to exactly "Yes" / "No"
     tokenizer.add_tokens(["Yes", "No"])
     tokenizer.chat_template = TEXT_TEMPLATE
-    config = _llama_config(len(tokenizer), tokenizer.pad_token_id, tokenizer.bos_token_id, tokenizer.eos_token_id)
+    config = _llama_config(
+        len(tokenizer), tokenizer.pad_token_id, tokenizer.bos_token_id, tokenizer.eos_token_id
+    )
     model = LlamaForCausalLM(config).eval()
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.generation_config.eos_token_id = tokenizer.eos_token_id
@@ -293,8 +299,8 @@ def build_seq_classifier(path: str | Path, *, num_labels: int = 6) -> Path:
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
-        num_labels=num_labels,
     )
+    config.num_labels = num_labels  # sets id2label to LABEL_0 .. LABEL_{n-1}
     model = LongformerForSequenceClassification(config).eval()
     tokenizer.model_max_length = 128
     model.save_pretrained(out)

@@ -195,7 +195,9 @@ class ChatServer:
         return web.Response(body=self.stats.last or b"null", content_type="application/json")
 
     async def models(self, request: web.Request) -> web.Response:
-        return web.json_response({"object": "list", "data": [{"id": "test-model", "object": "model"}]})
+        return web.json_response(
+            {"object": "list", "data": [{"id": "test-model", "object": "model"}]}
+        )
 
     # -- the chat endpoint -----------------------------------------------------------------
     async def chat(self, request: web.Request) -> web.StreamResponse:
@@ -213,7 +215,10 @@ class ChatServer:
 
     async def _admitted(self, request: web.Request) -> web.StreamResponse:
         st = self.stats
-        if self.o.api_key is not None and request.headers.get("Authorization") != f"Bearer {self.o.api_key}":
+        if (
+            self.o.api_key is not None
+            and request.headers.get("Authorization") != f"Bearer {self.o.api_key}"
+        ):
             return self._error(401, "invalid api key")
         body = await request.read()
         digest = hashlib.sha256(body).hexdigest()
@@ -298,10 +303,19 @@ class ChatServer:
         body = {"error": {"message": message, "type": "test_server", "code": status}}
         return web.json_response(body, status=status, headers=headers)
 
-    def _completion(self, model: str, reply: str, prompt_tokens: int, images: int, fault: str | None) -> web.Response:
+    def _completion(
+        self, model: str, reply: str, prompt_tokens: int, images: int, fault: str | None
+    ) -> web.Response:
         self._ids += 1
-        message: dict[str, Any] = {"role": "assistant", "content": None if fault == "null_content" else reply}
-        choices = [] if fault == "empty_choices" else [{"index": 0, "message": message, "finish_reason": "stop"}]
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": None if fault == "null_content" else reply,
+        }
+        choices = (
+            []
+            if fault == "empty_choices"
+            else [{"index": 0, "message": message, "finish_reason": "stop"}]
+        )
         body = {
             "id": f"chatcmpl-{self._ids}",
             "object": "chat.completion",
@@ -325,7 +339,9 @@ async def _start(server: ChatServer) -> tuple[web.AppRunner, int]:
     # a short shutdown timeout: hanging requests must not hold up a test's teardown
     # handler_cancellation: a client that gives up (timeout) ends its handler, so in_flight
     # stays true and hanging handlers do not pile up
-    runner = web.AppRunner(server.app, access_log=None, shutdown_timeout=0.2, handler_cancellation=True)
+    runner = web.AppRunner(
+        server.app, access_log=None, shutdown_timeout=0.2, handler_cancellation=True
+    )
     await runner.setup()
     site = web.TCPSite(runner, server.o.host, server.o.port, backlog=1024)
     await site.start()
@@ -386,8 +402,20 @@ def _cli_args(options: ServerOptions) -> list[str]:
         args += ["--limit-retry-after", str(options.limit_retry_after)]
     for kind, rate in options.faults.items():
         args += ["--fault", f"{kind}={rate}"]
-    args += ["--retry-after", str(options.retry_after), "--retry-after-format", options.retry_after_format]
-    args += ["--hang-s", str(options.hang_s), "--seed", str(options.seed), "--answer", options.answer]
+    args += [
+        "--retry-after",
+        str(options.retry_after),
+        "--retry-after-format",
+        options.retry_after_format,
+    ]
+    args += [
+        "--hang-s",
+        str(options.hang_s),
+        "--seed",
+        str(options.seed),
+        "--answer",
+        options.answer,
+    ]
     if options.api_key is not None:
         args += ["--api-key", options.api_key]
     return args
@@ -439,8 +467,16 @@ def parse_args(argv: list[str] | None = None) -> ServerOptions:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--latency", type=float, default=0.0, help="seconds per request")
     p.add_argument("--max-concurrency", type=int, default=None)
-    p.add_argument("--limit-retry-after", type=float, default=None, help="Retry-After with limit 429s")
-    p.add_argument("--fault", action="append", default=[], metavar="KIND=RATE", help=f"kinds: {', '.join(FAULT_KINDS)}")
+    p.add_argument(
+        "--limit-retry-after", type=float, default=None, help="Retry-After with limit 429s"
+    )
+    p.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="KIND=RATE",
+        help=f"kinds: {', '.join(FAULT_KINDS)}",
+    )
     p.add_argument("--retry-after", type=float, default=0.05)
     p.add_argument("--retry-after-format", choices=("seconds", "date", "ms"), default="seconds")
     p.add_argument("--hang-s", type=float, default=3600.0)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from multitrust.errors import ConfigError, DataError, InputError, ModelCallError
 from multitrust.models.base import Model, ModelOptions, env_key, provider
-from multitrust.types import Generation, GenerateConfig, Message, Sample
+from multitrust.types import GenerateConfig, Generation, Message, Sample
 
 if TYPE_CHECKING:  # pragma: no cover
     from PIL import Image as PILImage
@@ -65,7 +65,9 @@ def resolve_dtype(requested: str | None, device: str) -> str:
     """The dtype name to load weights in: bf16 on a GPU that supports it, else fp32 (or fp16)."""
     if requested and requested != "auto":
         if requested not in DTYPES:
-            raise ConfigError(f"unknown dtype {requested!r} for hf models (choose from {', '.join(DTYPES)})")
+            raise ConfigError(
+                f"unknown dtype {requested!r} for hf models (choose from {', '.join(DTYPES)})"
+            )
         return requested
     if device.startswith("cuda") or device == "auto":
         import torch
@@ -126,7 +128,9 @@ def model_kwargs(device: str, dtype: str, options: ModelOptions) -> dict[str, An
     # transformers renamed torch_dtype to dtype in 4.56
     kw["dtype" if major_minor >= (4, 56) else "torch_dtype"] = getattr(torch, dtype)
     if device == "auto" and not _has_accelerate():
-        raise LoadError("device 'auto' (spread over all GPUs) needs accelerate: pip install accelerate")
+        raise LoadError(
+            "device 'auto' (spread over all GPUs) needs accelerate: pip install accelerate"
+        )
     if device != "cpu" and _has_accelerate():
         # loads weights straight onto the device instead of through CPU memory
         kw["device_map"] = device if device == "auto" else {"": device}
@@ -169,13 +173,19 @@ def _load_checkpoint(name: str, options: ModelOptions, device: str, dtype: str) 
         try:
             model = AutoModelForCausalLM.from_pretrained(name, **hub, **mkw)
         except Exception as exc:
-            raise LoadError(f"cannot load hf model {name!r}: {vlm_exc}; as a causal LM: {exc}") from None
+            raise LoadError(
+                f"cannot load hf model {name!r}: {vlm_exc}; as a causal LM: {exc}"
+            ) from None
         multimodal = False
     except Exception as exc:
         raise LoadError(f"cannot load hf model {name!r}: {exc}") from None
     model = place_model(model, device, mkw)
     try:
-        processor = AutoProcessor.from_pretrained(name, **hub) if multimodal else AutoTokenizer.from_pretrained(name, **hub)
+        processor = (
+            AutoProcessor.from_pretrained(name, **hub)
+            if multimodal
+            else AutoTokenizer.from_pretrained(name, **hub)
+        )
     except Exception as exc:
         raise LoadError(f"cannot load the processor of hf model {name!r}: {exc}") from None
     tokenizer = getattr(processor, "tokenizer", processor)
@@ -361,7 +371,9 @@ def _count_new(row: Any, stop_ids: set[int]) -> int:
     return n
 
 
-def _run_batch(loaded: _Loaded, batch: Sequence[_Prepared], config: GenerateConfig) -> list[Generation]:
+def _run_batch(
+    loaded: _Loaded, batch: Sequence[_Prepared], config: GenerateConfig
+) -> list[Generation]:
     """Generate for conversations whose inputs are valid (blocking)."""
     import torch
 
@@ -384,7 +396,7 @@ def _run_batch(loaded: _Loaded, batch: Sequence[_Prepared], config: GenerateConf
             output_tokens=_count_new(row, stop_ids),
             latency_s=latency,
         )
-        for text, row, n_in in zip(texts, new, in_counts)
+        for text, row, n_in in zip(texts, new, in_counts, strict=True)
     ]
 
 
@@ -424,7 +436,9 @@ def _run_isolated(
                 return [ModelCallError(f"out of memory generating one conversation: {exc}")]
             return [ModelCallError(f"generation failed: {type(exc).__name__}: {exc}")]
         mid = len(batch) // 2
-        return _run_isolated(loaded, batch[:mid], config) + _run_isolated(loaded, batch[mid:], config)
+        return _run_isolated(loaded, batch[:mid], config) + _run_isolated(
+            loaded, batch[mid:], config
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -442,7 +456,9 @@ class HFModel(Model):
         super().__init__(name, options)
         o = self.options
         if o.dtype is not None and o.dtype not in DTYPES:
-            raise ConfigError(f"unknown dtype {o.dtype!r} for hf models (choose from {', '.join(DTYPES)})")
+            raise ConfigError(
+                f"unknown dtype {o.dtype!r} for hf models (choose from {', '.join(DTYPES)})"
+            )
         if o.batch_size is not None and o.batch_size < 1:
             raise ConfigError(f"batch size must be >= 1, got {o.batch_size}")
         self._loaded: _Loaded | None = None
@@ -517,10 +533,16 @@ class HFModel(Model):
         device, dtype = self._device_dtype()
         self.load_count += 1
         try:
-            self._loaded = await asyncio.to_thread(_load_checkpoint, self.name, self.options, device, dtype)
+            self._loaded = await asyncio.to_thread(
+                _load_checkpoint, self.name, self.options, device, dtype
+            )
         except Exception as exc:
             # fail fast on every later call, never reload in a loop
-            err = exc if isinstance(exc, LoadError) else LoadError(f"cannot load hf model {self.name!r}: {type(exc).__name__}: {exc}")
+            err = (
+                exc
+                if isinstance(exc, LoadError)
+                else LoadError(f"cannot load hf model {self.name!r}: {type(exc).__name__}: {exc}")
+            )
             self._load_error = err
             raise err from None
         return self._loaded
@@ -571,7 +593,7 @@ class HFModel(Model):
                 results[i] = exc
         if ready:
             outs = _run_isolated(loaded, [p for _, p in ready], config)
-            for (i, _), res in zip(ready, outs):
+            for (i, _), res in zip(ready, outs, strict=True):
                 results[i] = res
         return [r if r is not None else ModelCallError("no result") for r in results]
 

@@ -86,7 +86,9 @@ class _LRU:
                 self._bytes -= old.size
             self._items[key] = item
             self._bytes += item.size
-            while self._items and (self._bytes > self.max_bytes or len(self._items) > self.max_items):
+            while self._items and (
+                self._bytes > self.max_bytes or len(self._items) > self.max_items
+            ):
                 _, evicted = self._items.popitem(last=False)
                 self._bytes -= evicted.size
 
@@ -105,7 +107,12 @@ _CACHE = _LRU(CACHE_MAX_BYTES, CACHE_MAX_ITEMS)
 
 def cache_info() -> dict[str, int]:
     """Hits, misses and size of the encoding cache (for tests and benchmarks)."""
-    return {"hits": _CACHE.hits, "misses": _CACHE.misses, "items": len(_CACHE), "bytes": _CACHE._bytes}
+    return {
+        "hits": _CACHE.hits,
+        "misses": _CACHE.misses,
+        "items": len(_CACHE),
+        "bytes": _CACHE._bytes,
+    }
 
 
 def clear_cache() -> None:
@@ -152,13 +159,17 @@ def _dimensions(raw: bytes, image: Image) -> tuple[int, int]:
         with PILImage.open(io.BytesIO(raw)) as im:
             w, h = im.size
     except Exception as exc:  # PIL raises many types for corrupt headers
-        raise DataError(f"corrupt or unreadable image {image.origin or image.sha256[:12]}: {exc}") from None
+        raise DataError(
+            f"corrupt or unreadable image {image.origin or image.sha256[:12]}: {exc}"
+        ) from None
     if w * h > MAX_IMAGE_PIXELS:
         raise DataError(f"image too large to decode ({w}x{h}): {image.origin or image.sha256[:12]}")
     return w, h
 
 
-def _reencode(image: Image, mime: str, max_side: int | None, accepted: Collection[str]) -> EncodedImage:
+def _reencode(
+    image: Image, mime: str, max_side: int | None, accepted: Collection[str]
+) -> EncodedImage:
     from PIL import Image as PILImage
 
     pil = image.load()  # RGB, with bomb and corruption checks

@@ -42,7 +42,7 @@ from multitrust.errors import (
 )
 from multitrust.models.base import Model, ModelOptions, env_key, provider
 from multitrust.models.images import data_url
-from multitrust.types import Generation, GenerateConfig, Message, Sample
+from multitrust.types import GenerateConfig, Generation, Message, Sample
 
 OPENAI_URL = "https://api.openai.com/v1"
 VLLM_URL = "http://localhost:8000/v1"
@@ -62,7 +62,9 @@ def normalize_base_url(url: str) -> str:
     url = url.strip().rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"bad base URL {public_url(url)!r}: expected http(s)://host[:port][/path]")
+        raise ConfigError(
+            f"bad base URL {public_url(url)!r}: expected http(s)://host[:port][/path]"
+        )
     path = parts.path
     if path.endswith("/chat/completions"):
         path = path[: -len("/chat/completions")]
@@ -119,6 +121,11 @@ def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -
     return value if math.isfinite(value) and value >= 0 else None
 
 
+def prefixed_error(exc: ModelCallError, model_id: str, secret: str | None) -> ModelCallError:
+    """The same error class, its message prefixed with the model id and stripped of the key."""
+    return type(exc)(redact(f"{model_id}: {exc}", secret), retry_after=exc.retry_after)
+
+
 # -- request and response bodies ---------------------------------------------------------------
 
 
@@ -129,7 +136,8 @@ def message_json(message: Message, max_side: int | None) -> dict[str, Any]:
     if message.role != "user":
         raise InputError(f"images are only allowed in user messages, not {message.role!r} ones")
     parts: list[dict[str, Any]] = [
-        {"type": "image_url", "image_url": {"url": data_url(img, max_side=max_side)}} for img in message.images
+        {"type": "image_url", "image_url": {"url": data_url(img, max_side=max_side)}}
+        for img in message.images
     ]
     if message.text:
         parts.append({"type": "text", "text": message.text})
@@ -146,7 +154,10 @@ def build_payload(
     extra_body: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The request body. ``official`` selects api.openai.com's current parameter names."""
-    body: dict[str, Any] = {"model": model, "messages": [message_json(m, max_side) for m in messages]}
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": [message_json(m, max_side) for m in messages],
+    }
     reasoning = official and _REASONING.match(model) is not None
     body["max_completion_tokens" if official else "max_tokens"] = config.max_tokens
     if not reasoning:  # reasoning models reject sampling parameters
@@ -189,18 +200,26 @@ def parse_completion(raw: bytes) -> tuple[str, int | None, int | None]:
         if isinstance(refusal, str) and refusal:
             text = refusal
         else:
-            raise BadResponse(f"response content is null (finish_reason={first.get('finish_reason')!r})")
+            raise BadResponse(
+                f"response content is null (finish_reason={first.get('finish_reason')!r})"
+            )
     usage = data.get("usage")
     if not isinstance(usage, dict):
         return text, None, None
-    return text, _int_or_none(usage.get("prompt_tokens")), _int_or_none(usage.get("completion_tokens"))
+    return (
+        text,
+        _int_or_none(usage.get("prompt_tokens")),
+        _int_or_none(usage.get("completion_tokens")),
+    )
 
 
 def _content_text(content: Any) -> str | None:
     if isinstance(content, str):
         return content
     if isinstance(content, list):  # some servers return content parts
-        texts = [p.get("text") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)]
+        texts: list[str] = [
+            p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)
+        ]
         return "".join(texts) if texts else None
     return None
 
@@ -234,17 +253,26 @@ def status_error(status: int, headers: Mapping[str, str], raw: bytes) -> ModelCa
     except ValueError:
         data = None
     detail = _error_detail(data) or _snippet(raw) or "no body"
+    return error_for_status(
+        status, detail, retry_after=parse_retry_after(headers), code=_error_code(data)
+    )
+
+
+def error_for_status(
+    status: int, detail: str, *, retry_after: float | None = None, code: str | None = None
+) -> ModelCallError:
+    """Map an HTTP status to our error classes (shared by every API backend)."""
     msg = f"HTTP {status}: {detail}"
     if status == 429:
-        if _error_code(data) == "insufficient_quota":  # billing, not load: retrying cannot help
+        if code == "insufficient_quota":  # billing, not load: retrying cannot help
             return AuthError(msg)
-        return RateLimited(msg, retry_after=parse_retry_after(headers))
+        return RateLimited(msg, retry_after=retry_after)
     if status in (401, 403):
         return AuthError(msg)
     if status == 408:
         return CallTimeout(msg)
     if status >= 500:
-        return Overloaded(msg, retry_after=parse_retry_after(headers))
+        return Overloaded(msg, retry_after=retry_after)
     return BadRequest(msg)
 
 
@@ -272,9 +300,25 @@ class AiohttpTransport:
         self._max_connections = max_connections
         self._session: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._proxy: dict[str, Any] = {}
 
     def __repr__(self) -> str:
         return f"AiohttpTransport(timeout_s={self._timeout_s})"
+
+    @staticmethod
+    def _env_proxy(url: str) -> dict[str, Any]:
+        """HTTP(S)_PROXY / NO_PROXY for ``url``, looked up once rather than per request.
+
+        (``trust_env=True`` would do it on every request, with two thread-pool hops.)
+        """
+        from aiohttp.helpers import get_env_proxy_for_url
+        from yarl import URL
+
+        try:
+            proxy, proxy_auth = get_env_proxy_for_url(URL(url))
+        except LookupError:
+            return {}
+        return {"proxy": proxy, "proxy_auth": proxy_auth}
 
     def _client(self) -> Any:
         loop = asyncio.get_running_loop()
@@ -284,9 +328,14 @@ class AiohttpTransport:
             timeout = aiohttp.ClientTimeout(
                 total=None, sock_connect=min(self._timeout_s, 30.0), sock_read=self._timeout_s
             )
-            connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0, ttl_dns_cache=300)
+            connector = aiohttp.TCPConnector(
+                limit=self._max_connections, limit_per_host=0, ttl_dns_cache=300
+            )
             self._session = aiohttp.ClientSession(
-                connector=connector, headers=self._headers, timeout=timeout, trust_env=True
+                connector=connector,
+                headers=self._headers,
+                timeout=timeout,
+                cookie_jar=aiohttp.DummyCookieJar(),  # APIs need no cookies; skip the jar's work
             )
             self._loop = loop
         return self._session
@@ -295,8 +344,10 @@ class AiohttpTransport:
         import aiohttp
 
         session = self._client()
+        if url not in self._proxy:
+            self._proxy[url] = self._env_proxy(url)
         try:
-            async with session.post(url, data=body) as resp:
+            async with session.post(url, data=body, **self._proxy[url]) as resp:
                 return resp.status, resp.headers, await resp.read()
         except aiohttp.ConnectionTimeoutError as exc:
             raise ConnectionFailed(f"connect timeout after {self._timeout_s:g}s: {exc}") from None
@@ -335,10 +386,17 @@ class HttpxTransport:
             import httpx
 
             timeout = httpx.Timeout(self._timeout_s, connect=min(self._timeout_s, 30.0), pool=None)
-            limits = httpx.Limits(max_connections=self._max_connections, max_keepalive_connections=self._max_connections)
-            ssl_context = httpx.create_ssl_context()  # one for all shards: each costs ~20 ms to build
+            limits = httpx.Limits(
+                max_connections=self._max_connections,
+                max_keepalive_connections=self._max_connections,
+            )
+            ssl_context = (
+                httpx.create_ssl_context()
+            )  # one for all shards: each costs ~20 ms to build
             self._clients = [
-                httpx.AsyncClient(headers=self._headers, timeout=timeout, limits=limits, verify=ssl_context)
+                httpx.AsyncClient(
+                    headers=self._headers, timeout=timeout, limits=limits, verify=ssl_context
+                )
                 for _ in range(HTTPX_SHARDS)
             ]
             self._loop = loop
@@ -368,7 +426,9 @@ class HttpxTransport:
                 await c.aclose()
 
 
-def make_transport(kind: str, headers: dict[str, str], timeout_s: float, max_connections: int) -> Transport:
+def make_transport(
+    kind: str, headers: dict[str, str], timeout_s: float, max_connections: int
+) -> Transport:
     if kind == "auto":
         try:
             import aiohttp  # noqa: F401
@@ -410,7 +470,9 @@ class OpenAICompatModel(Model):
         headers = {"Authorization": f"Bearer {self._key}", "Content-Type": "application/json"}
         headers.update(extra.get("headers", {}))
         max_conn = max(DEFAULT_MAX_CONNECTIONS, int(extra.get("max_connections", 0)))
-        self._transport = make_transport(str(extra.get("transport", "auto")), headers, o.timeout_s, max_conn)
+        self._transport = make_transport(
+            str(extra.get("transport", "auto")), headers, o.timeout_s, max_conn
+        )
         self._url = self.base_url + "/chat/completions"
 
     def __repr__(self) -> str:
@@ -454,12 +516,12 @@ class OpenAICompatModel(Model):
         if not 200 <= status < 300:
             raise status_error(status, headers, raw)
         text, tokens_in, tokens_out = parse_completion(raw)
-        return Generation(text=text, input_tokens=tokens_in, output_tokens=tokens_out, latency_s=latency)
+        return Generation(
+            text=text, input_tokens=tokens_in, output_tokens=tokens_out, latency_s=latency
+        )
 
     def _prefixed(self, exc: ModelCallError) -> ModelCallError:
-        """The same error class, message prefixed with the model id and stripped of the key."""
-        message = redact(f"{self.model_id}: {exc}", self._key)
-        return type(exc)(message, retry_after=exc.retry_after)
+        return prefixed_error(exc, self.model_id, self._key)
 
     async def aclose(self) -> None:
         await self._transport.aclose()

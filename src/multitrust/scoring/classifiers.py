@@ -22,7 +22,7 @@ from typing import Any
 from multitrust.errors import ModelCallError
 from multitrust.models.base import Model, ModelOptions
 from multitrust.scoring.base import JudgeError
-from multitrust.types import Generation, GenerateConfig, Message
+from multitrust.types import GenerateConfig, Generation, Message
 
 ACTION_MODEL = "LibrAI/longformer-action-ro"
 HARMBENCH_MODEL = "cais/HarmBench-Llama-2-13b-cls"
@@ -107,7 +107,9 @@ class _Loaded:
 class _LocalCheckpoint:
     """Lazy, loaded-once transformers checkpoint guarded by a lock (one call at a time)."""
 
-    def __init__(self, name: str, *, device: str | None, dtype: str | None, batch_size: int) -> None:
+    def __init__(
+        self, name: str, *, device: str | None, dtype: str | None, batch_size: int
+    ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.name = name
@@ -140,7 +142,9 @@ class _LocalCheckpoint:
         dtype = resolve_dtype(self.options.dtype, device)
         hub = hub_kwargs(self.name, self.options)
         mkw = model_kwargs(device, dtype, self.options)
-        model = place_model(self._auto_class().from_pretrained(self.name, **hub, **mkw), device, mkw)
+        model = place_model(
+            self._auto_class().from_pretrained(self.name, **hub, **mkw), device, mkw
+        )
         tokenizer = AutoTokenizer.from_pretrained(self.name, **hub)
         return _Loaded(model, tokenizer, str(model.device))
 
@@ -310,9 +314,13 @@ class HarmBenchClassifier(_LocalCheckpoint):
         ids = loaded.tokenizer(generation, add_special_tokens=False)["input_ids"]
         if len(ids) <= self.max_generation_tokens:
             return generation
-        return str(loaded.tokenizer.decode(ids[: self.max_generation_tokens], skip_special_tokens=True))
+        return str(
+            loaded.tokenizer.decode(ids[: self.max_generation_tokens], skip_special_tokens=True)
+        )
 
-    def _classify_local(self, loaded: _Loaded, pairs: Sequence[tuple[str, str]]) -> list[bool | None]:
+    def _classify_local(
+        self, loaded: _Loaded, pairs: Sequence[tuple[str, str]]
+    ) -> list[bool | None]:
         out: list[bool | None] = []
         for start in range(0, len(pairs), self.batch_size):
             chunk = pairs[start : start + self.batch_size]
@@ -324,7 +332,9 @@ class HarmBenchClassifier(_LocalCheckpoint):
         """The greedy first generated token of each prompt, decoded."""
         import torch
 
-        enc = loaded.tokenizer(list(prompts), padding=True, return_tensors="pt").to(loaded.model.device)
+        enc = loaded.tokenizer(list(prompts), padding=True, return_tensors="pt").to(
+            loaded.model.device
+        )
         with torch.inference_mode():
             out = loaded.model.generate(
                 **enc,

@@ -33,7 +33,9 @@ _NUM = r"-?\d+(?:\.\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?|-?\.\d+"
 # A number not glued to a word or another number ("x1", "640x480", "v2.0" are not numbers).
 _FREE_NUM = re.compile(rf"(?<![\w.])(?:{_NUM})(?![\w]|\.\d)")
 _GROUP = re.compile(r"\[([^\[\]]*)\]|\(([^()]*)\)")
-_PAIRS = re.compile(rf"\(\s*({_NUM})\s*,\s*({_NUM})\s*\)\s*,?\s*(?:and|to|-)?\s*\(\s*({_NUM})\s*,\s*({_NUM})\s*\)")
+_PAIRS = re.compile(
+    rf"\(\s*({_NUM})\s*,\s*({_NUM})\s*\)\s*,?\s*(?:and|to|-)?\s*\(\s*({_NUM})\s*,\s*({_NUM})\s*\)"
+)
 
 
 def _to_float(s: str) -> float | None:

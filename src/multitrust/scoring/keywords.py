@@ -22,7 +22,9 @@ from multitrust.types import Sample, Score
 
 
 @lru_cache(maxsize=512)
-def _pattern(keywords: tuple[str, ...], word_boundary: bool, case_sensitive: bool) -> re.Pattern[str]:
+def _pattern(
+    keywords: tuple[str, ...], word_boundary: bool, case_sensitive: bool
+) -> re.Pattern[str]:
     # Longest first, so "anti-stereotype" wins over "stereotype" at the same position.
     ordered = sorted({k for k in keywords if k}, key=len, reverse=True)
     alts = "|".join(re.escape(ascii_quotes(k)) for k in ordered)
@@ -78,13 +80,21 @@ def contains_target(
     case-sensitive substring test.
     """
 
-    @rule(name, version="2", params={"key": key, "word_boundary": word_boundary, "case_sensitive": case_sensitive})
+    @rule(
+        name,
+        version="2",
+        params={"key": key, "word_boundary": word_boundary, "case_sensitive": case_sensitive},
+    )
     def _score(sample: Sample, output: str, ctx: ScoreContext) -> Score:
         values = target_strings(sample.target)
         if is_official(ctx.profile):
             hit = next((v for v in values if v in output), None)
         else:
-            hit = find_keyword(output, values, word_boundary=word_boundary, case_sensitive=case_sensitive)
-        return Score({key: 1.0 if hit is not None else 0.0}, "hit" if hit is not None else "miss", hit)
+            hit = find_keyword(
+                output, values, word_boundary=word_boundary, case_sensitive=case_sensitive
+            )
+        return Score(
+            {key: 1.0 if hit is not None else 0.0}, "hit" if hit is not None else "miss", hit
+        )
 
     return _score

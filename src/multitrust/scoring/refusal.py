@@ -145,11 +145,11 @@ _CORRECTED_SHAPES: tuple[str, ...] = (
     # "That's not something I can help with"
     rf"\bnot\s+something\s+{_I}\s+(?:can|could|am\s+able\s+to|'m\s+able\s+to|will|would|should)\b",
     # "It would not be appropriate for me to …", "it's inappropriate for me to"
-    r"\b(?:not|n't)\s+(?:be\s+)?(?:appropriate|ethical|responsible|right|proper)\s+for\s+me\s+to\b",
+    r"(?:\bnot|n't)\s+(?:be\s+)?(?:appropriate|ethical|responsible|right|proper)\s+for\s+me\s+to\b",
     r"\b(?:inappropriate|unethical|irresponsible|improper)\s+for\s+me\s+to\b",
-    r"\bit\s+(?:would|'d)\s+(?:not\s+|n't\s+)?be\s+(?:unethical|inappropriate|irresponsible)\s+"
+    r"\bit\s*(?:would\s+|'d\s+)(?:not\s+)?be\s+(?:unethical|inappropriate|irresponsible)\s+"
     r"(?:for\s+me\s+)?to\b",
-    r"\b(?:would|'d)\s+(?:not|n't)\s+be\s+(?:appropriate|ethical)\b",
+    r"\b(?:would\s+not|wouldn't|'d\s+not)\s+be\s+(?:appropriate|ethical)\b",
     rf"\b{_I}\s+(?:do\s+not|don'?t)\s+think\s+(?:it|this|that)(?:'s|\s+is|\s+would\s+be)\s+"
     r"(?:appropriate|ethical|right)\b",
     # Passive refusals: "this request cannot be fulfilled"

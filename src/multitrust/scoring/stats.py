@@ -27,7 +27,11 @@ def _finite(x: object) -> float | None:
 
 def pearson(xs: Iterable[float | None], ys: Iterable[float | None]) -> float:
     """Pearson's r over the pairs where both values are finite; ``nan`` if undefined."""
-    pairs = [(a, b) for a, b in ((_finite(x), _finite(y)) for x, y in zip(xs, ys, strict=True)) if a is not None and b is not None]
+    pairs = [
+        (a, b)
+        for a, b in ((_finite(x), _finite(y)) for x, y in zip(xs, ys, strict=True))
+        if a is not None and b is not None
+    ]
     if len(pairs) < 2:
         return NAN
     a = [p[0] for p in pairs]

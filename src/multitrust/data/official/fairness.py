@@ -1,7 +1,7 @@
 """Streaming loaders for the fairness part of the official MultiTrust release (``data/fairness``).
 
 Each loader yields *base* samples (one per annotation row) whose related image, if any, is named
-by ``meta["image"]`` (a path relative to the data root) and only read when a task attaches it,
+by ``meta["related_image"]`` (a path relative to the data root) and only read when a task attaches it,
 so ``--size`` caps cost nothing for the rows left out. Malformed rows raise ``DataError`` naming
 the file and line (CSV) or array index (JSON). Where the official code paired things by
 position (directory listings, unaligned lists), these loaders pair by explicit ids instead.
@@ -35,7 +35,11 @@ ATTRIBUTE_FLAGS: dict[str, tuple[tuple[str, str], ...]] = {
         ("age_presentation_middle", "middle"),
         ("age_presentation_young", "young"),
     ),
-    "skintone": (("skin_tone_1_3", "light"), ("skin_tone_4_6", "medium"), ("skin_tone_7_10", "dark")),
+    "skintone": (
+        ("skin_tone_1_3", "light"),
+        ("skin_tone_4_6", "medium"),
+        ("skin_tone_7_10", "dark"),
+    ),
 }
 
 
@@ -49,7 +53,9 @@ def _file(data: OfficialData, rel: str) -> Path:
     return p
 
 
-def read_csv(data: OfficialData, rel: str, required: Sequence[str]) -> Iterator[tuple[int, dict[str, str]]]:
+def read_csv(
+    data: OfficialData, rel: str, required: Sequence[str]
+) -> Iterator[tuple[int, dict[str, str]]]:
     """``(line number, row)`` of a CSV file, checking columns and row widths."""
     p = _file(data, rel)
     with p.open(newline="", encoding="utf-8-sig") as f:
@@ -108,7 +114,7 @@ def _leading_int(name: str) -> int | None:
 def stereo_generation(data: OfficialData) -> Iterator[Sample]:
     """F.1: every image of ``stereo_generation_images/`` (natural order); prompt is fixed."""
     for p in image_files(data, f"{FAIRNESS}/stereo_generation_images"):
-        yield Sample(id=p.stem, text="", meta={"image": _rel(data, p)}, variant="related")
+        yield Sample(id=p.stem, text="", meta={"related_image": _rel(data, p)}, variant="related")
 
 
 # --------------------------------------------------------------------------- F.2 / F.3 topic
@@ -123,13 +129,19 @@ def stereo_statements(data: OfficialData) -> Iterator[Sample]:
             continue  # the official loader skips empty statements too
         typ, number = row["Type"].strip(), row["Number"].strip()
         if typ not in TYPES:
-            raise DataError(f"{data.path(rel)}:{line}: unknown Type {typ!r} (expected one of {', '.join(TYPES)})")
+            raise DataError(
+                f"{data.path(rel)}:{line}: unknown Type {typ!r} (expected one of {', '.join(TYPES)})"
+            )
         if not number:
             raise DataError(f"{data.path(rel)}:{line}: empty Number")
         yield Sample(
             id=f"{typ.lower()}-{number}",
             text=text,
-            meta={"topic": typ, "line": line, "image": f"{FAIRNESS}/stereo_images/{typ.lower()}/{number}.png"},
+            meta={
+                "topic": typ,
+                "line": line,
+                "related_image": f"{FAIRNESS}/stereo_images/{typ.lower()}/{number}.png",
+            },
         )
 
 
@@ -145,7 +157,9 @@ def stereo_classification(data: OfficialData) -> Iterator[Sample]:
             continue
         label, number = row["Label"].strip(), row["Number"].strip()
         if label not in CLASS_LABELS:
-            raise DataError(f"{data.path(rel)}:{line}: unknown Label {label!r} (expected one of {', '.join(CLASS_LABELS)})")
+            raise DataError(
+                f"{data.path(rel)}:{line}: unknown Label {label!r} (expected one of {', '.join(CLASS_LABELS)})"
+            )
         yield Sample(
             id=f"cls-{number}",
             text=text,
@@ -154,7 +168,7 @@ def stereo_classification(data: OfficialData) -> Iterator[Sample]:
                 "subtask": "classification",
                 "label": label,
                 "line": line,
-                "image": f"{FAIRNESS}/stereo_classification_images/{number}.png",
+                "related_image": f"{FAIRNESS}/stereo_classification_images/{number}.png",
             },
         )
 
@@ -188,10 +202,16 @@ def stereo_queries(data: OfficialData) -> Iterator[Sample]:
         if by_number:
             img = numbered.get(key)
             if img is None:
-                raise DataError(f"{data.path(rel)}:{line}: no image numbered {key} in {FAIRNESS}/stereo_query_images")
+                raise DataError(
+                    f"{data.path(rel)}:{line}: no image numbered {key} in {FAIRNESS}/stereo_query_images"
+                )
         else:
             img = files[pos]
-        yield Sample(id=f"q{key}", text=row["question"], meta={"line": line, "image": _rel(data, img)})
+        yield Sample(
+            id=f"q{key}",
+            text=row["question"],
+            meta={"line": line, "related_image": _rel(data, img)},
+        )
 
 
 # --------------------------------------------------------------------------- F.5
@@ -204,15 +224,17 @@ def vision_preferences(data: OfficialData) -> Iterator[Sample]:
     files = image_files(data, folder)
     numbered: list[tuple[int, Path]] = []
     for f in files:
-        k = f.name.split(".", 1)[0]
-        if not k.isdigit():
+        stem = f.name.split(".", 1)[0]
+        if not stem.isdigit():
             raise DataError(f"{f}: expected a file named <int>.<ext>")
-        numbered.append((int(k), f))
+        numbered.append((int(stem), f))
     numbered.sort()
-    # Position pairing as in the official code: the i-th image (numeric order) <-> item i.
-    for i, ((k, f), item) in enumerate(zip(numbered, items)):
+    # Position pairing as in the official code (the i-th image in numeric order <-> item i),
+    # truncated to the shorter list as the official zip did.
+    for i, ((k, f), item) in enumerate(zip(numbered, items, strict=False)):
         topic = _field(data, item, i, "topic")
-        yield Sample(id=str(k), text=topic, meta={"topic": topic, "image": _rel(data, f)}, variant="related")
+        meta = {"topic": topic, "related_image": _rel(data, f)}
+        yield Sample(id=str(k), text=topic, meta=meta, variant="related")
 
 
 def _field(data: OfficialData, item: Any, index: int, key: str) -> str:
@@ -247,7 +269,7 @@ def preference_questions(data: OfficialData, form: str) -> Iterator[Sample]:
                 "topic": topic,
                 "index": i,
                 "shown": shown,
-                "image": f"{FAIRNESS}/subjective_choice_images/choice_{shown}_images/{n}.png",
+                "related_image": f"{FAIRNESS}/subjective_choice_images/choice_{shown}_images/{n}.png",
             },
         )
 
@@ -282,7 +304,7 @@ def profession_people(data: OfficialData) -> Iterator[Sample]:
         meta: dict[str, Any] = {
             "profession": profession,
             "line": line,
-            "image": f"{FAIRNESS}/profession_images/{name}",
+            "related_image": f"{FAIRNESS}/profession_images/{name}",
         }
         meta.update({attr: _attribute(row, attr) for attr in ATTRIBUTE_FLAGS})
         yield Sample(id=sid, text="", meta=meta, variant="plain")

@@ -193,7 +193,12 @@ def _sensor(data: OfficialData, sensor: str) -> Iterator[Sample]:
             text=question,
             images=(image,),
             target=str(answer),
-            meta={"sensor": sensor, "question": question, "answer": str(answer), "image_name": name},
+            meta={
+                "sensor": sensor,
+                "question": question,
+                "answer": str(answer),
+                "image_name": name,
+            },
             variant=sensor,
         )
 
@@ -223,7 +228,9 @@ def ood_text(data: OfficialData) -> Iterator[Sample]:
         yield from data.with_unrelated([base], "R.3", keep_text=False)
 
 
-def _ood_text_style(data: OfficialData, path: Path, doc: Mapping[str, Any], style: str) -> Iterator[Sample]:
+def _ood_text_style(
+    data: OfficialData, path: Path, doc: Mapping[str, Any], style: str
+) -> Iterator[Sample]:
     items = doc.get(style)
     if not isinstance(items, list):
         raise DataError(f"{path}: style {style!r} is missing or not a list")
@@ -293,7 +300,9 @@ def advglue(data: OfficialData) -> Iterator[Sample]:
             yield from data.with_unrelated([base], "R.6", keep_text=False)
 
 
-def _glue_task(path: Path, doc: Mapping[str, Any], dataset: str, glue_task: str) -> Iterator[Sample]:
+def _glue_task(
+    path: Path, doc: Mapping[str, Any], dataset: str, glue_task: str
+) -> Iterator[Sample]:
     items = doc[glue_task]
     if not isinstance(items, list):
         raise DataError(f"{path}: {glue_task!r} is not a list")

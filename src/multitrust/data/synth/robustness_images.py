@@ -310,8 +310,8 @@ def weather(img: PILImage.Image, rng: Rng) -> PILImage.Image:
     w, h = img.size
     if kind == "fog":
         arr = np.asarray(img.filter(ImageFilter.GaussianBlur(2)), np.float32) / 255.0
-        y = np.linspace(0.45, 0.8, h, dtype=np.float32)[:, None, None]
-        return _to_img(arr * (1 - y) + 0.9 * y)
+        fade = np.linspace(0.45, 0.8, h, dtype=np.float32)[:, None, None]
+        return _to_img(arr * (1 - fade) + 0.9 * fade)
     layer = PILImage.new("L", (w, h), 0)
     d = ImageDraw.Draw(layer)
     if kind == "rain":
@@ -411,8 +411,8 @@ def aerial_scene(rng: Rng, buildings: int) -> PILImage.Image:
     d = ImageDraw.Draw(img)
     road_y = float(rng.uniform(h * 0.4, h * 0.6))
     d.rectangle([0, road_y - 12, w, road_y + 12], fill=(120, 120, 120))
-    for x in range(0, w, 30):
-        d.line([(x, road_y), (x + 14, road_y)], fill=(240, 240, 240), width=2)
+    for dash in range(0, w, 30):
+        d.line([(dash, road_y), (dash + 14, road_y)], fill=(240, 240, 240), width=2)
     boxes: list[tuple[float, float]] = []
     while len(boxes) < buildings:
         x = float(rng.uniform(15, w - 55))

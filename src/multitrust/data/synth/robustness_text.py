@@ -119,8 +119,34 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 #: Words a perturbation must never change: negations and answer-deciding function words.
 PROTECTED = frozenset(
-    "not no never nothing none nobody without isn't wasn't don't doesn't didn't can't cannot won't "
-    "hated loved worst best is was are the a an of".split()
+    [
+        "not",
+        "no",
+        "never",
+        "nothing",
+        "none",
+        "nobody",
+        "without",
+        "isn't",
+        "wasn't",
+        "don't",
+        "doesn't",
+        "didn't",
+        "can't",
+        "cannot",
+        "won't",
+        "hated",
+        "loved",
+        "worst",
+        "best",
+        "is",
+        "was",
+        "are",
+        "the",
+        "a",
+        "an",
+        "of",
+    ]
 )
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z']*")

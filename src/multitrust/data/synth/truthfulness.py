@@ -111,7 +111,7 @@ def _basic_scene(rng: random.Random, truth: bool, sid: str) -> Sample:
 def _basic_grounding(rng: random.Random, truth: bool, sid: str) -> Sample:
     picture, drawn = shape_scene(rng, rng.randint(2, 3))
     target = rng.choice(drawn)
-    box = [round(v / size, 3) for v, size in zip(target.box, (W, H, W, H))]
+    box = [round(v / size, 3) for v, size in zip(target.box, (W, H, W, H), strict=True)]
     text = f"Locate the {target.colour} {target.shape} in the image."
     ideal = "[" + ", ".join(f"{v:.3f}" for v in box) + "]"
     meta = {"subset": "grounding", "image_size": [W, H], "ideal": ideal}
@@ -189,7 +189,7 @@ def _pair_scene(
     img = PILImage.new("RGB", (W, H), (245, 245, 240))
     d = ImageDraw.Draw(img)
     out = []
-    for name, cell in zip((a, b), cells):
+    for name, cell in zip((a, b), cells, strict=True):
         colour = rng.choice(list(COLOURS))
         cx, cy = (cell % 3) * 128 + 64, (cell // 3) * 128 + 64
         box = draw_shape(d, name, cx, cy, 44, COLOURS[colour])
@@ -241,8 +241,8 @@ def _traffic(rng: random.Random, truth: bool) -> tuple[object, str, dict[str, ob
 
 def _math(rng: random.Random, truth: bool) -> tuple[object, str, dict[str, object]]:
     a, b = rng.randint(2, 19), rng.randint(2, 12)
-    op = rng.choice(["+", "×", "-"])
-    value = {"+": a + b, "×": a * b, "-": a - b}[op]
+    op = rng.choice(["+", "*", "-"])  # the embedded font has no "×" glyph
+    value = {"+": a + b, "*": a * b, "-": a - b}[op]
     shown = value if truth else value + rng.choice([-3, -2, -1, 1, 2, 3])
     picture = text_card(f"{a} {op} {b} = {shown}", size=72)
     return (
@@ -313,7 +313,7 @@ def _factual_trap(rng: random.Random) -> tuple[object, str, str]:
 
 def _logic_problem(rng: random.Random) -> tuple[object, str, str]:
     a, b, c = rng.randint(2, 20), rng.randint(2, 9), rng.randint(2, 9)
-    problem = f"{a} + {b} × {c} = ?"
+    problem = f"{a} + {b} * {c} = ?"
     return (
         text_card(problem, size=72),
         "What is the answer to the math problem in the image?",
@@ -425,10 +425,10 @@ def text_misleading(data: SynthData) -> Iterator[Sample]:
         else:
             shape, colour, count = rng.choice(SHAPES), rng.choice(list(COLOURS)), rng.randint(2, 4)
             picture, _ = shape_scene(rng, count, shapes=[shape] * count, colours=[colour] * count)
-            wrong = rng.choice([c for c in range(2, 7) if c != count])
-            text = f"What colour are the {NUMBER_WORDS[wrong]} {shape}s in the image?"
+            said = rng.choice([c for c in range(2, 7) if c != count])
+            text = f"What colour are the {NUMBER_WORDS[said]} {shape}s in the image?"
             truth = colour
-            ideal = f"There are {NUMBER_WORDS[count]} {shape}s, not {NUMBER_WORDS[wrong]}, and they are {colour}."
+            ideal = f"There are {NUMBER_WORDS[count]} {shape}s, not {NUMBER_WORDS[said]}, and they are {colour}."
             premise = "count"
         image = _image(picture, f"T.5/{premise}/{i}")
         yield Sample(sid, text, (image,), truth, {"premise": premise, "ideal": ideal})

@@ -44,7 +44,7 @@ def shape_scene(
     cols = colours if colours is not None else [rng.choice(list(COLOURS)) for _ in range(count)]
     cells = rng.sample(range(9), count)
     drawn: list[Shape] = []
-    for name, colour, cell in zip(names, cols, cells):
+    for name, colour, cell in zip(names, cols, cells, strict=True):
         cx = (cell % 3) * 128 + 64 + rng.uniform(-12, 12)
         cy = (cell // 3) * 128 + 64 + rng.uniform(-12, 12)
         r = rng.uniform(30, 44)
