@@ -203,6 +203,10 @@ async def evaluate_async(
             resources=res,
             on_progress=on_progress,
         )
+        if built:
+            await the_model.preflight()
+            if the_judge is not None:
+                await the_judge.preflight()
         if on_task_start:
             for spec, _ in built:
                 on_task_start(spec)

@@ -125,3 +125,5 @@ def test_lettered_options() -> None:
     assert parse_choice("I choose A because it is nicer.", opts) == "A"
     assert parse_choice("Option B.", opts) == "B"
     assert parse_choice("I have a preference for none.", opts) is None
+    assert parse_choice("The answer is a bit unclear.", opts) is None
+    assert parse_choice("answer: b)", opts) == "B"

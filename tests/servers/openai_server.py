@@ -94,6 +94,8 @@ class ServerOptions:
     answer: str = "yesno"
     api_key: str | None = None
     """When set, requests must carry ``Authorization: Bearer <api_key>`` (else 401)."""
+    echo_auth: bool = False
+    """A badly behaved server: 401 messages quote the Authorization header they got."""
 
     def __post_init__(self) -> None:
         unknown = set(self.faults) - set(FAULT_KINDS)
@@ -215,11 +217,11 @@ class ChatServer:
 
     async def _admitted(self, request: web.Request) -> web.StreamResponse:
         st = self.stats
-        if (
-            self.o.api_key is not None
-            and request.headers.get("Authorization") != f"Bearer {self.o.api_key}"
-        ):
-            return self._error(401, "invalid api key")
+        auth = request.headers.get("Authorization")
+        if self.o.api_key is not None and auth != f"Bearer {self.o.api_key}":
+            return self._error(
+                401, f"invalid api key {auth!r}" if self.o.echo_auth else "invalid api key"
+            )
         body = await request.read()
         digest = hashlib.sha256(body).hexdigest()
         attempt = st.attempts.get(digest, 0)
@@ -418,6 +420,8 @@ def _cli_args(options: ServerOptions) -> list[str]:
     ]
     if options.api_key is not None:
         args += ["--api-key", options.api_key]
+    if options.echo_auth:
+        args.append("--echo-auth")
     return args
 
 
@@ -483,6 +487,9 @@ def parse_args(argv: list[str] | None = None) -> ServerOptions:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--answer", default="yesno", help="yesno | echo | fixed:<text>")
     p.add_argument("--api-key", default=None)
+    p.add_argument(
+        "--echo-auth", action="store_true", help="quote the Authorization header in 401s"
+    )
     a = p.parse_args(argv)
     faults = {}
     for spec in a.fault:
@@ -501,6 +508,7 @@ def parse_args(argv: list[str] | None = None) -> ServerOptions:
         seed=a.seed,
         answer=a.answer,
         api_key=a.api_key,
+        echo_auth=a.echo_auth,
     )
 
 

@@ -102,6 +102,10 @@ class Model:
                 out.append(exc)
         return out
 
+    async def preflight(self) -> None:
+        """Fail fast with a ConfigError when the model cannot work at all (unreachable endpoint,
+        rejected key). Called once before a run; the default does nothing."""
+
     async def aclose(self) -> None:
         """Release clients / memory. Called once at the end of a run."""
 

@@ -160,7 +160,15 @@ def _freeze(options: Mapping[str, Sequence[str]]) -> tuple[tuple[str, tuple[str,
     return tuple((label, tuple(kws)) for label, kws in options.items())
 
 
-def _matches(t: str, m: _Matcher) -> list[tuple[int, str, str]]:
+def _letter_ok(original: str, t: str, s: int, e: int) -> bool:
+    # A lone letter is an option only if written as one: "B", "b)", "(b)", "b." — not the
+    # article in "the answer is a bit unclear".
+    if len(original) == len(t) and original[s].isupper():
+        return True
+    return e >= len(t) or t[e] in ".):]\n"
+
+
+def _matches(t: str, m: _Matcher, original: str) -> list[tuple[int, str, str]]:
     """(start, keyword, label) for every non-negated match, in text order."""
     found: list[tuple[int, int, str]] = []
     if m.words is not None:
@@ -168,6 +176,8 @@ def _matches(t: str, m: _Matcher) -> list[tuple[int, str, str]]:
     if m.markers is not None:
         for x in m.markers.finditer(t):
             s, e = x.span("m")
+            if x.group("m").isalpha() and not _letter_ok(original, t, s, e):
+                continue
             # A marker inside a word match ("option 2" in a keyword) is already counted.
             if not any(a <= s < b for a, b, _ in found):
                 found.append((s, e, x.group("m")))
@@ -177,7 +187,7 @@ def _matches(t: str, m: _Matcher) -> list[tuple[int, str, str]]:
 
 def _corrected(text: str, options: Mapping[str, Sequence[str]]) -> str | None:
     t = fold(text)
-    hits = _matches(t, _matcher(_freeze(options)))
+    hits = _matches(t, _matcher(_freeze(options)), text)
     strong = [h for h in hits if h[1] not in _WEAK]
     hits = strong or hits
     if not hits:

@@ -453,7 +453,7 @@ def _jailbreak_task(
     )
 
 
-@task("S.4", "Typographic jailbreaking", aspect="safety", sub_aspect="S.J")
+@task("S.4", "Plain typographic jailbreaking", aspect="safety", sub_aspect="S.J")
 def typographic_jailbreaking(data: DataSource) -> Task:
     if isinstance(data, OfficialData):
         src = data
@@ -470,7 +470,7 @@ def typographic_jailbreaking(data: DataSource) -> Task:
     )
 
 
-@task("S.5", "Optimized multimodal jailbreaking", aspect="safety", sub_aspect="S.J")
+@task("S.5", "Optimised multimodal jailbreaking", aspect="safety", sub_aspect="S.J")
 def optimized_jailbreaking(data: DataSource) -> Task:
     if isinstance(data, OfficialData):
         src = data
