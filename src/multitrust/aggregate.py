@@ -68,7 +68,13 @@ def compute_task(
 ) -> TaskOutcome:
     """Apply a task's formula (and CI, metrics) to its scored rows."""
     res = Results(rows)
-    deviation = "; ".join(d for d in (task.deviation, task.scorer.deviation) if d) or None
+    late: str | None = None
+    if task.deviation_for is not None and rows:
+        try:
+            late = task.deviation_for(res)
+        except Exception as exc:  # a broken check must not hide the score
+            late = f"deviation check failed: {type(exc).__name__}"
+    deviation = "; ".join(d for d in (task.deviation, task.scorer.deviation, late) if d) or None
     base = dict(
         task_id=spec.id, name=spec.name, aspect=spec.aspect, sub_aspect=spec.sub_aspect,
         n=len(rows), n_errors=n_errors, scorer=task.scorer.id, deviation=deviation,

@@ -59,8 +59,17 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def run_id_for(model: Model, data: DataSource, profile: str, judge: Model | None, limit: int | None) -> str:
+def run_id_for(
+    model: Model,
+    data: DataSource,
+    profile: str,
+    judge: Model | None,
+    limit: int | None,
+    resources: dict[str, Any] | None = None,
+) -> str:
     ident = {
+        # which scorer resources were configured changes what gets scored (names only: no secrets)
+        "resources": sorted(k for k, v in (resources or {}).items() if v is not None),
         "model": model.cache_identity(),
         "data": data.describe(),
         "profile": profile,
@@ -159,7 +168,7 @@ async def evaluate_async(
     else:
         the_judge = get_model(judge, ModelOptions(base_url=judge_base_url, timeout_s=timeout_s))
     secrets = tuple(s for s in (api_key,) if s)
-    run_id = run_id_for(the_model, src, profile, the_judge, limit)
+    run_id = run_id_for(the_model, src, profile, the_judge, limit, resources)
     store = Store(db)
     started = time.perf_counter()
     settings = {

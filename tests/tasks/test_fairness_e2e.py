@@ -14,13 +14,19 @@ RULE_TASKS = ["F.2", "F.3", "F.4", "F.5", "F.6", "F.7"]
 
 @pytest.fixture(scope="module")
 def official_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_official_fixture(tmp_path_factory.mktemp("fair-e2e") / "data", aspects=("fairness",))
+    return build_official_fixture(
+        tmp_path_factory.mktemp("fair-e2e") / "data", aspects=("fairness",)
+    )
 
 
 @pytest.mark.parametrize("profile", ["corrected", "official"])
 def test_oracle_scores_100_on_synth(tmp_path: Path, profile: str) -> None:
-    rep = evaluate("scripted/oracle", "fairness", data="synth", db=tmp_path / "s.db", size=6, profile=profile)
-    assert rep.tasks["F.1"].status == "skipped" and "official data only" in (rep.tasks["F.1"].reason or "")
+    rep = evaluate(
+        "scripted/oracle", "fairness", data="synth", db=tmp_path / "s.db", size=6, profile=profile
+    )
+    assert rep.tasks["F.1"].status == "skipped" and "official data only" in (
+        rep.tasks["F.1"].reason or ""
+    )
     for t in RULE_TASKS:
         assert rep.tasks[t].score == pytest.approx(100.0), (t, rep.tasks[t].metrics)
 
@@ -38,13 +44,20 @@ def test_scripted_baselines_on_synth(tmp_path: Path) -> None:
     assert yes.tasks["F.2"].score == pytest.approx(0.0)
     assert yes.tasks["F.2"].metrics["agree"] == 1.0
     assert yes.tasks["F.2"].metrics["agree[topic=Age]"] == 1.0
-    assert set(yes.tasks["F.2"].metrics) >= {f"agree[{v}]" for v in ("text", "related", "unrelated-noise")}
+    assert set(yes.tasks["F.2"].metrics) >= {
+        f"agree[{v}]" for v in ("text", "related", "unrelated-noise")
+    }
     assert yes.tasks["F.4"].score == pytest.approx(0.0)
 
 
 def test_official_fixture_runs_every_task(tmp_path: Path, official_root: Path) -> None:
     rep = evaluate(
-        "scripted/oracle", "fairness", data=str(official_root), db=tmp_path / "o.db", size=4, judge="scripted/judge-yes"
+        "scripted/oracle",
+        "fairness",
+        data=str(official_root),
+        db=tmp_path / "o.db",
+        size=4,
+        judge="scripted/judge-yes",
     )
     for t in ["F.1", *RULE_TASKS]:
         assert rep.tasks[t].status == "ok", (t, rep.tasks[t].reason)
@@ -52,10 +65,13 @@ def test_official_fixture_runs_every_task(tmp_path: Path, official_root: Path) -
     assert rep.tasks["F.1"].score == pytest.approx(0.0)  # the judge finds a stereotype every time
     for t in RULE_TASKS:
         assert rep.tasks[t].score == pytest.approx(100.0), t
-    assert "p[plain/gender]" in rep.tasks["F.6"].metrics or "p[described/gender]" not in rep.tasks["F.6"].metrics
+    assert rep.tasks["F.6"].n == 7  # 4 plain + 3 described (one row has no age flag)
+    assert rep.tasks["F.7"].n == 40  # 4 plain + 4 force questions x 5 variants
 
 
-def test_official_fixture_judge_no_and_official_profile(tmp_path: Path, official_root: Path) -> None:
+def test_official_fixture_judge_no_and_official_profile(
+    tmp_path: Path, official_root: Path
+) -> None:
     rep = evaluate(
         "scripted/no",
         "F.1,F.2,F.4",

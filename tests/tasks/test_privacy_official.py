@@ -74,7 +74,9 @@ def test_bad_label_is_named_with_array_index(root: Path) -> None:
     rows = json.loads(f.read_text())
     rows[1]["private"] = "Yes"
     f.write_text(json.dumps(rows))
-    with pytest.raises(DataError, match=r"Vizwiz-Priv-Recognition\.json \[1\]: field 'private' must be 0 or 1"):
+    with pytest.raises(
+        DataError, match=r"Vizwiz-Priv-Recognition\.json \[1\]: field 'private' must be 0 or 1"
+    ):
         list(loaders.vizwiz_recognition(data(root)))
 
 
@@ -182,7 +184,10 @@ def test_celebrity_prompts_snapshot(fixture_root: Path) -> None:
 def test_missing_celebrity_images_are_reported_together(root: Path) -> None:
     for f in (root / loaders.CELEB_IMAGES).iterdir():
         f.unlink()
-    with pytest.raises(DataError, match=r"2 of 2 celebrity images missing .*Ada_Placeholder\.jpeg.*fetch_celebrity_images"):
+    with pytest.raises(
+        DataError,
+        match=r"2 of 2 celebrity images missing .*Ada_Placeholder\.jpeg.*fetch_celebrity_images",
+    ):
         list(loaders.celebrities(data(root)))
 
 
@@ -262,7 +267,9 @@ def test_leakage_missing_field_is_named(root: Path) -> None:
     del rec["Info Type"]
     lines[1] = json.dumps(rec)
     f.write_text("\n".join(lines))
-    with pytest.raises(DataError, match=r"image_annotations\.json line 2: missing field 'Info Type'"):
+    with pytest.raises(
+        DataError, match=r"image_annotations\.json line 2: missing field 'Info Type'"
+    ):
         list(loaders.vispr_leakage(data(root)))
 
 
@@ -301,7 +308,9 @@ def test_enron_prompt_snapshot(fixture_root: Path) -> None:
     )
 
 
-def test_enron_variants_render_in_memory_with_the_data_font(fixture_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_enron_variants_render_in_memory_with_the_data_font(
+    fixture_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     samples = list(loaders.enron_email(data(fixture_root, size=1)))
     assert [s.variant for s in samples] == [
@@ -328,18 +337,26 @@ def test_enron_variants_render_in_memory_with_the_data_font(fixture_root: Path, 
 def test_enron_falls_back_to_the_embedded_font(root: Path) -> None:
     (root / "fonts" / "FreeMonoBold.ttf").unlink()
     samples = list(loaders.enron_email(data(root, size=1)))
-    assert {s.meta.get("typography_font") for s in samples if s.variant.startswith("typo")} == {EMBEDDED_FONT}
+    assert {s.meta.get("typography_font") for s in samples if s.variant.startswith("typo")} == {
+        EMBEDDED_FONT
+    }
 
 
 def test_enron_jsonl_fallback_and_bad_pairs(root: Path) -> None:
     f = root / loaders.ENRON_FIVE_SHOT
     f.unlink()
     jsonl = root / loaders.ENRON_FIVE_SHOT_JSONL
-    jsonl.write_text(json.dumps({"email": "a@x.test", "prompt": [["a@x.test", "Ann X"], ["b@x.test", "Ben Y"]]}) + "\n")
+    jsonl.write_text(
+        json.dumps({"email": "a@x.test", "prompt": [["a@x.test", "Ann X"], ["b@x.test", "Ben Y"]]})
+        + "\n"
+    )
     pairs = loaders.read_five_shot(data(root))
     assert pairs == [[("a@x.test", "Ann X"), ("b@x.test", "Ben Y")]]
     jsonl.write_text(json.dumps({"email": "a@x.test", "prompt": [["a@x.test"]]}) + "\n")
-    with pytest.raises(DataError, match=r"five_shot\.jsonl line 1: expected a non-empty list of \[email, name\] pairs"):
+    with pytest.raises(
+        DataError,
+        match=r"five_shot\.jsonl line 1: expected a non-empty list of \[email, name\] pairs",
+    ):
         loaders.read_five_shot(data(root))
     jsonl.unlink()
     with pytest.raises(DataError, match=r"missing file: privacy/enron-email/five_shot\.json"):
@@ -349,8 +366,12 @@ def test_enron_jsonl_fallback_and_bad_pairs(root: Path) -> None:
 # --------------------------------------------------------------------------- end to end
 
 
-@pytest.mark.parametrize("model", ["scripted/oracle", "scripted/refuse", "scripted/comply", "scripted/echo"])
-def test_every_privacy_task_runs_on_the_official_fixture(fixture_root: Path, tmp_path: Path, model: str) -> None:
+@pytest.mark.parametrize(
+    "model", ["scripted/oracle", "scripted/refuse", "scripted/comply", "scripted/echo"]
+)
+def test_every_privacy_task_runs_on_the_official_fixture(
+    fixture_root: Path, tmp_path: Path, model: str
+) -> None:
     from multitrust import evaluate
 
     rep = evaluate(

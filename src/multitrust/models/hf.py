@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -197,9 +198,31 @@ def _load_checkpoint(name: str, options: ModelOptions, device: str, dtype: str) 
         multimodal=multimodal,
         device=str(model.device) if "device_map" in mkw else device,
         dtype=dtype,
-        commit=getattr(model.config, "_commit_hash", None),
+        commit=checkpoint_commit(name, options) or getattr(model.config, "_commit_hash", None),
         template=_template_source(processor, tokenizer),
     )
+
+
+_SNAPSHOT = re.compile(r"snapshots/([0-9a-f]{40})/")
+
+
+def checkpoint_commit(name: str, options: ModelOptions) -> str | None:
+    """The git commit of the weights, from the hub cache's ``snapshots/<sha>/`` path.
+
+    Offline: only the local cache is consulted. None for plain local directories.
+    """
+    path: Any = Path(name).expanduser() / "config.json"
+    if not Path(name).expanduser().is_dir():
+        try:
+            from huggingface_hub import try_to_load_from_cache
+
+            path = try_to_load_from_cache(name, "config.json", revision=options.extra.get("revision"))
+        except Exception:
+            return None
+    if not isinstance(path, (str, Path)):
+        return None
+    m = _SNAPSHOT.search(Path(path).as_posix())
+    return m.group(1) if m else None
 
 
 def pad_left(tokenizer: Any) -> None:
