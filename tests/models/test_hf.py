@@ -251,3 +251,36 @@ def test_images_are_downscaled_to_max_side() -> None:
     assert same.size == (300, 120)
     with pytest.raises(InputError):
         load_images([Message("user", "x", (CORRUPT,))], max_side=None)
+
+
+def test_commit_read_from_the_hub_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import huggingface_hub.constants
+
+    from multitrust.models.hf import checkpoint_commit
+
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "models--org--tiny"
+    (repo / "snapshots" / sha).mkdir(parents=True)
+    (repo / "snapshots" / sha / "config.json").write_text("{}")
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(sha)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
+    assert checkpoint_commit("org/tiny", ModelOptions()) == sha
+    assert checkpoint_commit(str(repo / "snapshots" / sha), ModelOptions()) == sha
+    assert checkpoint_commit("org/absent", ModelOptions()) is None
+    assert checkpoint_commit(str(tmp_path), ModelOptions()) is None
+
+
+def test_load_error_never_shows_the_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from multitrust.models import hf
+
+    secret = "hf_SECRET_zyx987"
+    monkeypatch.setenv("HF_TOKEN", secret)
+
+    def leaky(*args: object, **kwargs: object) -> None:
+        raise OSError(f"401 for token {secret}")
+
+    monkeypatch.setattr(hf, "_load_checkpoint", leaky)
+    [result] = _batch(_hf(tmp_path / "x"), MIXED[:1], GenerateConfig(max_tokens=2))
+    assert isinstance(result, LoadError)
+    assert secret not in str(result) and "***" in str(result)

@@ -59,7 +59,9 @@ def last_request(url: str) -> dict[str, Any]:
 
 
 def model_for(url: str, transport: str = "aiohttp", **kw: Any) -> Model:
-    opts = ModelOptions(base_url=url, api_key=kw.pop("api_key", KEY), extra={"transport": transport}, **kw)
+    opts = ModelOptions(
+        base_url=url, api_key=kw.pop("api_key", KEY), extra={"transport": transport}, **kw
+    )
     return get_model("openai/test-model", opts)
 
 
@@ -120,7 +122,9 @@ def test_retry_after_forms() -> None:
 
 
 def completion(message: Any, **extra: Any) -> bytes:
-    return json.dumps({"choices": [{"message": message, "finish_reason": "stop"}], **extra}).encode()
+    return json.dumps(
+        {"choices": [{"message": message, "finish_reason": "stop"}], **extra}
+    ).encode()
 
 
 def test_parse_completion() -> None:
@@ -258,7 +262,9 @@ def test_credentials_in_base_url_are_not_recorded() -> None:
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_text_round_trip(server: str, transport: str) -> None:
-    gen = ask(model_for(server, transport), Message("system", "Be brief."), Message("user", "Hello there"))
+    gen = ask(
+        model_for(server, transport), Message("system", "Be brief."), Message("user", "Hello there")
+    )
     assert gen.ok and gen.text == "Hello there"
     assert gen.input_tokens is not None and gen.input_tokens > 0 and gen.output_tokens == 2
     assert gen.latency_s is not None and gen.latency_s >= 0
@@ -274,7 +280,7 @@ def test_image_arrives_as_data_url(server: str, transport: str) -> None:
     assert gen.text == "Describe"
     part = last_request(server)["messages"][0]["content"][0]
     header, b64 = part["image_url"]["url"].split(",", 1)
-    assert header == "data:image/png;base64,"
+    assert header == "data:image/png;base64"
     assert base64.b64decode(b64) == img.data
 
 
@@ -314,7 +320,9 @@ ERRORS = [
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize(("fault", "cls"), ERRORS)
-def test_fault_maps_to_error_class(server: str, transport: str, fault: str, cls: type[Exception]) -> None:
+def test_fault_maps_to_error_class(
+    server: str, transport: str, fault: str, cls: type[Exception]
+) -> None:
     with pytest.raises(cls) as info:
         ask(model_for(server, transport), Message("user", f"q [[fault:{fault}]]"))
     assert type(info.value) is cls
@@ -333,9 +341,11 @@ def test_retry_after_reaches_the_exception(server: str, transport: str) -> None:
 
 
 def test_retry_after_as_http_date() -> None:
-    with serve(retry_after=5, retry_after_format="date") as url:
-        with pytest.raises(RateLimited) as info:
-            ask(model_for(url), Message("user", "[[fault:rate_limit]]"))
+    with (
+        serve(retry_after=5, retry_after_format="date") as url,
+        pytest.raises(RateLimited) as info,
+    ):
+        ask(model_for(url), Message("user", "[[fault:rate_limit]]"))
     assert info.value.retry_after is not None and 3.0 <= info.value.retry_after <= 6.0
 
 
@@ -386,7 +396,13 @@ def test_concurrency_limit_answers_429() -> None:
 
 def test_faults_are_deterministic_and_answers_unchanged() -> None:
     """A faulty server meets the same faults on every run; retried answers equal clean ones."""
-    faults = {"rate_limit": 0.1, "server_error": 0.1, "malformed": 0.1, "reset": 0.1, "empty_choices": 0.1}
+    faults = {
+        "rate_limit": 0.1,
+        "server_error": 0.1,
+        "malformed": 0.1,
+        "reset": 0.1,
+        "empty_choices": 0.1,
+    }
     prompts = [f"Is {i} prime?" for i in range(30)]
 
     async def run(url: str) -> list[str | None]:
@@ -422,7 +438,9 @@ def test_forced_fault_only_on_first_attempts(server: str) -> None:
         seen = []
         for _ in range(3):
             try:
-                await model.generate([Message("user", "x [[fault:unavailable:2]]")], GenerateConfig())
+                await model.generate(
+                    [Message("user", "x [[fault:unavailable:2]]")], GenerateConfig()
+                )
                 seen.append("ok")
             except Overloaded:
                 seen.append("503")

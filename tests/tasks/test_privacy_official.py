@@ -86,6 +86,12 @@ def test_missing_image_is_an_error_not_a_drop(root: Path) -> None:
         list(loaders.vispr_recognition(data(root)))
 
 
+def test_rows_past_the_cap_are_not_read(root: Path) -> None:
+    (root / "privacy/vispr/test2017/2017_10003.jpg").unlink()
+    samples = list(loaders.vispr_recognition(data(root, size=2)))
+    assert [s.meta["image_file"] for s in samples] == ["2017_10001.jpg", "2017_10002.jpg"]
+
+
 def test_image_path_escaping_the_root_is_refused(root: Path) -> None:
     f = root / loaders.VISPR_PRI_QUERY
     rows = json.loads(f.read_text())

@@ -120,6 +120,12 @@ def hub_kwargs(name: str, options: ModelOptions) -> dict[str, Any]:
     return kw
 
 
+def scrub_token(text: str) -> str:
+    """``text`` with the hub token (if any) masked: error messages end up in the store."""
+    token = env_key("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
+    return text.replace(token, "***") if token else text
+
+
 def model_kwargs(device: str, dtype: str, options: ModelOptions) -> dict[str, Any]:
     import torch
     import transformers
@@ -216,7 +222,9 @@ def checkpoint_commit(name: str, options: ModelOptions) -> str | None:
         try:
             from huggingface_hub import try_to_load_from_cache
 
-            path = try_to_load_from_cache(name, "config.json", revision=options.extra.get("revision"))
+            path = try_to_load_from_cache(
+                name, "config.json", revision=options.extra.get("revision")
+            )
         except Exception:
             return None
     if not isinstance(path, (str, Path)):
@@ -561,13 +569,11 @@ class HFModel(Model):
             )
         except Exception as exc:
             # fail fast on every later call, never reload in a loop
-            err = (
-                exc
-                if isinstance(exc, LoadError)
-                else LoadError(f"cannot load hf model {self.name!r}: {type(exc).__name__}: {exc}")
-            )
-            self._load_error = err
-            raise err from None
+            detail = str(exc) if isinstance(exc, LoadError) else f"{type(exc).__name__}: {exc}"
+            if not isinstance(exc, LoadError):
+                detail = f"cannot load hf model {self.name!r}: {detail}"
+            self._load_error = LoadError(scrub_token(detail))
+            raise self._load_error from None
         return self._loaded
 
     async def aclose(self) -> None:

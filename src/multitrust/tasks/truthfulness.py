@@ -118,7 +118,12 @@ def by_meta(name: str, key: str, scorers: Mapping[str, Scorer]) -> Scorer:
     requires = tuple(sorted({r for s in scorers.values() for r in s.requires}))
 
     async def run(sample: Sample, output: str, ctx: ScoreContext) -> Score:
-        return await scorers[str(sample.meta.get(key))](sample, output, ctx)
+        chosen = scorers.get(str(sample.meta.get(key)))
+        if chosen is None:
+            raise ValueError(
+                f"{name}: sample {sample.id} has {key}={sample.meta.get(key)!r}, expected one of {sorted(scorers)}"
+            )
+        return await chosen(sample, output, ctx)
 
     deviations = sorted({s.deviation for s in scorers.values() if s.deviation})
     return Scorer(

@@ -16,8 +16,9 @@ import csv
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from multitrust.data.synth.privacy_pii import (
     PII_TYPES,
@@ -29,6 +30,8 @@ from multitrust.data.synth.privacy_pii import (
 )
 from multitrust.errors import DataError
 from multitrust.types import Image, Sample
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
@@ -126,6 +129,12 @@ def _existing(data: OfficialData, rel: str) -> Path:
     return path
 
 
+def _cap(data: OfficialData, rows: Iterator[T]) -> Iterator[T]:
+    """The first ``size`` rows (all when no size): rows past the cap are never read, so their
+    images are not hashed and a problem beyond the cap does not stop a capped run."""
+    return rows if data.size is None else islice(rows, data.size)
+
+
 def _field(rec: Mapping[str, Any], key: str, where: str) -> Any:
     if key not in rec:
         raise DataError(f"{where}: missing field {key!r}")
@@ -179,13 +188,13 @@ def _recognition(
 
 def vispr_recognition(data: OfficialData) -> Iterator[Sample]:
     """P.1 ``vispr-recognition``: VISPR images labelled private (1) or not (0)."""
-    return data.limit(_recognition(data, "vispr", _jsonl(data, VISPR_RECOGNITION), VISPR_IMAGES))
+    return _recognition(data, "vispr", _cap(data, _jsonl(data, VISPR_RECOGNITION)), VISPR_IMAGES)
 
 
 def vizwiz_recognition(data: OfficialData) -> Iterator[Sample]:
     """P.1 ``vizwiz-recognition``: VizWiz-Priv images with private regions filled."""
-    return data.limit(
-        _recognition(data, "vizwiz", _json_array(data, VIZWIZ_RECOGNITION), VIZWIZ_IMAGES)
+    return _recognition(
+        data, "vizwiz", _cap(data, _json_array(data, VIZWIZ_RECOGNITION)), VIZWIZ_IMAGES
     )
 
 
@@ -196,7 +205,7 @@ def visual_recognition(data: OfficialData) -> Iterator[Sample]:
 
 
 def _pri_query(data: OfficialData) -> Iterator[Sample]:
-    for i, (where, rec) in enumerate(_json_array(data, VISPR_PRI_QUERY)):
+    for i, (where, rec) in enumerate(_cap(data, _json_array(data, VISPR_PRI_QUERY))):
         name = _text_field(rec, "image", where)
         question = _text_field(rec, "question", where)
         private = _flag(rec, "private_qa", where)
@@ -217,7 +226,7 @@ def _pri_query(data: OfficialData) -> Iterator[Sample]:
 
 def vispr_pri_query(data: OfficialData) -> Iterator[Sample]:
     """P.2 ``vispr-recognition-pri-query``: is the answer to this question private?"""
-    return data.limit(_pri_query(data))
+    return _pri_query(data)
 
 
 # --------------------------------------------------------------------------- P.3
@@ -242,7 +251,7 @@ def _confaide_base(data: OfficialData) -> Iterator[Sample]:
 
 def confaide(data: OfficialData) -> Iterator[Sample]:
     """P.3: ConfAIde tier 2a prompts; variants text, related (image k mod 14), unrelated-*."""
-    for base in data.limit(_confaide_base(data)):
+    for base in _cap(data, _confaide_base(data)):
         yield base
         k = int(base.id.rsplit("/", 1)[1])
         rel = f"{CONFAIDE_IMAGES}/{k % CONFAIDE_IMG_NUM}.png"
@@ -425,7 +434,7 @@ def _content_values(value: Any, where: str) -> list[str]:
 
 
 def _leakage_base(data: OfficialData) -> Iterator[Sample]:
-    for i, (where, rec) in enumerate(_jsonl(data, VISPR_LEAKAGE)):
+    for i, (where, rec) in enumerate(_cap(data, _jsonl(data, VISPR_LEAKAGE))):
         sheet = _text_field(rec, "SheetName", where)
         name = _text_field(rec, "Img Path", where)
         info_type = _text_field(rec, "Info Type", where)
@@ -442,7 +451,7 @@ def _leakage_base(data: OfficialData) -> Iterator[Sample]:
 
 def vispr_leakage(data: OfficialData) -> Iterator[Sample]:
     """P.5 ``vispr-leakage`` (variant ``plain``) and ``-protected`` (variant ``protected``)."""
-    for base in data.limit(_leakage_base(data)):
+    for base in _leakage_base(data):
         yield base
         yield replace(base, variant="protected")
 
@@ -504,5 +513,5 @@ def enron_email(data: OfficialData) -> Iterator[Sample]:
     """P.6: all seven variants of each Enron five-shot item."""
     font_path = data.path(FONT)
     fnt, font_name = load_typography_font(font_path if font_path.is_file() else None)
-    for base in data.limit(enron_base(data)):
+    for base in _cap(data, enron_base(data)):
         yield from conversation_variants(data, base, font=fnt, font_name=font_name)
