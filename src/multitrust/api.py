@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -77,6 +78,20 @@ def run_id_for(
         "limit": limit,
     }
     return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _default_resources(given: dict[str, Any] | None) -> dict[str, Any]:
+    """Scorer resources: what the caller gave, plus the toxicity APIs whose keys are set.
+
+    Only markers go in (the scorers read the keys from the environment themselves), so nothing
+    secret is ever part of a run's identity or settings.
+    """
+    res = dict(given or {})
+    if os.environ.get("PERSPECTIVE_API_KEY"):
+        res.setdefault("perspective", True)
+    if os.environ.get("OPENAI_API_KEY"):
+        res.setdefault("moderation", True)
+    return res
 
 
 def _requirements_met(spec: TaskSpec, task: Task, judge: Model | None, resources: dict[str, Any]) -> None:
@@ -168,6 +183,7 @@ async def evaluate_async(
     else:
         the_judge = get_model(judge, ModelOptions(base_url=judge_base_url, timeout_s=timeout_s))
     secrets = tuple(s for s in (api_key,) if s)
+    resources = _default_resources(resources)
     run_id = run_id_for(the_model, src, profile, the_judge, limit, resources)
     store = Store(db)
     started = time.perf_counter()
@@ -185,7 +201,7 @@ async def evaluate_async(
             tasks=[s.id for s in specs], data=src.describe(), settings=settings,
             package_version=__version__, git_commit=git_commit(),
         )
-        res = dict(resources or {})
+        res = resources
         built: list[tuple[TaskSpec, Task]] = []
         outcomes: dict[str, TaskOutcome] = {}
         for spec in specs:

@@ -75,11 +75,23 @@ def eval_cmd(
     max_image_side: Annotated[int | None, typer.Option("--max-image-side", help="Downscale images sent to API models.")] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", help="Micro-batch size for local models.")] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per request.")] = 120.0,
+    toxicity: Annotated[
+        str | None,
+        typer.Option("--toxicity", help="S.1/S.3 toxicity: 'api' (Perspective + OpenAI moderation keys) or 'offline' (a local classifier; not comparable)."),
+    ] = None,
     db: DbOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Run tasks against a model; results stream into the store. Rerun to resume."""
+    import os
+
     from multitrust.api import evaluate
+    from multitrust.errors import ConfigError
+
+    if toxicity is not None:
+        if toxicity not in ("api", "offline"):
+            raise ConfigError(f"--toxicity must be 'api' or 'offline', not {toxicity!r}")
+        os.environ["MULTITRUST_TOXICITY"] = toxicity
 
     progress = Progress(
         SpinnerColumn(),

@@ -284,3 +284,23 @@ def test_load_error_never_shows_the_token(tmp_path: Path, monkeypatch: pytest.Mo
     [result] = _batch(_hf(tmp_path / "x"), MIXED[:1], GenerateConfig(max_tokens=2))
     assert isinstance(result, LoadError)
     assert secret not in str(result) and "***" in str(result)
+
+
+def test_local_dir_loads_without_offline_mode_or_network(
+    tiny_idefics3: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # as if the user never set HF_HUB_OFFLINE, with every outgoing connection refused
+    import socket
+
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    assert not huggingface_hub.constants.is_offline_mode()
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("network access while loading a local directory")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    gen = asyncio.run(_hf(tiny_idefics3).generate(MIXED[0], GenerateConfig(max_tokens=2)))
+    assert gen.ok
