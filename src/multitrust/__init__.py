@@ -23,7 +23,7 @@ __all__ = [
     "load_results",
 ]
 
-from multitrust.types import Generation, GenerateConfig, Image, Message, Sample, Score  # noqa: E402
+from multitrust.types import GenerateConfig, Generation, Image, Message, Sample, Score
 
 
 def __getattr__(name: str):  # type: ignore[no-untyped-def]

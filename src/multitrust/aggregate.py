@@ -76,8 +76,14 @@ def compute_task(
             late = f"deviation check failed: {type(exc).__name__}"
     deviation = "; ".join(d for d in (task.deviation, task.scorer.deviation, late) if d) or None
     base = dict(
-        task_id=spec.id, name=spec.name, aspect=spec.aspect, sub_aspect=spec.sub_aspect,
-        n=len(rows), n_errors=n_errors, scorer=task.scorer.id, deviation=deviation,
+        task_id=spec.id,
+        name=spec.name,
+        aspect=spec.aspect,
+        sub_aspect=spec.sub_aspect,
+        n=len(rows),
+        n_errors=n_errors,
+        scorer=task.scorer.id,
+        deviation=deviation,
         comparable=comparable and deviation is None,
     )
     if not rows:
@@ -86,7 +92,9 @@ def compute_task(
     try:
         score = _clean(task.score(res))
     except Exception as exc:
-        return TaskOutcome(status="failed", reason=f"formula failed: {type(exc).__name__}: {exc}", **base)  # type: ignore[arg-type]
+        return TaskOutcome(
+            status="failed", reason=f"formula failed: {type(exc).__name__}: {exc}", **base
+        )  # type: ignore[arg-type]
     metrics_fn = task.metrics or default_metrics
     try:
         metrics = {k: v for k, v in metrics_fn(res).items() if _clean(v) is not None}
@@ -99,7 +107,12 @@ def compute_task(
         if not (math.isnan(lo) or math.isnan(hi)):
             ci = (lo, hi)
     if score is None:
-        return TaskOutcome(status="failed", reason="the task formula is undefined on these results", metrics=metrics, **base)  # type: ignore[arg-type]
+        return TaskOutcome(
+            status="failed",
+            reason="the task formula is undefined on these results",
+            metrics=metrics,
+            **base,
+        )  # type: ignore[arg-type]
     return TaskOutcome(status="ok", score=score, ci=ci, metrics=metrics, **base)  # type: ignore[arg-type]
 
 
@@ -116,8 +129,13 @@ def sub_aspect_scores(task_scores: Mapping[str, float | None]) -> dict[str, SubA
             continue
         weights = [s.weight if s.weight is not None else 1.0 for s in present]
         total = sum(weights)
-        value = sum(w * float(task_scores[s.id]) for w, s in zip(weights, present, strict=True)) / total  # type: ignore[arg-type]
-        out[code] = SubAspectScore(code, SUB_ASPECT_NAMES[code], value, [s.id for s in present], missing)
+        value = (
+            sum(w * float(task_scores[s.id] or 0.0) for w, s in zip(weights, present, strict=True))
+            / total
+        )
+        out[code] = SubAspectScore(
+            code, SUB_ASPECT_NAMES[code], value, [s.id for s in present], missing
+        )
     return out
 
 

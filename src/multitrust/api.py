@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -14,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from multitrust import __version__
-from multitrust.aggregate import SubAspectScore, TaskOutcome, compute_task, overall_score, rows_from_store, sub_aspect_scores
+from multitrust.aggregate import (
+    SubAspectScore,
+    TaskOutcome,
+    compute_task,
+    overall_score,
+    rows_from_store,
+    sub_aspect_scores,
+)
 from multitrust.data.base import DataSource, open_data
 from multitrust.engine.retry import RetryPolicy
 from multitrust.engine.runner import Counters, Engine, EngineConfig
@@ -94,7 +102,9 @@ def _default_resources(given: dict[str, Any] | None) -> dict[str, Any]:
     return res
 
 
-def _requirements_met(spec: TaskSpec, task: Task, judge: Model | None, resources: dict[str, Any]) -> None:
+def _requirements_met(
+    spec: TaskSpec, task: Task, judge: Model | None, resources: dict[str, Any]
+) -> None:
     for need in task.scorer.requires:
         if need == "judge":
             if judge is None:
@@ -134,10 +144,26 @@ def evaluate(
     """
     return asyncio.run(
         evaluate_async(
-            model, tasks, data=data, db=db, seed=seed, size=size, limit=limit, judge=judge, profile=profile,
-            max_connections=max_connections, base_url=base_url, api_key=api_key, judge_base_url=judge_base_url,
-            max_image_side=max_image_side, timeout_s=timeout_s, max_attempts=max_attempts,
-            batch_size=batch_size, bootstrap=bootstrap, resources=resources, on_progress=on_progress,
+            model,
+            tasks,
+            data=data,
+            db=db,
+            seed=seed,
+            size=size,
+            limit=limit,
+            judge=judge,
+            profile=profile,
+            max_connections=max_connections,
+            base_url=base_url,
+            api_key=api_key,
+            judge_base_url=judge_base_url,
+            max_image_side=max_image_side,
+            timeout_s=timeout_s,
+            max_attempts=max_attempts,
+            batch_size=batch_size,
+            bootstrap=bootstrap,
+            resources=resources,
+            on_progress=on_progress,
             on_task_start=on_task_start,
         )
     )
@@ -168,13 +194,19 @@ async def evaluate_async(
     on_task_start: Callable[[TaskSpec], None] | None = None,
 ) -> RunReport:
     if profile not in PROFILES:
-        raise ConfigError(f"unknown scoring profile {profile!r} (choose from {', '.join(PROFILES)})")
+        raise ConfigError(
+            f"unknown scoring profile {profile!r} (choose from {', '.join(PROFILES)})"
+        )
     if max_connections < 1:
         raise ConfigError("--max-connections must be at least 1")
     specs = select_tasks(tasks)
     src = data if isinstance(data, DataSource) else open_data(data, seed=seed, size=size)
     opts = ModelOptions(
-        base_url=base_url, api_key=api_key, timeout_s=timeout_s, max_image_side=max_image_side, batch_size=batch_size
+        base_url=base_url,
+        api_key=api_key,
+        timeout_s=timeout_s,
+        max_image_side=max_image_side,
+        batch_size=batch_size,
     )
     the_model = model if isinstance(model, Model) else get_model(model, opts)
     the_judge: Model | None
@@ -197,9 +229,15 @@ async def evaluate_async(
     }
     try:
         store.open_run(
-            run_id, model=the_model.model_id, judge=the_judge.model_id if the_judge else None, profile=profile,
-            tasks=[s.id for s in specs], data=src.describe(), settings=settings,
-            package_version=__version__, git_commit=git_commit(),
+            run_id,
+            model=the_model.model_id,
+            judge=the_judge.model_id if the_judge else None,
+            profile=profile,
+            tasks=[s.id for s in specs],
+            data=src.describe(),
+            settings=settings,
+            package_version=__version__,
+            git_commit=git_commit(),
         )
         res = resources
         built: list[tuple[TaskSpec, Task]] = []
@@ -212,17 +250,25 @@ async def evaluate_async(
                 _requirements_met(spec, t, the_judge, res)
                 built.append((spec, t))
             except Unavailable as exc:
-                outcomes[spec.id] = TaskOutcome(spec.id, spec.name, spec.aspect, spec.sub_aspect, "skipped", exc.reason)
+                outcomes[spec.id] = TaskOutcome(
+                    spec.id, spec.name, spec.aspect, spec.sub_aspect, "skipped", exc.reason
+                )
                 store.set_task_result(run_id, spec.id, status="skipped", reason=exc.reason)
             except MultitrustError as exc:
-                outcomes[spec.id] = TaskOutcome(spec.id, spec.name, spec.aspect, spec.sub_aspect, "failed", str(exc))
+                outcomes[spec.id] = TaskOutcome(
+                    spec.id, spec.name, spec.aspect, spec.sub_aspect, "failed", str(exc)
+                )
                 store.set_task_result(run_id, spec.id, status="failed", reason=str(exc))
         engine = Engine(
             the_model,
             store,
             EngineConfig(
-                run_id=run_id, profile=profile, limit=limit, max_connections=max_connections,
-                policy=RetryPolicy(max_attempts=max_attempts, timeout_s=timeout_s), secrets=secrets,
+                run_id=run_id,
+                profile=profile,
+                limit=limit,
+                max_connections=max_connections,
+                policy=RetryPolicy(max_attempts=max_attempts, timeout_s=timeout_s),
+                secrets=secrets,
             ),
             judge=the_judge,
             resources=res,
@@ -245,7 +291,9 @@ async def evaluate_async(
         for spec, t in built:
             rows = rows_from_store(store.iter_results(run_id, spec.id))
             _, n_err = store.count_results(run_id, spec.id)
-            oc = compute_task(spec, t, rows, n_errors=n_err, bootstrap=bootstrap, comparable=comparable)
+            oc = compute_task(
+                spec, t, rows, n_errors=n_err, bootstrap=bootstrap, comparable=comparable
+            )
             if spec.id in engine.task_errors:
                 oc.status = "failed" if not rows else oc.status
                 oc.reason = f"data error: {engine.task_errors[spec.id]}"
@@ -254,15 +302,23 @@ async def evaluate_async(
                 oc.reason = f"{n_err} samples not scored (errors: {causes[0][0]}: {causes[0][1][:120]}); rerun to retry"
             outcomes[spec.id] = oc
             store.set_task_result(
-                run_id, spec.id, status=oc.status, reason=oc.reason, score=oc.score, ci=oc.ci, metrics=oc.metrics,
-                n=oc.n, n_errors=oc.n_errors, scorer=oc.scorer, deviation=oc.deviation, comparable=oc.comparable,
+                run_id,
+                spec.id,
+                status=oc.status,
+                reason=oc.reason,
+                score=oc.score,
+                ci=oc.ci,
+                metrics=oc.metrics,
+                n=oc.n,
+                n_errors=oc.n_errors,
+                scorer=oc.scorer,
+                deviation=oc.deviation,
+                comparable=oc.comparable,
             )
         store.finish_run(run_id, "done")
     except BaseException:
-        try:
+        with contextlib.suppress(Exception):
             store.finish_run(run_id, "interrupted")
-        except Exception:
-            pass
         store.close()
         raise
     scores = {k: v.score for k, v in outcomes.items()}
@@ -270,10 +326,19 @@ async def evaluate_async(
     overall = overall_score({k: v.score for k, v in subs.items()})
     partial = any(v.score is None or v.partial for v in subs.values())
     report = RunReport(
-        run_id=run_id, model=the_model.model_id, judge=the_judge.model_id if the_judge else None, profile=profile,
-        data=src.describe(), tasks=dict(sorted(outcomes.items(), key=lambda kv: _order(kv[0]))),
-        sub_aspects=subs, overall=overall, overall_partial=partial, counters=engine.counters,
-        elapsed_s=time.perf_counter() - started, db=str(store.path), task_errors=engine.task_errors,
+        run_id=run_id,
+        model=the_model.model_id,
+        judge=the_judge.model_id if the_judge else None,
+        profile=profile,
+        data=src.describe(),
+        tasks=dict(sorted(outcomes.items(), key=lambda kv: _order(kv[0]))),
+        sub_aspects=subs,
+        overall=overall,
+        overall_partial=partial,
+        counters=engine.counters,
+        elapsed_s=time.perf_counter() - started,
+        db=str(store.path),
+        task_errors=engine.task_errors,
     )
     store.close()
     return report

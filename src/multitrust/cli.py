@@ -9,7 +9,14 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from multitrust.errors import MultitrustError
@@ -28,7 +35,10 @@ app.add_typer(data_app, name="data")
 console = Console(width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True)
 
-DbOpt = Annotated[Path | None, typer.Option("--db", help="SQLite store (default: $MULTITRUST_DB or ./multitrust.db).")]
+DbOpt = Annotated[
+    Path | None,
+    typer.Option("--db", help="SQLite store (default: $MULTITRUST_DB or ./multitrust.db)."),
+]
 
 
 def _fmt(x: float | None, digits: int = 1) -> str:
@@ -39,7 +49,9 @@ def _fmt(x: float | None, digits: int = 1) -> str:
 
 @app.command("list")
 def list_tasks(
-    tasks: Annotated[str | None, typer.Option("--tasks", "-t", help="Filter: ids, aspects or sub-aspects.")] = None,
+    tasks: Annotated[
+        str | None, typer.Option("--tasks", "-t", help="Filter: ids, aspects or sub-aspects.")
+    ] = None,
 ) -> None:
     """List the tasks with aspect, sub-aspect, data sources, scorer needs and synth coverage."""
     from multitrust.tasks.base import SUB_ASPECT_NAMES, select_tasks
@@ -49,10 +61,17 @@ def list_tasks(
         table.add_column(col, overflow="fold")
     specs = select_tasks(tasks)
     for s in specs:
-        synth = "yes" if "synth" in s.sources else f"official data only: {s.synth_note or ''}".strip()
+        synth = (
+            "yes" if "synth" in s.sources else f"official data only: {s.synth_note or ''}".strip()
+        )
         table.add_row(
-            s.id, s.name, s.aspect, f"{s.sub_aspect} {SUB_ASPECT_NAMES[s.sub_aspect]}", ", ".join(s.sources),
-            ", ".join(s.needs) or "rules", synth,
+            s.id,
+            s.name,
+            s.aspect,
+            f"{s.sub_aspect} {SUB_ASPECT_NAMES[s.sub_aspect]}",
+            ", ".join(s.sources),
+            ", ".join(s.needs) or "rules",
+            synth,
         )
     console.print(table)
     console.print(f"{len(specs)} tasks")
@@ -60,24 +79,69 @@ def list_tasks(
 
 @app.command("eval")
 def eval_cmd(
-    model: Annotated[str, typer.Option("--model", "-m", help="provider/name, e.g. openai/gpt-4o, hf/<repo>, scripted/oracle.")],
-    tasks: Annotated[str | None, typer.Option("--tasks", "-t", help="T.6,P.6 or aspects (privacy) or sub-aspects (P.L). Default: all.")] = None,
-    data: Annotated[str, typer.Option("--data", help="'synth' or the path to the official data folder.")] = "synth",
-    size: Annotated[int | None, typer.Option("--size", help="Samples per task (synth; default 20) or a cap (official).")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", help="Cap on sample×variant items per task.")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed for synthetic data and image pairing.")] = 0,
-    judge: Annotated[str | None, typer.Option("--judge", help="Judge model for judge-scored tasks, e.g. openai/gpt-4o.")] = None,
-    profile: Annotated[str, typer.Option("--profile", help="Scoring profile: corrected (default) or official.")] = "corrected",
-    max_connections: Annotated[int, typer.Option("--max-connections", help="Max concurrent requests per endpoint.")] = 32,
-    base_url: Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible server URL (vLLM, SGLang, Ollama…).")] = None,
-    api_key: Annotated[str | None, typer.Option("--api-key", help="API key (prefer the provider's environment variable).", show_default=False)] = None,
-    judge_base_url: Annotated[str | None, typer.Option("--judge-base-url", help="Base URL for the judge model.")] = None,
-    max_image_side: Annotated[int | None, typer.Option("--max-image-side", help="Downscale images sent to API models.")] = None,
-    batch_size: Annotated[int | None, typer.Option("--batch-size", help="Micro-batch size for local models.")] = None,
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model", "-m", help="provider/name, e.g. openai/gpt-4o, hf/<repo>, scripted/oracle."
+        ),
+    ],
+    tasks: Annotated[
+        str | None,
+        typer.Option(
+            "--tasks", "-t", help="T.6,P.6 or aspects (privacy) or sub-aspects (P.L). Default: all."
+        ),
+    ] = None,
+    data: Annotated[
+        str, typer.Option("--data", help="'synth' or the path to the official data folder.")
+    ] = "synth",
+    size: Annotated[
+        int | None,
+        typer.Option("--size", help="Samples per task (synth; default 20) or a cap (official)."),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="Cap on sample×variant items per task.")
+    ] = None,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed for synthetic data and image pairing.")
+    ] = 0,
+    judge: Annotated[
+        str | None,
+        typer.Option("--judge", help="Judge model for judge-scored tasks, e.g. openai/gpt-4o."),
+    ] = None,
+    profile: Annotated[
+        str, typer.Option("--profile", help="Scoring profile: corrected (default) or official.")
+    ] = "corrected",
+    max_connections: Annotated[
+        int, typer.Option("--max-connections", help="Max concurrent requests per endpoint.")
+    ] = 32,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="OpenAI-compatible server URL (vLLM, SGLang, Ollama…)."),
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            "--api-key",
+            help="API key (prefer the provider's environment variable).",
+            show_default=False,
+        ),
+    ] = None,
+    judge_base_url: Annotated[
+        str | None, typer.Option("--judge-base-url", help="Base URL for the judge model.")
+    ] = None,
+    max_image_side: Annotated[
+        int | None, typer.Option("--max-image-side", help="Downscale images sent to API models.")
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option("--batch-size", help="Micro-batch size for local models.")
+    ] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per request.")] = 120.0,
     toxicity: Annotated[
         str | None,
-        typer.Option("--toxicity", help="S.1/S.3 toxicity: 'api' (Perspective + OpenAI moderation keys) or 'offline' (a local classifier; not comparable)."),
+        typer.Option(
+            "--toxicity",
+            help="S.1/S.3 toxicity: 'api' (Perspective + OpenAI moderation keys) or 'offline' (a local classifier; not comparable).",
+        ),
     ] = None,
     db: DbOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -115,9 +179,23 @@ def eval_cmd(
 
     with progress:
         report = evaluate(
-            model, tasks, data=data, db=db, seed=seed, size=size, limit=limit, judge=judge, profile=profile,
-            max_connections=max_connections, base_url=base_url, api_key=api_key, judge_base_url=judge_base_url,
-            max_image_side=max_image_side, timeout_s=timeout, batch_size=batch_size, on_progress=on_progress,
+            model,
+            tasks,
+            data=data,
+            db=db,
+            seed=seed,
+            size=size,
+            limit=limit,
+            judge=judge,
+            profile=profile,
+            max_connections=max_connections,
+            base_url=base_url,
+            api_key=api_key,
+            judge_base_url=judge_base_url,
+            max_image_side=max_image_side,
+            timeout_s=timeout,
+            batch_size=batch_size,
+            on_progress=on_progress,
         )
     _print_report(report)
     if report.counters.errors:
@@ -127,9 +205,13 @@ def eval_cmd(
 def _print_report(report: Any) -> None:
     from multitrust.tasks.base import SUB_ASPECT_NAMES
 
-    table = Table(title=f"{report.model} · data {report.data.get('kind')} · profile {report.profile} · run {report.run_id}")
+    table = Table(
+        title=f"{report.model} · data {report.data.get('kind')} · profile {report.profile} · run {report.run_id}"
+    )
     for col in ("task", "name", "score", "95% CI", "n", "errors", "status"):
-        table.add_column(col, justify="right" if col in ("score", "n", "errors") else "left", overflow="fold")
+        table.add_column(
+            col, justify="right" if col in ("score", "n", "errors") else "left", overflow="fold"
+        )
     for oc in report.tasks.values():
         ci = f"{oc.ci[0]:.1f}–{oc.ci[1]:.1f}" if oc.ci else ""
         status = oc.status if not oc.reason else f"{oc.status}: {oc.reason}"
@@ -143,7 +225,12 @@ def _print_report(report: Any) -> None:
     for code, s in report.sub_aspects.items():
         if s.score is None and not s.tasks:
             continue
-        sub.add_row(code, SUB_ASPECT_NAMES[code], _fmt(s.score), ", ".join(s.tasks) + (" (partial)" if s.partial else ""))
+        sub.add_row(
+            code,
+            SUB_ASPECT_NAMES[code],
+            _fmt(s.score),
+            ", ".join(s.tasks) + (" (partial)" if s.partial else ""),
+        )
     console.print(sub)
     label = "overall (partial: not all 32 tasks)" if report.overall_partial else "overall"
     console.print(f"[bold]{label}: {_fmt(report.overall, 2)}[/bold]")
@@ -153,7 +240,9 @@ def _print_report(report: Any) -> None:
         f"scored {c.scored} · errors {c.errors} · {report.elapsed_s:.1f}s · store {report.db}"
     )
     if c.errors:
-        err_console.print(f"{c.errors} samples failed and were not scored; rerun the same command to retry them.")
+        err_console.print(
+            f"{c.errors} samples failed and were not scored; rerun the same command to retry them."
+        )
 
 
 @app.command("runs")
@@ -167,12 +256,17 @@ def runs_cmd(db: DbOpt = None) -> None:
         console.print(f"no runs in {store.path}")
         return
     for r in runs:
-        table = Table(title=f"run {r.run_id} · {r.model} · {r.data.get('kind')} · profile {r.profile} · {r.status}")
+        table = Table(
+            title=f"run {r.run_id} · {r.model} · {r.data.get('kind')} · profile {r.profile} · {r.status}"
+        )
         for col in ("task", "score", "n", "errors", "status"):
             table.add_column(col)
         for tr in store.task_results(r.run_id):
             table.add_row(
-                tr["task_id"], _fmt(tr["score"]), str(tr["n"] or 0), str(tr["n_errors"] or 0),
+                tr["task_id"],
+                _fmt(tr["score"]),
+                str(tr["n"] or 0),
+                str(tr["n_errors"] or 0),
                 tr["status"] + (f": {tr['reason']}" if tr["reason"] else ""),
             )
         console.print(table)
@@ -181,7 +275,9 @@ def runs_cmd(db: DbOpt = None) -> None:
 
 @app.command("rescore")
 def rescore_cmd(
-    model: Annotated[str, typer.Option("--model", "-m", help="The model whose stored outputs to re-score.")],
+    model: Annotated[
+        str, typer.Option("--model", "-m", help="The model whose stored outputs to re-score.")
+    ],
     judge: Annotated[str | None, typer.Option("--judge", help="Judge model to score with.")] = None,
     profile: Annotated[str, typer.Option("--profile")] = "corrected",
     tasks: Annotated[str | None, typer.Option("--tasks", "-t")] = None,
@@ -197,7 +293,15 @@ def rescore_cmd(
     from multitrust.api import evaluate
 
     report = evaluate(
-        model, tasks, data=data, db=db, seed=seed, size=size, judge=judge, profile=profile, base_url=base_url,
+        model,
+        tasks,
+        data=data,
+        db=db,
+        seed=seed,
+        size=size,
+        judge=judge,
+        profile=profile,
+        base_url=base_url,
         judge_base_url=judge_base_url,
     )
     _print_report(report)
@@ -205,8 +309,12 @@ def rescore_cmd(
 
 @app.command("report")
 def report_cmd(
-    out: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")] = Path("multitrust-report.html"),
-    models: Annotated[str | None, typer.Option("--models", help="Comma-separated model ids (default: all).")] = None,
+    out: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")] = Path(
+        "multitrust-report.html"
+    ),
+    models: Annotated[
+        str | None, typer.Option("--models", help="Comma-separated model ids (default: all).")
+    ] = None,
     db: DbOpt = None,
 ) -> None:
     """Write one self-contained HTML report (charts embedded; opens with no network)."""
@@ -218,8 +326,12 @@ def report_cmd(
 
 @app.command("leaderboard")
 def leaderboard_cmd(
-    models: Annotated[str | None, typer.Option("--models", help="Comma-separated model ids (default: all).")] = None,
-    reference: Annotated[bool, typer.Option("--reference/--no-reference", help="Show the published rows.")] = True,
+    models: Annotated[
+        str | None, typer.Option("--models", help="Comma-separated model ids (default: all).")
+    ] = None,
+    reference: Annotated[
+        bool, typer.Option("--reference/--no-reference", help="Show the published rows.")
+    ] = True,
     db: DbOpt = None,
 ) -> None:
     """The ranking in the terminal: your runs beside the published MultiTrust leaderboard."""
@@ -229,13 +341,25 @@ def leaderboard_cmd(
     entries = gather(db, _split(models))
     rows: list[tuple[float, str, str, list[str], str]] = []
     for e in entries:
-        note = "calibration" if e.calibration else ("comparable" if e.comparable and not e.overall_partial else "not comparable")
+        note = (
+            "calibration"
+            if e.calibration
+            else ("comparable" if e.comparable and not e.overall_partial else "not comparable")
+        )
         rows.append(
-            (e.overall if e.overall is not None else -1.0, e.label, "run", [_fmt(e.sub_aspects.get(c)) for c in SUB_ASPECTS], note)
+            (
+                e.overall if e.overall is not None else -1.0,
+                e.label,
+                "run",
+                [_fmt(e.sub_aspects.get(c)) for c in SUB_ASPECTS],
+                note,
+            )
         )
     if reference:
         for r in reference_rows():
-            rows.append((r["overall"], r["model"], "published", [_fmt(r[c]) for c in SUB_ASPECTS], ""))
+            rows.append(
+                (r["overall"], r["model"], "published", [_fmt(r[c]) for c in SUB_ASPECTS], "")
+            )
     rows.sort(key=lambda x: -x[0])
     table = Table(title="MultiTrust leaderboard (0–100)")
     table.add_column("#", justify="right")
@@ -247,7 +371,15 @@ def leaderboard_cmd(
     table.add_column("note")
     for i, (overall, name, source, subs, note) in enumerate(rows, 1):
         style = "bold cyan" if source == "run" else None
-        table.add_row(str(i), name, source, _fmt(overall if overall >= 0 else None, 2), *subs, note, style=style)
+        table.add_row(
+            str(i),
+            name,
+            source,
+            _fmt(overall if overall >= 0 else None, 2),
+            *subs,
+            note,
+            style=style,
+        )
     console.print(table)
     if any(r[2] == "run" and r[4] != "comparable" for r in rows):
         console.print(
@@ -258,8 +390,13 @@ def leaderboard_cmd(
 
 @app.command("export")
 def export_cmd(
-    out: Annotated[Path, typer.Option("--output", "-o", help="File to write.")] = Path("multitrust-results.parquet"),
-    fmt: Annotated[str | None, typer.Option("--format", help="parquet, csv or jsonl (default: from the file suffix).")] = None,
+    out: Annotated[Path, typer.Option("--output", "-o", help="File to write.")] = Path(
+        "multitrust-results.parquet"
+    ),
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="parquet, csv or jsonl (default: from the file suffix)."),
+    ] = None,
     models: Annotated[str | None, typer.Option("--models")] = None,
     db: DbOpt = None,
 ) -> None:
@@ -278,7 +415,9 @@ def _split(s: str | None) -> list[str] | None:
 def data_verify(
     root: Annotated[Path, typer.Argument(help="The official data folder.")],
     tasks: Annotated[str | None, typer.Option("--tasks", "-t")] = None,
-    images: Annotated[bool, typer.Option("--images/--no-images", help="Also decode every image.")] = True,
+    images: Annotated[
+        bool, typer.Option("--images/--no-images", help="Also decode every image.")
+    ] = True,
 ) -> None:
     """Check that each task's files exist and parse: ok / missing / malformed (file and line)."""
     from multitrust.data.verify import verify
@@ -299,8 +438,12 @@ def data_verify(
 
 @data_app.command("fetch")
 def data_fetch(
-    dest: Annotated[Path, typer.Option("--dest", help="Where to put the data.")] = Path("data/multitrust"),
-    repo: Annotated[str, typer.Option("--repo", help="Hugging Face dataset repo.")] = "thu-ml/MultiTrust",
+    dest: Annotated[Path, typer.Option("--dest", help="Where to put the data.")] = Path(
+        "data/multitrust"
+    ),
+    repo: Annotated[
+        str, typer.Option("--repo", help="Hugging Face dataset repo.")
+    ] = "thu-ml/MultiTrust",
     revision: Annotated[str | None, typer.Option("--revision")] = None,
 ) -> None:
     """Download the gated official dataset with your Hugging Face token (HF_TOKEN or `hf auth login`)."""
@@ -322,7 +465,9 @@ def main() -> None:
         err_console.print("aborted")
         sys.exit(130)
     except KeyboardInterrupt:
-        err_console.print("interrupted: completed results are in the store; rerun the same command to resume")
+        err_console.print(
+            "interrupted: completed results are in the store; rerun the same command to resume"
+        )
         sys.exit(130)
     except Exception as exc:  # click usage errors and the like
         import click

@@ -51,7 +51,9 @@ def _records(store: Store, models: list[str] | None, include_errors: bool) -> li
             for k, v in (r.values or {}).items():
                 rec[f"value.{k}"] = v
             for k, v in r.meta.items():
-                rec[f"meta.{k}"] = v if isinstance(v, (str, int, float, bool, type(None))) else json.dumps(v)
+                rec[f"meta.{k}"] = (
+                    v if isinstance(v, (str, int, float, bool, type(None))) else json.dumps(v)
+                )
             out.append(rec)
     return out
 
@@ -70,7 +72,9 @@ def load_results(
     return pd.DataFrame.from_records(recs)
 
 
-def task_summaries(db: str | Path | None = None, *, models: list[str] | None = None) -> pd.DataFrame:
+def task_summaries(
+    db: str | Path | None = None, *, models: list[str] | None = None
+) -> pd.DataFrame:
     """One row per (run, task): score, CI, n, errors, status, scorer, deviation."""
     import pandas as pd
 
@@ -83,8 +87,11 @@ def task_summaries(db: str | Path | None = None, *, models: list[str] | None = N
             for tr in store.task_results(run.run_id):
                 rows.append(
                     {
-                        "run_id": run.run_id, "model": run.model, "data": run.data.get("kind"),
-                        "profile": run.profile, "judge": run.judge,
+                        "run_id": run.run_id,
+                        "model": run.model,
+                        "data": run.data.get("kind"),
+                        "profile": run.profile,
+                        "judge": run.judge,
                         **{k: v for k, v in tr.items() if k != "metrics"},
                         "metrics": json.dumps(tr["metrics"]),
                     }
@@ -94,7 +101,13 @@ def task_summaries(db: str | Path | None = None, *, models: list[str] | None = N
     return pd.DataFrame.from_records(rows)
 
 
-def export(db: str | Path | None, out: str | Path, fmt: str | None = None, *, models: list[str] | None = None) -> Path:
+def export(
+    db: str | Path | None,
+    out: str | Path,
+    fmt: str | None = None,
+    *,
+    models: list[str] | None = None,
+) -> Path:
     """Write the per-sample results to ``out`` as parquet, csv or jsonl (by ``fmt`` or suffix)."""
     out = Path(out)
     fmt = (fmt or out.suffix.lstrip(".")).lower()
@@ -107,7 +120,9 @@ def export(db: str | Path | None, out: str | Path, fmt: str | None = None, *, mo
         try:
             df.to_parquet(out, index=False)
         except ImportError:
-            raise ConfigError("parquet export needs pyarrow: pip install 'multitrust[scorers]' or pyarrow") from None
+            raise ConfigError(
+                "parquet export needs pyarrow: pip install 'multitrust[scorers]' or pyarrow"
+            ) from None
     elif fmt == "csv":
         df.to_csv(out, index=False)
     elif fmt in ("jsonl", "json"):

@@ -142,7 +142,8 @@ class Store:
             self.conn.execute("PRAGMA busy_timeout=30000")
             self.conn.executescript(SCHEMA)
             self.conn.execute(
-                "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', ?)", (str(SCHEMA_VERSION),)
+                "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
             )
         except sqlite3.DatabaseError as exc:
             raise ConfigError(f"cannot open store {self.path}: {exc}") from None
@@ -175,7 +176,9 @@ class Store:
         c = self.conn
         c.execute("BEGIN IMMEDIATE")
         try:
-            row = c.execute("SELECT owner, heartbeat, status, tasks FROM runs WHERE run_id=?", (run_id,)).fetchone()
+            row = c.execute(
+                "SELECT owner, heartbeat, status, tasks FROM runs WHERE run_id=?", (run_id,)
+            ).fetchone()
             if row is not None:
                 owner, hb, status, old_tasks = row
                 if (
@@ -202,9 +205,19 @@ class Store:
                     " package_version, git_commit, status, owner, heartbeat)"
                     " VALUES(?,?,?,?,?,?,?,?,?,?,?,'running',?,?)",
                     (
-                        run_id, now, now, model, judge, profile, json.dumps(list(tasks)),
-                        json.dumps(data, sort_keys=True), json.dumps(settings, sort_keys=True),
-                        package_version, git_commit, _owner(), now,
+                        run_id,
+                        now,
+                        now,
+                        model,
+                        judge,
+                        profile,
+                        json.dumps(list(tasks)),
+                        json.dumps(data, sort_keys=True),
+                        json.dumps(settings, sort_keys=True),
+                        package_version,
+                        git_commit,
+                        _owner(),
+                        now,
                     ),
                 )
             c.execute("COMMIT")
@@ -213,7 +226,10 @@ class Store:
             raise
 
     def heartbeat(self, run_id: str) -> None:
-        self.conn.execute("UPDATE runs SET heartbeat=? WHERE run_id=? AND owner=?", (time.time(), run_id, _owner()))
+        self.conn.execute(
+            "UPDATE runs SET heartbeat=? WHERE run_id=? AND owner=?",
+            (time.time(), run_id, _owner()),
+        )
 
     def finish_run(self, run_id: str, status: str = "done") -> None:
         self.conn.execute(
@@ -232,8 +248,18 @@ class Store:
         for r in self.conn.execute(q, args):
             out.append(
                 RunInfo(
-                    r[0], r[1], r[2], r[3] or "corrected", json.loads(r[4] or "[]"), json.loads(r[5] or "{}"),
-                    json.loads(r[6] or "{}"), r[7] or "", r[8], r[9] or "", r[10], r[11],
+                    r[0],
+                    r[1],
+                    r[2],
+                    r[3] or "corrected",
+                    json.loads(r[4] or "[]"),
+                    json.loads(r[5] or "{}"),
+                    json.loads(r[6] or "{}"),
+                    r[7] or "",
+                    r[8],
+                    r[9] or "",
+                    r[10],
+                    r[11],
                 )
             )
         return out
@@ -252,7 +278,9 @@ class Store:
         ).fetchone()
         if row is None:
             return None
-        return Generation(row[0], input_tokens=row[1], output_tokens=row[2], latency_s=row[3], cached=True)
+        return Generation(
+            row[0], input_tokens=row[1], output_tokens=row[2], latency_s=row[3], cached=True
+        )
 
     def get_generations(self, keys: Sequence[str]) -> dict[str, Generation]:
         out: dict[str, Generation] = {}
@@ -263,7 +291,9 @@ class Store:
                 f"WHERE error IS NULL AND key IN ({','.join('?' * len(chunk))})"
             )
             for k, text, it, ot, lat in self.conn.execute(q, chunk):
-                out[k] = Generation(text, input_tokens=it, output_tokens=ot, latency_s=lat, cached=True)
+                out[k] = Generation(
+                    text, input_tokens=it, output_tokens=ot, latency_s=lat, cached=True
+                )
         return out
 
     # ------------------------------------------------------------------ results
@@ -293,10 +323,23 @@ class Store:
         ]
         res_rows = [
             (
-                r.run_id, r.task_id, r.sample_id, r.variant, r.gen_key, r.prompt,
-                json.dumps(r.images), json.dumps(r.target, default=str), json.dumps(r.meta, default=str),
-                r.output, json.dumps(r.values) if r.values is not None else None, r.label,
-                r.explanation, r.scorer, r.error, r.error_kind, now,
+                r.run_id,
+                r.task_id,
+                r.sample_id,
+                r.variant,
+                r.gen_key,
+                r.prompt,
+                json.dumps(r.images),
+                json.dumps(r.target, default=str),
+                json.dumps(r.meta, default=str),
+                r.output,
+                json.dumps(r.values) if r.values is not None else None,
+                r.label,
+                r.explanation,
+                r.scorer,
+                r.error,
+                r.error_kind,
+                now,
             )
             for r in results
         ]
@@ -318,16 +361,20 @@ class Store:
                 )
             if res_rows:
                 c.executemany(
-                    'INSERT OR REPLACE INTO results(run_id, task_id, sample_id, variant, gen_key, prompt, images,'
+                    "INSERT OR REPLACE INTO results(run_id, task_id, sample_id, variant, gen_key, prompt, images,"
                     ' target, meta, output, "values", label, explanation, scorer, error, error_kind, created)'
                     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     res_rows,
                 )
             if img_rows:
-                c.executemany("INSERT OR IGNORE INTO images(sha256, mime, origin, thumb) VALUES(?,?,?,?)", img_rows)
+                c.executemany(
+                    "INSERT OR IGNORE INTO images(sha256, mime, origin, thumb) VALUES(?,?,?,?)",
+                    img_rows,
+                )
             if heartbeat_run:
                 c.execute(
-                    "UPDATE runs SET heartbeat=?, updated=? WHERE run_id=?", (now, now, heartbeat_run)
+                    "UPDATE runs SET heartbeat=?, updated=? WHERE run_id=?",
+                    (now, now, heartbeat_run),
                 )
             c.execute("COMMIT")
         except BaseException:
@@ -346,9 +393,22 @@ class Store:
         q += " ORDER BY task_id, rowid"
         for r in self.conn.execute(q, args):
             yield ResultRow(
-                r[0], r[1], r[2], r[3], r[4], r[5] or "", json.loads(r[6] or "[]"), json.loads(r[7] or "null"),
-                json.loads(r[8] or "{}"), r[9], json.loads(r[10]) if r[10] else None, r[11], r[12], r[13],
-                r[14], r[15],
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5] or "",
+                json.loads(r[6] or "[]"),
+                json.loads(r[7] or "null"),
+                json.loads(r[8] or "{}"),
+                r[9],
+                json.loads(r[10]) if r[10] else None,
+                r[11],
+                r[12],
+                r[13],
+                r[14],
+                r[15],
             )
 
     def count_results(self, run_id: str, task_id: str) -> tuple[int, int]:
@@ -390,15 +450,37 @@ class Store:
             "INSERT OR REPLACE INTO task_results(run_id, task_id, status, reason, score, ci_low, ci_high, metrics,"
             " n, n_errors, scorer, deviation, comparable, updated) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
-                run_id, task_id, status, reason, score, ci[0] if ci else None, ci[1] if ci else None,
-                json.dumps(metrics or {}, default=str), n, n_errors, scorer, deviation, int(comparable), time.time(),
+                run_id,
+                task_id,
+                status,
+                reason,
+                score,
+                ci[0] if ci else None,
+                ci[1] if ci else None,
+                json.dumps(metrics or {}, default=str),
+                n,
+                n_errors,
+                scorer,
+                deviation,
+                int(comparable),
+                time.time(),
             ),
         )
 
     def task_results(self, run_id: str) -> list[dict[str, Any]]:
         cols = [
-            "task_id", "status", "reason", "score", "ci_low", "ci_high", "metrics", "n", "n_errors",
-            "scorer", "deviation", "comparable",
+            "task_id",
+            "status",
+            "reason",
+            "score",
+            "ci_low",
+            "ci_high",
+            "metrics",
+            "n",
+            "n_errors",
+            "scorer",
+            "deviation",
+            "comparable",
         ]
         out = []
         for r in self.conn.execute(
@@ -411,7 +493,9 @@ class Store:
         return out
 
     def thumbnail(self, sha256: str) -> tuple[str, bytes] | None:
-        row = self.conn.execute("SELECT mime, thumb FROM images WHERE sha256=?", (sha256,)).fetchone()
+        row = self.conn.execute(
+            "SELECT mime, thumb FROM images WHERE sha256=?", (sha256,)
+        ).fetchone()
         if row is None or row[1] is None:
             return None
         return row[0], row[1]

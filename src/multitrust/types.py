@@ -70,7 +70,9 @@ class Image:
     """Human-readable provenance, e.g. ``synth:illusion/mirror`` or a data-relative path."""
 
     @classmethod
-    def from_bytes(cls, data: bytes, mime: str | None = None, *, origin: str | None = None) -> Image:
+    def from_bytes(
+        cls, data: bytes, mime: str | None = None, *, origin: str | None = None
+    ) -> Image:
         return cls(_sha256(data), mime or sniff_mime(data), None, data, origin)
 
     @classmethod
@@ -194,7 +196,15 @@ class GenerateConfig:
 
 
 ErrorKind = Literal[
-    "rate_limit", "timeout", "connection", "server", "bad_response", "bad_request", "auth", "input", "other"
+    "rate_limit",
+    "timeout",
+    "connection",
+    "server",
+    "bad_response",
+    "bad_request",
+    "auth",
+    "input",
+    "other",
 ]
 
 

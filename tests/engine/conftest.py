@@ -18,7 +18,9 @@ def toy_samples(data: DataSource, n: int) -> Iterator[Sample]:
     rng = data.rng("toy")
     for i in range(n):
         ans = rng.random() < 0.5
-        yield Sample(id=f"toy-{i}", text=f"Is {i} even? answer {i}", target=ans, meta={"kind": "ab"[i % 2]})
+        yield Sample(
+            id=f"toy-{i}", text=f"Is {i} even? answer {i}", target=ans, meta={"kind": "ab"[i % 2]}
+        )
 
 
 def build_toy(data: DataSource) -> Task:

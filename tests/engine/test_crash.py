@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = r'''
+SCRIPT = r"""
 import asyncio, sys
 sys.path.insert(0, {root!r})
 from tests.engine.conftest import build_toy
@@ -37,7 +37,7 @@ class Slow(Model):
         return Generation("Yes." if n % 2 == 0 else "No.")
 
 evaluate(Slow("slow"), "T.90", db=sys.argv[1], size=int(sys.argv[3]), max_connections=8, bootstrap=0)
-'''
+"""
 
 
 def _run(db: Path, log: Path, n: int, root: str, kill_after: float | None) -> int:
@@ -70,7 +70,9 @@ def test_kill_dash_nine_then_resume(tmp_path: Path) -> None:
         # what the store holds after the crash
         con = sqlite3.connect(db)
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        committed = con.execute("SELECT COUNT(*) FROM generations WHERE error IS NULL").fetchone()[0]
+        committed = con.execute("SELECT COUNT(*) FROM generations WHERE error IS NULL").fetchone()[
+            0
+        ]
         committed_prompts = {
             r[0] for r in con.execute("SELECT prompt FROM results WHERE error IS NULL")
         }
@@ -78,10 +80,14 @@ def test_kill_dash_nine_then_resume(tmp_path: Path) -> None:
         _run(db, log2, n, root, kill_after=None)
         con = sqlite3.connect(db)
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        rows = con.execute("SELECT sample_id, variant, COUNT(*) FROM results GROUP BY 1, 2").fetchall()
+        rows = con.execute(
+            "SELECT sample_id, variant, COUNT(*) FROM results GROUP BY 1, 2"
+        ).fetchall()
         assert len(rows) == 2 * n, f"trial {trial}: {len(rows)} rows"
         assert all(c == 1 for _, _, c in rows)
-        assert con.execute("SELECT COUNT(*) FROM results WHERE error IS NOT NULL").fetchone()[0] == 0
+        assert (
+            con.execute("SELECT COUNT(*) FROM results WHERE error IS NOT NULL").fetchone()[0] == 0
+        )
         con.close()
         second = log2.read_text().splitlines() if log2.exists() else []
         # nothing whose generation was committed before the kill is requested again

@@ -13,7 +13,7 @@ from multitrust import evaluate
 from multitrust.errors import BadRequest, Overloaded, RateLimited, StoreBusy
 from multitrust.models.base import Model
 from multitrust.store import Store
-from multitrust.types import Generation, GenerateConfig, Message, Sample
+from multitrust.types import GenerateConfig, Generation, Message, Sample
 
 
 class CountingModel(Model):
@@ -21,7 +21,9 @@ class CountingModel(Model):
 
     provider = "test"
 
-    def __init__(self, *, fail_ids: Sequence[str] = (), transient_fails: int = 0, exc: type = BadRequest) -> None:
+    def __init__(
+        self, *, fail_ids: Sequence[str] = (), transient_fails: int = 0, exc: type = BadRequest
+    ) -> None:
         super().__init__("counting")
         self.calls = 0
         self.fail_ids = set(fail_ids)
@@ -126,7 +128,9 @@ def test_results_rows_have_prompt_output_and_image_refs(toy_task: str, tmp_path:
     with Store(tmp_path / "s.db") as st:
         rows = list(st.iter_results(r.run_id, toy_task))
     img_rows = [x for x in rows if x.variant == "unrelated-color"]
-    assert img_rows and all(len(x.images) == 1 and len(x.images[0]["sha256"]) == 64 for x in img_rows)
+    assert img_rows and all(
+        len(x.images) == 1 and len(x.images[0]["sha256"]) == 64 for x in img_rows
+    )
     assert all(x.prompt.endswith("Please answer [Yes] or [No].") for x in rows)
     assert all(x.output in ("Yes.", "No.") for x in rows)
 

@@ -76,7 +76,9 @@ def test_permanent_errors_are_not_retried_and_secret_is_redacted() -> None:
         raise AuthError("bad key sk-secret-123")
 
     gen = asyncio.run(
-        call_with_retry(fn, limiter=None, policy=RetryPolicy(base_delay_s=0), secrets=("sk-secret-123",))
+        call_with_retry(
+            fn, limiter=None, policy=RetryPolicy(base_delay_s=0), secrets=("sk-secret-123",)
+        )
     )
     assert calls == 1 and not gen.ok and gen.error_kind == "auth"
     assert "sk-secret-123" not in (gen.error or "")
@@ -86,7 +88,9 @@ def test_transient_exhaustion_reports_cause_and_attempts() -> None:
     async def fn() -> Generation:
         raise RateLimited("429 too many", retry_after=0.0)
 
-    gen = asyncio.run(call_with_retry(fn, limiter=None, policy=RetryPolicy(max_attempts=3, base_delay_s=0)))
+    gen = asyncio.run(
+        call_with_retry(fn, limiter=None, policy=RetryPolicy(max_attempts=3, base_delay_s=0))
+    )
     assert gen.error_kind == "rate_limit" and "after 3 attempts" in (gen.error or "")
 
 
@@ -95,5 +99,7 @@ def test_timeout_is_enforced() -> None:
         await asyncio.sleep(5)
         return Generation("late")
 
-    gen = asyncio.run(call_with_retry(fn, limiter=None, policy=RetryPolicy(max_attempts=1, timeout_s=0.05)))
+    gen = asyncio.run(
+        call_with_retry(fn, limiter=None, policy=RetryPolicy(max_attempts=1, timeout_s=0.05))
+    )
     assert gen.error_kind == CallTimeout.kind

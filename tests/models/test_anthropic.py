@@ -108,7 +108,9 @@ def test_empty_content_is_an_empty_answer(fake: FakeProviders) -> None:
         (Reply(raw=b"{not json"), BadResponse),
     ],
 )
-def test_errors_map_to_our_classes(fake: FakeProviders, reply: Reply, cls: type[ModelCallError]) -> None:
+def test_errors_map_to_our_classes(
+    fake: FakeProviders, reply: Reply, cls: type[ModelCallError]
+) -> None:
     fake.push(reply)
     with pytest.raises(cls) as info:
         ask(claude(fake), Message("user", "x"))

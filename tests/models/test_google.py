@@ -137,7 +137,9 @@ def test_retry_delay_from_error_details(fake: FakeProviders) -> None:
         (Reply(raw=b"{not json"), BadResponse),
     ],
 )
-def test_errors_map_to_our_classes(fake: FakeProviders, reply: Reply, cls: type[ModelCallError]) -> None:
+def test_errors_map_to_our_classes(
+    fake: FakeProviders, reply: Reply, cls: type[ModelCallError]
+) -> None:
     fake.push(reply)
     with pytest.raises(cls) as info:
         ask(gemini(fake), Message("user", "x"))

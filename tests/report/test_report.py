@@ -16,12 +16,12 @@ from multitrust.cli import app
 from multitrust.models.base import Model
 from multitrust.report.html import write_report
 from multitrust.results import export, task_summaries
-from multitrust.types import Generation, GenerateConfig, Message, Sample
+from multitrust.types import GenerateConfig, Generation, Message, Sample
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PAYLOADS = (
     '<script>console.log("XSS-EXECUTED-1"); document.title = "pwned"</script>',
-    '<img src=x onerror="console.log(\'XSS-EXECUTED-2\')">',
+    "<img src=x onerror=\"console.log('XSS-EXECUTED-2')\">",
     '"><svg onload=console.log("XSS-EXECUTED-3")>',
     "</script><script>console.log('XSS-EXECUTED-4')</script>",
 )
@@ -38,7 +38,11 @@ class XSSModel(Model):
 
 
 def chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    path = (
+        shutil.which("chromium")
+        or shutil.which("chromium-browser")
+        or shutil.which("google-chrome")
+    )
     if path is None:
         pytest.fail("headless Chromium is required for the report tests (apt-get install chromium)")
     return path
@@ -46,10 +50,22 @@ def chromium() -> str:
 
 def run_chromium(page: Path, *args: str, tmp: Path) -> tuple[str, list[str]]:
     cmd = [
-        chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-extensions", f"--user-data-dir={tmp / 'chrome-profile'}", "--enable-logging=stderr", "--v=0",
-        "--virtual-time-budget=10000", *args, page.as_uri(),
+        chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        f"--user-data-dir={tmp / 'chrome-profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--virtual-time-budget=10000",
+        *args,
+        page.as_uri(),
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     console = [line for line in proc.stderr.splitlines() if ":CONSOLE" in line]
@@ -101,7 +117,7 @@ def test_xss_payloads_in_model_output_render_as_text(report_db: Path, tmp_path: 
     assert not [c for c in console if "XSS-EXECUTED" in c], console
     assert "<title>multitrust report</title>" in dom  # document.title was not changed
     # the payloads are shown literally, escaped, in the gallery
-    assert "&lt;script&gt;console.log(\"XSS-EXECUTED-1\")" in dom
+    assert '&lt;script&gt;console.log("XSS-EXECUTED-1")' in dom
     assert "&lt;img src=x onerror=" in dom
     # and no element carrying the injected handlers exists
     # text nodes serialise "<" as "&lt;", so a raw tag here would be a real injected element
@@ -119,7 +135,9 @@ def test_load_results_has_one_row_per_scored_sample_variant(report_db: Path) -> 
     assert toy["value.correct"].eq(1.0).all()
     assert {"prompt", "output", "meta.kind", "scorer"} <= set(df.columns)
     summ = task_summaries(report_db)
-    assert {"scripted/oracle", "scripted/refuse", "scripted/comply", "test/xss"} <= set(summ["model"])
+    assert {"scripted/oracle", "scripted/refuse", "scripted/comply", "test/xss"} <= set(
+        summ["model"]
+    )
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
@@ -127,7 +145,11 @@ def test_export_formats(report_db: Path, tmp_path: Path, fmt: str) -> None:
     import pandas as pd
 
     path = export(report_db, tmp_path / f"out.{fmt}")
-    df = {"csv": pd.read_csv, "jsonl": lambda p: pd.read_json(p, lines=True), "parquet": pd.read_parquet}[fmt](path)
+    df = {
+        "csv": pd.read_csv,
+        "jsonl": lambda p: pd.read_json(p, lines=True),
+        "parquet": pd.read_parquet,
+    }[fmt](path)
     assert len(df) == len(load_results(report_db, include_errors=True))
 
 

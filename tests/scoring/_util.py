@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from multitrust.scoring.base import ScoreContext, Scorer
-from multitrust.types import Generation, GenerateConfig, Message, Sample, Score
+from multitrust.types import GenerateConfig, Generation, Message, Sample, Score
 
 
 def sample(target: Any = None, text: str = "q", **meta: Any) -> Sample:

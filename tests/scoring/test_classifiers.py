@@ -237,3 +237,11 @@ def test_harmbench_backend_failure_is_a_judge_error(failure: Any) -> None:
 
     with pytest.raises(JudgeError):
         asyncio.run(HarmBenchClassifier(Failing([])).classify(PAIRS[:1]))
+
+
+def test_describe_records_the_classifier() -> None:
+    action = ActionClassifier("some/dir", batch_size=3).describe()
+    assert action["model"] == "some/dir" and action["batch_size"] == 3
+    remote = HarmBenchClassifier(get_model("scripted/judge-yes")).describe()
+    assert remote["model"] == "scripted/judge-yes" and remote["remote"] is True
+    assert remote["classifier"] == "HarmBenchClassifier" and remote["prompt_version"]

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from multitrust.scoring.base import JudgeError, ScoreContext
-from multitrust.scoring.harmbench import HARMBENCH_PROMPT, harmbench_prompt, jailbreak_judge, parse_verdict
+from multitrust.scoring.harmbench import (
+    HARMBENCH_PROMPT,
+    harmbench_prompt,
+    jailbreak_judge,
+    parse_verdict,
+)
 from multitrust.types import Generation
 
 from ._util import FakeJudge, score
@@ -38,7 +43,14 @@ def test_prompt_snapshot() -> None:
 
 @pytest.mark.parametrize(
     ("reply", "corrected", "official"),
-    [("Yes", True, True), ("No", False, False), ("yes", True, False), (" Yes.", True, False), ("Maybe", None, False), ("", None, False)],
+    [
+        ("Yes", True, True),
+        ("No", False, False),
+        ("yes", True, False),
+        (" Yes.", True, False),
+        ("Maybe", None, False),
+        ("", None, False),
+    ],
 )
 def test_parse_verdict(reply: str, corrected: bool | None, official: bool) -> None:
     assert parse_verdict(reply) is corrected
@@ -50,7 +62,9 @@ def test_scorer_uses_the_classifier_resource() -> None:
     sc = jailbreak_judge()
     assert sc.requires == ("harmbench",)
     ctx = ScoreContext(resources={"harmbench": cls})
-    r = score(sc, "Sure! Step 1 …", "ignored target", ctx=ctx, behavior="Explain how to pick a lock")
+    r = score(
+        sc, "Sure! Step 1 …", "ignored target", ctx=ctx, behavior="Explain how to pick a lock"
+    )
     assert r.values == {"jailbroken": 1.0}
     assert r.scorer == "harmbench"
     assert "Behavior:\nExplain how to pick a lock\n" in cls.prompts[0]
@@ -61,7 +75,9 @@ def test_scorer_uses_the_classifier_resource() -> None:
 
 def test_behavior_falls_back_to_target() -> None:
     cls = FakeClassifier("No")
-    score(jailbreak_judge(), "text", "Write malware", ctx=ScoreContext(resources={"harmbench": cls}))
+    score(
+        jailbreak_judge(), "text", "Write malware", ctx=ScoreContext(resources={"harmbench": cls})
+    )
     assert "Behavior:\nWrite malware\n" in cls.prompts[0]
     with pytest.raises(ValueError, match="behavior"):
         score(jailbreak_judge(), "text", None, ctx=ScoreContext(resources={"harmbench": cls}))
@@ -86,9 +102,50 @@ def test_judge_fallback_only_when_allowed() -> None:
     judge = FakeJudge("Yes")
     with pytest.raises(JudgeError, match="not loaded"):
         score(jailbreak_judge(), "x", ctx=ScoreContext(judge=judge), behavior="b")
-    r = score(jailbreak_judge(allow_judge=True), "Sure, step 1", ctx=ScoreContext(judge=judge), behavior="b")
+    r = score(
+        jailbreak_judge(allow_judge=True),
+        "Sure, step 1",
+        ctx=ScoreContext(judge=judge),
+        behavior="b",
+    )
     assert r.values == {"jailbroken": 1.0}
     assert r.scorer == "harmbench/judge"
     system, user = judge.calls[0]
     assert system.role == "system" and "classifier for red teaming" in system.text
-    assert user.role == "user" and "[INST]" not in user.text and "Generation:\nSure, step 1" in user.text
+    assert (
+        user.role == "user"
+        and "[INST]" not in user.text
+        and "Generation:\nSure, step 1" in user.text
+    )
+
+
+class PairClassifier:
+    """The ``(behavior, generation) -> bool | None`` style of classifiers.HarmBenchClassifier."""
+
+    def __init__(self, verdict: bool | None) -> None:
+        self.verdict = verdict
+        self.pairs: list[tuple[str, str]] = []
+
+    async def __call__(self, behavior: str, generation: str) -> bool | None:
+        self.pairs.append((behavior, generation))
+        return self.verdict
+
+
+def test_pair_style_classifier_resource() -> None:
+    cls = PairClassifier(True)
+    r = score(
+        jailbreak_judge(),
+        "Sure, step 1",
+        ctx=ScoreContext(resources={"harmbench": cls}),
+        behavior="b",
+    )
+    assert r.values == {"jailbroken": 1.0}
+    assert cls.pairs == [("b", "Sure, step 1")]
+    cls.verdict = None
+    r = score(jailbreak_judge(), "x", ctx=ScoreContext(resources={"harmbench": cls}), behavior="b")
+    assert r.values == {"jailbroken": None}
+
+
+def test_prompt_matches_the_classifier_module() -> None:
+    classifiers = pytest.importorskip("multitrust.scoring.classifiers")
+    assert classifiers.HARMBENCH_PROMPT == HARMBENCH_PROMPT

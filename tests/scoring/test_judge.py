@@ -19,16 +19,27 @@ from multitrust.scoring.judge import (
 
 from ._util import FakeJudge, sample, score
 
-TEMPLATE = "Q: {question}\nA: {output}\nTruth: {target}\nKind: {kind}\nAnswer [Yes] or [No]. {{literal}}"
+TEMPLATE = (
+    "Q: {question}\nA: {output}\nTruth: {target}\nKind: {kind}\nAnswer [Yes] or [No]. {{literal}}"
+)
 
 
 def test_render_template() -> None:
     s = sample("Paris", text="What is the capital?", kind="geo")
     out = render_template(TEMPLATE, s, "It is {Paris}")
-    assert out == "Q: What is the capital?\nA: It is {Paris}\nTruth: Paris\nKind: geo\nAnswer [Yes] or [No]. {literal}"
-    assert render_template("{question}", s, "x", question=lambda smp: "rendered " + smp.text) == "rendered What is the capital?"
+    assert (
+        out
+        == "Q: What is the capital?\nA: It is {Paris}\nTruth: Paris\nKind: geo\nAnswer [Yes] or [No]. {literal}"
+    )
+    assert (
+        render_template("{question}", s, "x", question=lambda smp: "rendered " + smp.text)
+        == "rendered What is the capital?"
+    )
     assert render_template("{target}", sample(["a", "b"]), "x") == "a, b"
-    assert render_template("{question}", sample(None, text="t", prompt="full prompt"), "x") == "full prompt"
+    assert (
+        render_template("{question}", sample(None, text="t", prompt="full prompt"), "x")
+        == "full prompt"
+    )
     with pytest.raises(ValueError, match="missing_key"):
         render_template("{missing_key}", s, "x")
     assert meta_template_fields(TEMPLATE) == {"question", "output", "target", "kind"}
@@ -58,7 +69,9 @@ def test_judge_yes_no_calls_judge_and_keeps_reply() -> None:
         ("Yes", 1.0, 1.0),
     ],
 )
-def test_judge_yes_no_parsing_by_profile(reply: str, corrected: float | None, official: float) -> None:
+def test_judge_yes_no_parsing_by_profile(
+    reply: str, corrected: float | None, official: float
+) -> None:
     sc = judge_yes_no("j", TEMPLATE)
     r = score(sc, "x", "y", ctx=ScoreContext(profile="corrected", judge=FakeJudge(reply)), kind="k")
     assert r.values == {"correct": corrected}
@@ -70,8 +83,12 @@ def test_judge_yes_no_parsing_by_profile(reply: str, corrected: float | None, of
 
 def test_judge_yes_no_inverted_and_keyed() -> None:
     sc = judge_yes_no("f1", "{output}", key="stereotype_free", yes_value=0.0)
-    assert score(sc, "x", ctx=ScoreContext(judge=FakeJudge("Yes, it contains a stereotype."))).values == {"stereotype_free": 0.0}
-    assert score(sc, "x", ctx=ScoreContext(judge=FakeJudge("No."))).values == {"stereotype_free": 1.0}
+    assert score(
+        sc, "x", ctx=ScoreContext(judge=FakeJudge("Yes, it contains a stereotype."))
+    ).values == {"stereotype_free": 0.0}
+    assert score(sc, "x", ctx=ScoreContext(judge=FakeJudge("No."))).values == {
+        "stereotype_free": 1.0
+    }
 
 
 def test_judge_failure_raises_and_never_guesses() -> None:

@@ -33,7 +33,9 @@ def test_find_keyword_word_boundaries() -> None:
 def test_find_keyword_returns_first_in_list_order() -> None:
     # Both are present (overlapping); the list order decides, as the official any() loop.
     assert find_keyword("an anti-stereotype", ["stereotype", "anti-stereotype"]) == "stereotype"
-    assert find_keyword("an anti-stereotype", ["anti-stereotype", "stereotype"]) == "anti-stereotype"
+    assert (
+        find_keyword("an anti-stereotype", ["anti-stereotype", "stereotype"]) == "anti-stereotype"
+    )
 
 
 def test_target_strings_never_iterates_a_string() -> None:
@@ -49,7 +51,9 @@ def test_contains_target_scorer() -> None:
     assert score(s, "The capital is Parisian.", "paris").values == {"correct": 0.0}
     assert score(s, "It is a dog.", ["cat", "dog"]).values == {"correct": 1.0}
     # official: case-sensitive plain substring
-    assert score(s, "The capital is Parisian.", "Paris", profile="official").values == {"correct": 1.0}
+    assert score(s, "The capital is Parisian.", "Paris", profile="official").values == {
+        "correct": 1.0
+    }
     assert score(s, "the capital is paris.", "Paris", profile="official").values == {"correct": 0.0}
     r = score(contains_target("r3", key="hit"), "positive", ["positive"])
     assert r.values == {"hit": 1.0}
@@ -97,7 +101,10 @@ def test_parse_choice_topic(text: str, label: str | None) -> None:
 
 def test_official_choice_substring_quirks() -> None:
     # "age" inside "language"/"image", "1" inside "10": the official lists fire on both.
-    assert parse_choice("It is about the language in the image.", F3_TOPIC_OFFICIAL, "official") == "Age"
+    assert (
+        parse_choice("It is about the language in the image.", F3_TOPIC_OFFICIAL, "official")
+        == "Age"
+    )
     assert parse_choice("About 10 words.", F3_TOPIC_OFFICIAL, "official") == "Age"
 
 

@@ -15,7 +15,10 @@ def test_normalize() -> None:
 
 def test_leaked_fuzzy() -> None:
     assert leaked("Call him on (555) 123 4567.", ["555-123-4567"]) == "555-123-4567"
-    assert leaked("His email is john.doe@example.com", ["JOHN.DOE@example.com"]) == "JOHN.DOE@example.com"
+    assert (
+        leaked("His email is john.doe@example.com", ["JOHN.DOE@example.com"])
+        == "JOHN.DOE@example.com"
+    )
     assert leaked("I can't share that.", ["555-123-4567"]) is None
     assert leaked("digits 555 123 4567", ["555-123-4567"], fuzzy=False) is None
     assert leaked("number 555-123-4567", ["555-123-4567"], fuzzy=False) == "555-123-4567"

@@ -114,7 +114,9 @@ def test_official_lists_have_the_documented_sizes() -> None:
         ("\u200b", "\u200b", "\u200b"),
     ],
 )
-def test_official_profiles_reproduce_the_lists(text: str, v010: str | None, head: str | None) -> None:
+def test_official_profiles_reproduce_the_lists(
+    text: str, v010: str | None, head: str | None
+) -> None:
     assert refusal_match(text, "official") == v010
     assert refusal_match(text, "official-head") == head
 

@@ -24,7 +24,12 @@ def test_pearson_drops_nan_and_none_pairs() -> None:
 
 @pytest.mark.parametrize(
     ("xs", "ys"),
-    [([], []), ([1.0], [2.0]), ([1.0, 1.0, 1.0], [1.0, 2.0, 3.0]), ([float("nan")] * 3, [1.0, 2.0, 3.0])],
+    [
+        ([], []),
+        ([1.0], [2.0]),
+        ([1.0, 1.0, 1.0], [1.0, 2.0, 3.0]),
+        ([float("nan")] * 3, [1.0, 2.0, 3.0]),
+    ],
 )
 def test_pearson_undefined_is_nan(xs: list[float], ys: list[float]) -> None:
     assert math.isnan(pearson(xs, ys))

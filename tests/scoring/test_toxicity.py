@@ -29,7 +29,11 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _perspective_body(values: dict[str, float]) -> dict[str, object]:
-    return {"attributeScores": {a: {"summaryScore": {"value": v, "type": "PROBABILITY"}} for a, v in values.items()}}
+    return {
+        "attributeScores": {
+            a: {"summaryScore": {"value": v, "type": "PROBABILITY"}} for a, v in values.items()
+        }
+    }
 
 
 class Recorder:
@@ -44,7 +48,13 @@ class Recorder:
 
 def test_perspective_takes_max_and_keeps_key_out_of_url(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PERSPECTIVE_API_KEY", PKEY)
-    rec = Recorder([httpx.Response(200, json=_perspective_body({"TOXICITY": 0.2, "INSULT": 0.7, "THREAT": 0.1}))])
+    rec = Recorder(
+        [
+            httpx.Response(
+                200, json=_perspective_body({"TOXICITY": 0.2, "INSULT": 0.7, "THREAT": 0.1})
+            )
+        ]
+    )
     sc = toxicity(backend="perspective", transport=httpx.MockTransport(rec))
     assert sc.requires == ("perspective",)
     r = score(sc, "some text")
@@ -82,11 +92,15 @@ def test_retries_transient_errors_then_succeeds(monkeypatch: pytest.MonkeyPatch)
     assert len(rec.requests) == 3
 
 
-def test_persistent_failure_raises_instead_of_scoring_no_response(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_persistent_failure_raises_instead_of_scoring_no_response(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # The toolbox scored the text "No response" after 3 failures; we leave the sample unscored.
     monkeypatch.setenv("PERSPECTIVE_API_KEY", PKEY)
     rec = Recorder([httpx.Response(500, text=f"oops {PKEY}")])
-    sc = toxicity(backend="perspective", transport=httpx.MockTransport(rec), backoff_s=0, max_retries=2)
+    sc = toxicity(
+        backend="perspective", transport=httpx.MockTransport(rec), backoff_s=0, max_retries=2
+    )
     with pytest.raises(ToxicityError) as info:
         score(sc, "x")
     assert isinstance(info.value, JudgeError)
@@ -96,7 +110,9 @@ def test_persistent_failure_raises_instead_of_scoring_no_response(monkeypatch: p
 
 def test_client_error_message_is_scrubbed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", OKEY)
-    rec = Recorder([httpx.Response(401, json={"error": {"message": f"Incorrect API key provided: {OKEY}"}})])
+    rec = Recorder(
+        [httpx.Response(401, json={"error": {"message": f"Incorrect API key provided: {OKEY}"}})]
+    )
     sc = toxicity(backend="moderation", transport=httpx.MockTransport(rec), backoff_s=0)
     with pytest.raises(ToxicityError, match="HTTP 401") as info:
         score(sc, "x")
@@ -112,7 +128,9 @@ def test_network_error_is_retried_then_reported(monkeypatch: pytest.MonkeyPatch)
         calls.append(request)
         raise httpx.ConnectError(f"cannot connect {PKEY}")
 
-    sc = toxicity(backend="perspective", transport=httpx.MockTransport(boom), backoff_s=0, max_retries=1)
+    sc = toxicity(
+        backend="perspective", transport=httpx.MockTransport(boom), backoff_s=0, max_retries=1
+    )
     with pytest.raises(ToxicityError, match="ConnectError") as info:
         score(sc, "x")
     assert PKEY not in str(info.value)
@@ -147,7 +165,10 @@ def test_empty_answer_is_not_sent() -> None:
 
 
 def test_resolve_backend() -> None:
-    assert resolve_backend("auto", env={"PERSPECTIVE_API_KEY": "k", "OPENAI_API_KEY": "o"}) == "perspective"
+    assert (
+        resolve_backend("auto", env={"PERSPECTIVE_API_KEY": "k", "OPENAI_API_KEY": "o"})
+        == "perspective"
+    )
     assert resolve_backend("auto", env={"OPENAI_API_KEY": "o"}) == "moderation"
     assert resolve_backend("auto", env={}, allow_offline=True) == "offline"
     assert resolve_backend("auto", env={"MULTITRUST_OFFLINE_TOXICITY": "1"}) == "offline"

@@ -126,7 +126,18 @@ def test_f6_suitable(text: str, official: bool, corrected: bool | None) -> None:
 
 @pytest.mark.parametrize(
     ("target", "expected"),
-    [(True, True), (False, False), (1, True), (0, False), ("Yes", True), ("No", False), ("[yes]", True), ("no.", False), ("true", True), ("0", False)],
+    [
+        (True, True),
+        (False, False),
+        (1, True),
+        (0, False),
+        ("Yes", True),
+        ("No", False),
+        ("[yes]", True),
+        ("no.", False),
+        ("true", True),
+        ("0", False),
+    ],
 )
 def test_target_bool(target: object, expected: bool) -> None:
     assert target_bool(target) is expected

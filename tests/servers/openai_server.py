@@ -120,6 +120,7 @@ class Stats:
         self.images = 0
         self.attempts: dict[str, int] = {}
         self.last: bytes | None = None
+        self.cpu0 = time.process_time()
 
     def status(self, code: int) -> None:
         key = str(code)
@@ -134,6 +135,8 @@ class Stats:
             "max_concurrent": self.max_concurrent,
             "images": self.images,
             "distinct_bodies": len(self.attempts),
+            # CPU seconds of the server process since reset (benchmarks: is the server the limit?)
+            "cpu_s": time.process_time() - self.cpu0,
         }
 
 

@@ -577,3 +577,9 @@ def test_judge_tasks_are_skipped_without_a_judge(root: Path, tmp_path: Path) -> 
     rep = evaluate("scripted/oracle", ["T.5", "T.6"], data=str(root), db=tmp_path / "n.db")
     assert rep.tasks["T.5"].status == "skipped" and "judge" in (rep.tasks["T.5"].reason or "")
     assert rep.tasks["T.6"].score == 100.0
+
+
+def test_subset_dispatch_rejects_an_unknown_subset() -> None:
+    s = Sample("x", "Is it?", (), True, {"subset": "colour"})
+    with pytest.raises(ValueError, match="subset='colour'"):
+        _score("T.1", SynthData(size=2), s, "Yes.")

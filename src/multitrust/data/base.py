@@ -151,7 +151,9 @@ class OfficialData(DataSource):
     def unrelated_pool(self, pool: str) -> list[Image]:
         imgs = self._pools.get(pool, [])
         if not imgs:
-            raise DataError(f"no '{pool}' images in {self.root / 'unrelated_images'} (expected files named *{pool}*)")
+            raise DataError(
+                f"no '{pool}' images in {self.root / 'unrelated_images'} (expected files named *{pool}*)"
+            )
         return imgs
 
 

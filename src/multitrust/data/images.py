@@ -50,7 +50,10 @@ def nature_like(rng: np.random.Generator, size: tuple[int, int] = (256, 256)) ->
         amp = h * rng.uniform(0.04, 0.12)
         freq = rng.uniform(1.0, 3.0)
         phase = rng.uniform(0, 2 * math.pi)
-        pts = [(x, base - amp * math.sin(freq * 2 * math.pi * x / w + phase)) for x in range(0, w + 8, 8)]
+        pts = [
+            (x, base - amp * math.sin(freq * 2 * math.pi * x / w + phase))
+            for x in range(0, w + 8, 8)
+        ]
         g = int(rng.uniform(80, 140)) - 25 * layer
         d.polygon([(0, h), *pts, (w, h)], fill=(30 + 10 * layer, max(g, 40), 40 + 5 * layer))
     if rng.uniform() < 0.5:

@@ -49,6 +49,8 @@ def verify_task(data: OfficialData, task_id: str, *, decode_images: bool = True)
     return VerifyRow(task_id, "ok", n, None)
 
 
-def verify(root: str | Path, tasks: str | None = None, *, decode_images: bool = True) -> list[VerifyRow]:
+def verify(
+    root: str | Path, tasks: str | None = None, *, decode_images: bool = True
+) -> list[VerifyRow]:
     data = OfficialData(root)
     return [verify_task(data, s.id, decode_images=decode_images) for s in select_tasks(tasks)]

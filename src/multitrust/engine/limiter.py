@@ -9,6 +9,7 @@ never exceeds ``max_limit`` (the user's ``--max-connections``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 
@@ -18,7 +19,9 @@ class AdaptiveLimiter:
             raise ValueError("max_limit must be >= 1")
         self.max_limit = max_limit
         self.min_limit = min_limit
-        self.limit: float = float(min(max_limit, initial if initial is not None else max(min_limit, 8)))
+        self.limit: float = float(
+            min(max_limit, initial if initial is not None else max(min_limit, 8))
+        )
         self.ssthresh: float = float(max_limit)
         self.in_flight = 0
         self.paused_until = 0.0
@@ -32,10 +35,8 @@ class AdaptiveLimiter:
             while True:
                 wait = self.paused_until - time.monotonic()
                 if wait > 0:
-                    try:
+                    with contextlib.suppress(asyncio.TimeoutError):
                         await asyncio.wait_for(self._cond.wait(), timeout=wait)
-                    except asyncio.TimeoutError:
-                        pass
                     continue
                 if self.in_flight < int(self.limit):
                     self.in_flight += 1
@@ -43,7 +44,9 @@ class AdaptiveLimiter:
                     return
                 await self._cond.wait()
 
-    async def release(self, *, ok: bool = True, overloaded: bool = False, retry_after: float | None = None) -> None:
+    async def release(
+        self, *, ok: bool = True, overloaded: bool = False, retry_after: float | None = None
+    ) -> None:
         async with self._cond:
             self.in_flight -= 1
             if overloaded:
@@ -60,7 +63,9 @@ class AdaptiveLimiter:
         # one cut per "round trip": many 429s from one burst should halve the limit once
         if now - self._last_cut > 0.05:
             self.backoffs += 1
-            self.limit = max(float(self.min_limit), min(self.limit, float(self.in_flight + 1)) / 2.0)
+            self.limit = max(
+                float(self.min_limit), min(self.limit, float(self.in_flight + 1)) / 2.0
+            )
             self.ssthresh = max(float(self.min_limit), self.limit)
             self._last_cut = now
         if retry_after is not None and retry_after > 0:

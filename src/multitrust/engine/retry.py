@@ -73,10 +73,14 @@ async def call_with_retry(
         except ModelCallError as exc:
             last = exc
         except DataError as exc:
-            return Generation.failure(_redact(str(exc), secrets), "input", time.perf_counter() - started)
+            return Generation.failure(
+                _redact(str(exc), secrets), "input", time.perf_counter() - started
+            )
         except Exception as exc:  # an unexpected backend bug: record it, do not crash the run
             return Generation.failure(
-                _redact(f"{type(exc).__name__}: {exc}", secrets), "other", time.perf_counter() - started
+                _redact(f"{type(exc).__name__}: {exc}", secrets),
+                "other",
+                time.perf_counter() - started,
             )
         finally:
             if limiter is not None:

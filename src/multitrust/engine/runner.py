@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from multitrust.data.base import DataSource
 from multitrust.engine.limiter import LimiterRegistry
 from multitrust.engine.retry import RetryPolicy, call_with_retry
 from multitrust.errors import DataError, MultitrustError, Unavailable
@@ -27,13 +26,15 @@ from multitrust.models.base import Model
 from multitrust.scoring.base import JudgeError, ScoreContext
 from multitrust.store import ResultRow, Store
 from multitrust.tasks.base import Task, TaskSpec
-from multitrust.types import Generation, GenerateConfig, Image, Message, Sample, Score
+from multitrust.types import GenerateConfig, Generation, Image, Message, Sample, Score
 
 THUMBS_PER_TASK = 24
 THUMB_SIDE = 160
 
 
-def cache_key(model: Model, messages: Sequence[Message], config: GenerateConfig, sample: Sample | None = None) -> str:
+def cache_key(
+    model: Model, messages: Sequence[Message], config: GenerateConfig, sample: Sample | None = None
+) -> str:
     """Hash of model identity + messages (image hashes, not pixels) + generation config."""
     parts: list[Any] = [model.cache_identity(), [m.key() for m in messages], config.key()]
     if model.needs_sample and sample is not None:
@@ -64,7 +65,9 @@ class WorkItem:
 class Writer:
     """Buffers rows and commits them in batches (one transaction per batch)."""
 
-    def __init__(self, store: Store, run_id: str, *, max_rows: int = 256, interval_s: float = 0.25) -> None:
+    def __init__(
+        self, store: Store, run_id: str, *, max_rows: int = 256, interval_s: float = 0.25
+    ) -> None:
         self.store = store
         self.run_id = run_id
         self.max_rows = max_rows
@@ -89,7 +92,10 @@ class Writer:
         self.images.append((sha, mime, origin, thumb))
 
     def _maybe_flush(self) -> None:
-        if len(self.results) + len(self.gens) >= self.max_rows or time.monotonic() - self._last > self.interval_s:
+        if (
+            len(self.results) + len(self.gens) >= self.max_rows
+            or time.monotonic() - self._last > self.interval_s
+        ):
             self.flush()
 
     def flush(self) -> None:
@@ -107,12 +113,14 @@ class Batcher:
         self.model = model
         self.max_batch = max(1, max_batch)
         self.max_wait_s = max_wait_s
-        self.queue: asyncio.Queue[tuple[list[Message], GenerateConfig, Sample | None, asyncio.Future[Generation]]] = (
-            asyncio.Queue()
-        )
+        self.queue: asyncio.Queue[
+            tuple[list[Message], GenerateConfig, Sample | None, asyncio.Future[Generation]]
+        ] = asyncio.Queue()
         self.batches = 0
 
-    async def submit(self, messages: list[Message], config: GenerateConfig, sample: Sample | None) -> Generation:
+    async def submit(
+        self, messages: list[Message], config: GenerateConfig, sample: Sample | None
+    ) -> Generation:
         fut: asyncio.Future[Generation] = asyncio.get_running_loop().create_future()
         await self.queue.put((messages, config, sample, fut))
         return await fut
@@ -164,7 +172,9 @@ def _thumbnail(image: Image) -> bytes | None:
         return None
 
 
-BAD_WHEN_HIGH = frozenset({"agree", "leak", "jailbroken", "toxicity", "stereotype", "suitable_bias"})
+BAD_WHEN_HIGH = frozenset(
+    {"agree", "leak", "jailbroken", "toxicity", "stereotype", "suitable_bias"}
+)
 
 
 def is_failure(score: Score) -> bool:
@@ -227,7 +237,13 @@ class Engine:
 
     # ---------------------------------------------------------------- generation
     async def _generate(
-        self, model: Model, messages: list[Message], config: GenerateConfig, sample: Sample | None, *, judge: bool
+        self,
+        model: Model,
+        messages: list[Message],
+        config: GenerateConfig,
+        sample: Sample | None,
+        *,
+        judge: bool,
     ) -> Generation:
         key = cache_key(model, messages, config, sample)
         gen = self.writer.pending.get(key) or self.store.get_generation(key)
@@ -251,10 +267,16 @@ class Engine:
                 limiter = self.limiters.get(model.endpoint)
 
                 def call() -> Any:
-                    return model.generate(messages, config, sample=sample if model.needs_sample else None)
+                    return model.generate(
+                        messages, config, sample=sample if model.needs_sample else None
+                    )
 
                 gen = await call_with_retry(
-                    call, limiter=limiter, policy=self.cfg.policy, secrets=self.cfg.secrets, on_retry=self._retried
+                    call,
+                    limiter=limiter,
+                    policy=self.cfg.policy,
+                    secrets=self.cfg.secrets,
+                    on_retry=self._retried,
                 )
             self.writer.add_generation(key, model.model_id, gen)
             fut.set_result(gen)
@@ -270,7 +292,9 @@ class Engine:
     def _retried(self, exc: Exception) -> None:
         self.counters.retries += 1
 
-    async def _judge_call(self, messages: Sequence[Message], config: GenerateConfig | None = None) -> Generation:
+    async def _judge_call(
+        self, messages: Sequence[Message], config: GenerateConfig | None = None
+    ) -> Generation:
         assert self.judge is not None
         cfg = config or GenerateConfig(max_tokens=512)
         return await self._generate(self.judge, list(messages), cfg, None, judge=True)
@@ -287,7 +311,9 @@ class Engine:
         gen = await self._generate(self.model, messages, task.config, sample, judge=False)
         key = cache_key(self.model, messages, task.config, sample)
         if not gen.ok:
-            self._record_error(item, prompt, key, gen.error or "unknown error", gen.error_kind or "other")
+            self._record_error(
+                item, prompt, key, gen.error or "unknown error", gen.error_kind or "other"
+            )
             return
         text = gen.text or ""
         try:
@@ -299,7 +325,14 @@ class Engine:
             self._record_error(item, prompt, key, f"scorer: {exc}", "scorer", output=text)
             return
         except Exception as exc:
-            self._record_error(item, prompt, key, f"scorer {task.scorer.name}: {type(exc).__name__}: {exc}", "scorer", output=text)
+            self._record_error(
+                item,
+                prompt,
+                key,
+                f"scorer {task.scorer.name}: {type(exc).__name__}: {exc}",
+                "scorer",
+                output=text,
+            )
             return
         if sample.images and is_failure(score) and self.thumbs.get(spec.id, 0) < THUMBS_PER_TASK:
             self.thumbs[spec.id] = self.thumbs.get(spec.id, 0) + 1
@@ -310,9 +343,20 @@ class Engine:
                     self.writer.add_image(img.sha256, "image/jpeg", img.origin, thumb)
         self.writer.add_result(
             ResultRow(
-                self.cfg.run_id, spec.id, sample.id, sample.variant, key, prompt,
-                [i.ref() for i in sample.images], sample.target, dict(sample.meta), text,
-                dict(score.values), score.label, score.explanation, score.scorer or task.scorer.name,
+                self.cfg.run_id,
+                spec.id,
+                sample.id,
+                sample.variant,
+                key,
+                prompt,
+                [i.ref() for i in sample.images],
+                sample.target,
+                dict(sample.meta),
+                text,
+                dict(score.values),
+                score.label,
+                score.explanation,
+                score.scorer or task.scorer.name,
             )
         )
         self.counters.scored += 1
@@ -321,13 +365,34 @@ class Engine:
             self.on_progress(spec.id, self.counters)
 
     def _record_error(
-        self, item: WorkItem, prompt: str, key: str | None, error: str, kind: str, *, output: str | None = None
+        self,
+        item: WorkItem,
+        prompt: str,
+        key: str | None,
+        error: str,
+        kind: str,
+        *,
+        output: str | None = None,
     ) -> None:
         s = item.sample
         self.writer.add_result(
             ResultRow(
-                self.cfg.run_id, item.spec.id, s.id, s.variant, key, prompt, [i.ref() for i in s.images],
-                s.target, dict(s.meta), output, None, None, None, None, error, kind,
+                self.cfg.run_id,
+                item.spec.id,
+                s.id,
+                s.variant,
+                key,
+                prompt,
+                [i.ref() for i in s.images],
+                s.target,
+                dict(s.meta),
+                output,
+                None,
+                None,
+                None,
+                None,
+                error,
+                kind,
             )
         )
         self.counters.errors += 1
@@ -356,7 +421,9 @@ class Engine:
                 try:
                     await self.process(item)
                 except Exception as exc:  # never lose the run to one bad item
-                    self._record_error(item, "", None, f"internal: {type(exc).__name__}: {exc}", "other")
+                    self._record_error(
+                        item, "", None, f"internal: {type(exc).__name__}: {exc}", "other"
+                    )
 
         workers = [asyncio.create_task(worker()) for _ in range(workers_n)]
         try:
@@ -373,7 +440,9 @@ class Engine:
                     bt.cancel()
             self.writer.flush()
 
-    async def _produce(self, spec: TaskSpec, task: Task, queue: asyncio.Queue[WorkItem | None]) -> None:
+    async def _produce(
+        self, spec: TaskSpec, task: Task, queue: asyncio.Queue[WorkItem | None]
+    ) -> None:
         done = self.store.done_keys(self.cfg.run_id, spec.id)
         count = 0
         try:

@@ -136,6 +136,7 @@ class AnthropicModel(Model):
                     f"{self.model_id} needs an API key: set ANTHROPIC_API_KEY or pass --api-key"
                 )
             self._key = "EMPTY"
+        self._public_url = public_url(self.base_url) if self.base_url else None
         self._client: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -144,16 +145,16 @@ class AnthropicModel(Model):
 
     @property
     def endpoint(self) -> str:
-        return public_url(self.base_url) if self.base_url else self.provider
+        return self._public_url or self.provider
 
     def describe(self) -> dict[str, Any]:
         d = super().describe()
-        d["base_url"] = public_url(self.base_url) if self.base_url else None
+        d["base_url"] = self._public_url
         return d
 
     def cache_identity(self) -> dict[str, Any]:
         d = super().cache_identity()
-        d["base_url"] = public_url(self.base_url) if self.base_url else None
+        d["base_url"] = self._public_url
         return d
 
     def _sdk(self) -> Any:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from multitrust.errors import ConfigError
-from multitrust.types import Generation, GenerateConfig, Message, Sample
+from multitrust.types import GenerateConfig, Generation, Message, Sample
 
 
 @dataclass
@@ -79,7 +79,11 @@ class Model:
 
     def cache_identity(self) -> dict[str, Any]:
         """What, besides the messages and config, determines the output (for cache keys)."""
-        return {"model": self.model_id, "base_url": self.options.base_url, "max_image_side": self.options.max_image_side}
+        return {
+            "model": self.model_id,
+            "base_url": self.options.base_url,
+            "max_image_side": self.options.max_image_side,
+        }
 
     async def generate(
         self, messages: Sequence[Message], config: GenerateConfig, *, sample: Sample | None = None
@@ -97,7 +101,9 @@ class Model:
         out: list[Generation | BaseException] = []
         for i, msgs in enumerate(batch):
             try:
-                out.append(await self.generate(msgs, config, sample=samples[i] if samples else None))
+                out.append(
+                    await self.generate(msgs, config, sample=samples[i] if samples else None)
+                )
             except Exception as exc:
                 out.append(exc)
         return out
@@ -148,7 +154,9 @@ def parse_model_name(spec: str) -> tuple[str, str]:
     if not prov or not name:
         raise ConfigError(f"bad model name {spec!r}: expected provider/name")
     if prov not in _PROVIDERS and prov not in _LAZY:
-        raise ConfigError(f"unknown model provider {prov!r} in {spec!r} (known: {', '.join(known_providers())})")
+        raise ConfigError(
+            f"unknown model provider {prov!r} in {spec!r} (known: {', '.join(known_providers())})"
+        )
     return prov, name
 
 

@@ -184,6 +184,7 @@ class GoogleModel(Model):
                     f"{self.model_id} needs an API key: set GOOGLE_API_KEY (or GEMINI_API_KEY) or pass --api-key"
                 )
             self._key = "EMPTY"
+        self._public_url = public_url(self.base_url) if self.base_url else None
         self._client: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -192,16 +193,16 @@ class GoogleModel(Model):
 
     @property
     def endpoint(self) -> str:
-        return public_url(self.base_url) if self.base_url else self.provider
+        return self._public_url or self.provider
 
     def describe(self) -> dict[str, Any]:
         d = super().describe()
-        d["base_url"] = public_url(self.base_url) if self.base_url else None
+        d["base_url"] = self._public_url
         return d
 
     def cache_identity(self) -> dict[str, Any]:
         d = super().cache_identity()
-        d["base_url"] = public_url(self.base_url) if self.base_url else None
+        d["base_url"] = self._public_url
         return d
 
     def _sdk(self) -> Any:

@@ -474,22 +474,23 @@ class OpenAICompatModel(Model):
             str(extra.get("transport", "auto")), headers, o.timeout_s, max_conn
         )
         self._url = self.base_url + "/chat/completions"
+        self._public_url = public_url(self.base_url)  # computed once: the engine asks per call
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.model_id!r}, base_url={public_url(self.base_url)!r})"
+        return f"{type(self).__name__}({self.model_id!r}, base_url={self._public_url!r})"
 
     @property
     def endpoint(self) -> str:
-        return public_url(self.base_url)
+        return self._public_url
 
     def describe(self) -> dict[str, Any]:
         d = super().describe()
-        d["base_url"] = public_url(self.base_url)
+        d["base_url"] = self._public_url
         return d
 
     def cache_identity(self) -> dict[str, Any]:
         d = super().cache_identity()
-        d["base_url"] = public_url(self.base_url)
+        d["base_url"] = self._public_url
         return d
 
     async def generate(

@@ -17,7 +17,7 @@ from typing import Any
 
 from multitrust.errors import ConfigError
 from multitrust.models.base import Model, ModelOptions, provider
-from multitrust.types import Generation, GenerateConfig, Message, Sample
+from multitrust.types import GenerateConfig, Generation, Message, Sample
 
 REFUSAL_TEXT = "I'm sorry, but I can't help with that request."
 COMPLY_TEXT = "Sure, here is a detailed answer to your request."
@@ -55,7 +55,9 @@ class ScriptedModel(Model):
 
     def __init__(self, name: str, options: ModelOptions | None = None) -> None:
         if name not in POLICIES:
-            raise ConfigError(f"unknown scripted policy {name!r} (choose from {', '.join(POLICIES)})")
+            raise ConfigError(
+                f"unknown scripted policy {name!r} (choose from {', '.join(POLICIES)})"
+            )
         super().__init__(name, options)
 
     @property

@@ -9,14 +9,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from multitrust.aggregate import SUB_ASPECTS, overall_score, reference_leaderboard, sub_aspect_scores
+from multitrust.aggregate import (
+    SUB_ASPECTS,
+    overall_score,
+    reference_leaderboard,
+    sub_aspect_scores,
+)
 from multitrust.engine.runner import is_failure
 from multitrust.store import RunInfo, Store
 from multitrust.tasks.base import SUB_ASPECT_NAMES, all_tasks
 from multitrust.types import Score
 
 GALLERY_PER_TASK = 12
-FAIRNESS_KEYS = ("topic", "group", "gender", "age", "skintone", "skin_tone", "subset", "profession", "category")
+FAIRNESS_KEYS = (
+    "topic",
+    "group",
+    "gender",
+    "age",
+    "skintone",
+    "skin_tone",
+    "subset",
+    "profession",
+    "category",
+)
 CALIBRATION_PREFIX = "scripted/"
 
 
@@ -86,9 +101,18 @@ def _entry(store: Store, run: RunInfo) -> Entry:
     trs = store.task_results(run.run_id)
     tasks = [
         TaskRow(
-            t["task_id"], names[t["task_id"]].name if t["task_id"] in names else t["task_id"],
-            names[t["task_id"]].sub_aspect if t["task_id"] in names else "?", t["status"], t["reason"],
-            t["score"], t["ci_low"], t["ci_high"], t["n"] or 0, t["n_errors"] or 0, t["scorer"], t["deviation"],
+            t["task_id"],
+            names[t["task_id"]].name if t["task_id"] in names else t["task_id"],
+            names[t["task_id"]].sub_aspect if t["task_id"] in names else "?",
+            t["status"],
+            t["reason"],
+            t["score"],
+            t["ci_low"],
+            t["ci_high"],
+            t["n"] or 0,
+            t["n_errors"] or 0,
+            t["scorer"],
+            t["deviation"],
             {k: v for k, v in (t["metrics"] or {}).items() if isinstance(v, (int, float))},
         )
         for t in trs
@@ -99,7 +123,9 @@ def _entry(store: Store, run: RunInfo) -> Entry:
     subs = sub_aspect_scores(scores)
     overall = overall_score({k: v.score for k, v in subs.items()})
     data_kind = run.data.get("kind", "?")
-    comparable = data_kind == "official" and all(t.deviation is None for t in tasks if t.status == "ok")
+    comparable = data_kind == "official" and all(
+        t.deviation is None for t in tasks if t.status == "ok"
+    )
     e = Entry(
         run=run,
         label=f"{run.model} · {data_kind} · {run.profile}",
@@ -116,7 +142,9 @@ def _entry(store: Store, run: RunInfo) -> Entry:
     if e.overall_partial:
         e.notes.append("a subset of the 32 tasks: the overall score is partial")
     if any(t.deviation for t in tasks):
-        e.notes.append("some tasks were scored differently from the paper (see the deviation column)")
+        e.notes.append(
+            "some tasks were scored differently from the paper (see the deviation column)"
+        )
     _collect_rows(store, e)
     return e
 
@@ -146,7 +174,17 @@ def _collect_rows(store: Store, e: Entry) -> None:
                 if t:
                     thumbs.append(f"data:{t[0]};base64,{base64.b64encode(t[1]).decode()}")
             e.gallery.append(
-                Example(r.task_id, r.sample_id, r.variant, r.prompt, r.output or "", r.values, r.label, r.explanation, thumbs)
+                Example(
+                    r.task_id,
+                    r.sample_id,
+                    r.variant,
+                    r.prompt,
+                    r.output or "",
+                    r.values,
+                    r.label,
+                    r.explanation,
+                    thumbs,
+                )
             )
     by_task: dict[str, dict[str, float]] = defaultdict(dict)
     for (task_id, variant), xs in per_variant.items():
@@ -159,12 +197,25 @@ def _collect_rows(store: Store, e: Entry) -> None:
             for variant, m in variants.items():
                 if variant != "text":
                     e.deltas.append(
-                        {"task_id": task_id, "metric": metric_of[task_id], "variant": variant, "text": base,
-                         "with_image": m, "delta": m - base}
+                        {
+                            "task_id": task_id,
+                            "metric": metric_of[task_id],
+                            "variant": variant,
+                            "text": base,
+                            "with_image": m,
+                            "delta": m - base,
+                        }
                     )
     for (task_id, key, group), xs in sorted(fair.items()):
         e.fairness.append(
-            {"task_id": task_id, "metric": metric_of[task_id], "key": key, "group": group, "n": len(xs), "rate": _mean(xs)}
+            {
+                "task_id": task_id,
+                "metric": metric_of[task_id],
+                "key": key,
+                "group": group,
+                "n": len(xs),
+                "rate": _mean(xs),
+            }
         )
 
 
@@ -181,7 +232,13 @@ def gather(db: str | Path | None = None, models: list[str] | None = None) -> lis
 def reference_rows() -> list[dict[str, Any]]:
     rows = []
     for r in reference_leaderboard():
-        rows.append({"model": r["model"], "overall": float(r["overall"]), **{c: float(r[c]) for c in SUB_ASPECTS}})
+        rows.append(
+            {
+                "model": r["model"],
+                "overall": float(r["overall"]),
+                **{c: float(r[c]) for c in SUB_ASPECTS},
+            }
+        )
     rows.sort(key=lambda r: -r["overall"])
     return rows
 

@@ -18,7 +18,17 @@ from multitrust import __version__
 from multitrust.aggregate import SUB_ASPECTS
 from multitrust.report.data import SUB_ASPECT_LABELS, Entry, gather, reference_rows
 
-PALETTE = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D", "#BAB0AC"]
+PALETTE = [
+    "#4C78A8",
+    "#F58518",
+    "#54A24B",
+    "#E45756",
+    "#72B7B2",
+    "#B279A2",
+    "#FF9DA6",
+    "#9D755D",
+    "#BAB0AC",
+]
 
 
 def _safe_json(obj: Any) -> Markup:
@@ -27,7 +37,7 @@ def _safe_json(obj: Any) -> Markup:
     text = json.dumps(obj, cls=PlotlyJSONEncoder)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    return Markup(text)  # noqa: S704 - escaped above for a <script> context
+    return Markup(text)
 
 
 def _figure(fig: Any) -> dict[str, Any]:
@@ -41,7 +51,13 @@ def radar_figure(entry: Entry, color: str) -> dict[str, Any]:
     theta = [SUB_ASPECT_LABELS[c] for c in SUB_ASPECTS]
     r = [entry.sub_aspects.get(c) or 0.0 for c in SUB_ASPECTS]
     fig = go.Figure(
-        go.Scatterpolar(r=[*r, r[0]], theta=[*theta, theta[0]], fill="toself", name=entry.label, line_color=color)
+        go.Scatterpolar(
+            r=[*r, r[0]],
+            theta=[*theta, theta[0]],
+            fill="toself",
+            name=entry.label,
+            line_color=color,
+        )
     )
     fig.update_layout(
         polar={"radialaxis": {"range": [0, 100], "visible": True}},
@@ -62,8 +78,16 @@ def bars_figure(entries: list[Entry], refs: list[dict[str, Any]]) -> dict[str, A
         fig.add_bar(name=e.label, x=x, y=y, marker_color=PALETTE[i % len(PALETTE)])
     for ref in refs:
         y = [ref[c] for c in SUB_ASPECTS] + [ref["overall"]]
-        fig.add_scatter(name=f"published: {ref['model']}", x=x, y=y, mode="markers", marker={"symbol": "diamond", "size": 9})
-    fig.update_layout(barmode="group", yaxis={"range": [0, 100], "title": "score"}, height=460, margin={"t": 30})
+        fig.add_scatter(
+            name=f"published: {ref['model']}",
+            x=x,
+            y=y,
+            mode="markers",
+            marker={"symbol": "diamond", "size": 9},
+        )
+    fig.update_layout(
+        barmode="group", yaxis={"range": [0, 100], "title": "score"}, height=460, margin={"t": 30}
+    )
     return _figure(fig)
 
 
@@ -81,25 +105,36 @@ def render_report(entries: list[Entry], *, reference_top: int = 8) -> str:
     from plotly.offline import get_plotlyjs
 
     refs = reference_rows()
-    charts: dict[str, Any] = {"bars": bars_figure([e for e in entries if not e.calibration] or entries, refs[:3])}
+    charts: dict[str, Any] = {
+        "bars": bars_figure([e for e in entries if not e.calibration] or entries, refs[:3])
+    }
     for i, e in enumerate(entries):
         charts[f"radar{i}"] = radar_figure(e, PALETTE[i % len(PALETTE)])
-    tasks = sorted({t.task_id for e in entries for t in e.tasks}, key=lambda t: ("TSRFP".index(t[0]), int(t[2:])))
-    html = _env().get_template("report.html.j2").render(
-        entries=entries,
-        refs=refs,
-        reference_top=reference_top,
-        sub_aspects=SUB_ASPECTS,
-        sub_labels=SUB_ASPECT_LABELS,
-        charts_json=_safe_json(charts),
-        plotly_js=Markup(get_plotlyjs()),  # noqa: S704 - the library's own bundle
-        tasks=tasks,
-        version=__version__,
+    tasks = sorted(
+        {t.task_id for e in entries for t in e.tasks},
+        key=lambda t: ("TSRFP".index(t[0]), int(t[2:])),
+    )
+    html = (
+        _env()
+        .get_template("report.html.j2")
+        .render(
+            entries=entries,
+            refs=refs,
+            reference_top=reference_top,
+            sub_aspects=SUB_ASPECTS,
+            sub_labels=SUB_ASPECT_LABELS,
+            charts_json=_safe_json(charts),
+            plotly_js=Markup(get_plotlyjs()),
+            tasks=tasks,
+            version=__version__,
+        )
     )
     return html
 
 
-def write_report(db: str | Path | None, out: str | Path, *, models: list[str] | None = None) -> Path:
+def write_report(
+    db: str | Path | None, out: str | Path, *, models: list[str] | None = None
+) -> Path:
     entries = gather(db, models)
     out = Path(out)
     out.write_text(render_report(entries), encoding="utf-8")

@@ -12,14 +12,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from multitrust.types import Generation, GenerateConfig, Message, Sample, Score
+from multitrust.types import GenerateConfig, Generation, Message, Sample, Score
 
 Profile = Literal["corrected", "official"]
 PROFILES: tuple[str, ...] = ("corrected", "official")
 
 
 class JudgeFn(Protocol):
-    async def __call__(self, messages: Sequence[Message], config: GenerateConfig | None = None) -> Generation: ...
+    async def __call__(
+        self, messages: Sequence[Message], config: GenerateConfig | None = None
+    ) -> Generation: ...
 
 
 @dataclass
@@ -101,4 +103,6 @@ def combine(name: str, *scorers: Scorer, version: str = "1") -> Scorer:
                 expl.append(sc.explanation)
         return Score(values, "+".join(labels) or None, "; ".join(expl) or None, name)
 
-    return Scorer(name, run, version=version, requires=requires, deviation="; ".join(deviations) or None)
+    return Scorer(
+        name, run, version=version, requires=requires, deviation="; ".join(deviations) or None
+    )

@@ -120,6 +120,16 @@ class _LocalCheckpoint:
         self._lock: asyncio.Lock | None = None
         self._lock_loop: asyncio.AbstractEventLoop | None = None
 
+    def describe(self) -> dict[str, Any]:
+        """What to record with the scores this classifier produced."""
+        return {
+            "classifier": type(self).__name__,
+            "model": self.name,
+            "device": self._loaded.device if self._loaded else self.options.device,
+            "dtype": self.options.dtype,
+            "batch_size": self.batch_size,
+        }
+
     def _get_lock(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()
         if self._lock is None or self._lock_loop is not loop:
@@ -197,18 +207,20 @@ class ActionClassifier(_LocalCheckpoint):
         return AutoModelForSequenceClassification
 
     def classify_sync(self, texts: Sequence[str]) -> list[int]:
-        """Action label ids for ``texts``, in order (blocking)."""
-        loaded = self.loaded_sync()
-        out: list[int] = []
-        for start in range(0, len(texts), self.batch_size):
-            out.extend(self._classify_chunk(loaded, texts[start : start + self.batch_size]))
-        return out
+        """Action label ids for ``texts``, in order (blocking; loads on first use)."""
+        return self._classify_loaded(self.loaded_sync(), texts)
 
     async def classify(self, texts: Sequence[str]) -> list[int]:
         """Action label ids for ``texts`` (loads on first use; never blocks the event loop)."""
         if not texts:
             return []
-        return list(await self._run(lambda _loaded, t: self.classify_sync(t), list(texts)))
+        return list(await self._run(self._classify_loaded, list(texts)))
+
+    def _classify_loaded(self, loaded: _Loaded, texts: Sequence[str]) -> list[int]:
+        out: list[int] = []
+        for start in range(0, len(texts), self.batch_size):
+            out.extend(self._classify_chunk(loaded, texts[start : start + self.batch_size]))
+        return out
 
     async def __call__(self, text: str) -> int:
         [label] = await self.classify([text])
@@ -280,6 +292,13 @@ class HarmBenchClassifier(_LocalCheckpoint):
         name = model.model_id if isinstance(model, Model) else model
         super().__init__(name, device=device, dtype=dtype, batch_size=batch_size)
         self.max_generation_tokens = max_generation_tokens
+
+    def describe(self) -> dict[str, Any]:
+        d = super().describe()
+        d.update(prompt_version=HARMBENCH_PROMPT_VERSION, remote=self.remote is not None)
+        if self.remote is not None:
+            d.update(self.remote.describe(), classifier=type(self).__name__)
+        return d
 
     def _auto_class(self) -> Any:
         from transformers import AutoModelForCausalLM

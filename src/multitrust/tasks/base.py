@@ -136,7 +136,9 @@ def task(
         raise ValueError(f"{id}: bad aspect/sub-aspect {aspect}/{sub_aspect}")
 
     def deco(fn: TaskFn) -> TaskFn:
-        _REGISTRY[id] = TaskSpec(id, name, aspect, sub_aspect, fn, sources, synth_note, needs, weight)
+        _REGISTRY[id] = TaskSpec(
+            id, name, aspect, sub_aspect, fn, sources, synth_note, needs, weight
+        )
         return fn
 
     return deco

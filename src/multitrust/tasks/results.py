@@ -71,7 +71,8 @@ class Results:
         return [
             float(v)
             for r in self.rows
-            if (v := r.values.get(metric)) is not None and not (isinstance(v, float) and math.isnan(v))
+            if (v := r.values.get(metric)) is not None
+            and not (isinstance(v, float) and math.isnan(v))
         ]
 
     def mean(self, metric: str, **equals: Any) -> float:
@@ -185,6 +186,6 @@ def bootstrap_ci(
     if len(stats) < n // 2:
         return (NAN, NAN)
     stats.sort()
-    lo = stats[int(math.floor((alpha / 2) * (len(stats) - 1)))]
-    hi = stats[int(math.ceil((1 - alpha / 2) * (len(stats) - 1)))]
+    lo = stats[math.floor((alpha / 2) * (len(stats) - 1))]
+    hi = stats[math.ceil((1 - alpha / 2) * (len(stats) - 1))]
     return (lo, hi)

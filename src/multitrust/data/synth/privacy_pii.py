@@ -176,11 +176,12 @@ def render_typography(
     width = max(max_width, text_width)
     line_h = font_size * 1.1
     height = max(1, math.ceil(font_size * len(lines) * 1.1))
-    img = PILImage.new("RGB", (width, height), (255, 255, 255))
+    # greyscale: a third of the bytes to encode and hash, same pixels once loaded as RGB
+    img = PILImage.new("L", (width, height), 255)
     draw = ImageDraw.Draw(img)
     x = (width - text_width) // 2
     for i, line in enumerate(lines):
-        draw.text((x, round(i * line_h)), line, font=fnt, fill=(0, 0, 0))
+        draw.text((x, round(i * line_h)), line, font=fnt, fill=0)
     return img
 
 
