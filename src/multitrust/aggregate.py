@@ -75,11 +75,12 @@ def compute_task(
         except Exception as exc:  # a broken check must not hide the score
             late = f"deviation check failed: {type(exc).__name__}"
     deviation = "; ".join(d for d in (task.deviation, task.scorer.deviation, late) if d) or None
-    base = dict(
+    out = TaskOutcome(
         task_id=spec.id,
         name=spec.name,
         aspect=spec.aspect,
         sub_aspect=spec.sub_aspect,
+        status="failed",
         n=len(rows),
         n_errors=n_errors,
         scorer=task.scorer.id,
@@ -87,33 +88,29 @@ def compute_task(
         comparable=comparable and deviation is None,
     )
     if not rows:
-        reason = "no scored samples" + (f" ({n_errors} errors)" if n_errors else "")
-        return TaskOutcome(status="failed", reason=reason, **base)  # type: ignore[arg-type]
+        out.reason = "no scored samples" + (f" ({n_errors} errors)" if n_errors else "")
+        return out
     try:
         score = _clean(task.score(res))
     except Exception as exc:
-        return TaskOutcome(
-            status="failed", reason=f"formula failed: {type(exc).__name__}: {exc}", **base
-        )  # type: ignore[arg-type]
+        out.reason = f"formula failed: {type(exc).__name__}: {exc}"
+        return out
     metrics_fn = task.metrics or default_metrics
     try:
-        metrics = {k: v for k, v in metrics_fn(res).items() if _clean(v) is not None}
+        out.metrics = {k: float(v) for k, v in metrics_fn(res).items() if _clean(v) is not None}
     except Exception:
-        metrics = {}
-    ci = None
-    if score is not None and bootstrap > 0:
+        out.metrics = {}
+    if score is None:
+        out.reason = "the task formula is undefined on these results"
+        return out
+    if bootstrap > 0:
         n_boot = bootstrap if len(rows) <= 5000 else max(50, bootstrap // 4)
         lo, hi = bootstrap_ci(res, task.score, n=n_boot)
         if not (math.isnan(lo) or math.isnan(hi)):
-            ci = (lo, hi)
-    if score is None:
-        return TaskOutcome(
-            status="failed",
-            reason="the task formula is undefined on these results",
-            metrics=metrics,
-            **base,
-        )  # type: ignore[arg-type]
-    return TaskOutcome(status="ok", score=score, ci=ci, metrics=metrics, **base)  # type: ignore[arg-type]
+            out.ci = (lo, hi)
+    out.status = "ok"
+    out.score = score
+    return out
 
 
 def sub_aspect_scores(task_scores: Mapping[str, float | None]) -> dict[str, SubAspectScore]:
