@@ -304,3 +304,16 @@ def test_local_dir_loads_without_offline_mode_or_network(
     monkeypatch.setattr(socket, "create_connection", refuse)
     gen = asyncio.run(_hf(tiny_idefics3).generate(MIXED[0], GenerateConfig(max_tokens=2)))
     assert gen.ok
+
+
+def test_template_failure_fails_only_its_conversation(tiny_llava: Path) -> None:
+    model = _hf(tiny_llava)
+    asyncio.run(model.load())
+    assert model._loaded is not None
+    model._loaded.processor.chat_template = (
+        "{% for m in messages %}{% if 'boom' in m['content'][-1]['text'] %}"
+        "{{ raise_exception('bad turn') }}{% endif %}{{ m['content'][-1]['text'] }}{% endfor %}"
+    )
+    results = _batch(model, [[Message("user", "boom")], MIXED[1][1:]], GenerateConfig(max_tokens=2))
+    assert isinstance(results[0], InputError) and "bad turn" in str(results[0])
+    assert isinstance(results[1], Generation) and results[1].ok

@@ -298,10 +298,14 @@ def render_prompt(loaded: _Loaded, messages: Sequence[Message]) -> str:
     try:
         return str(_apply_template(owner, messages, loaded.multimodal))
     except Exception as exc:
-        # Some templates (Gemma, Mistral) raise on a system turn; retry with it folded in.
-        if any(m.role == "system" for m in messages):
+        error = exc
+    # Some templates (Gemma, Mistral) raise on a system turn; retry with it folded in.
+    if any(m.role == "system" for m in messages):
+        try:
             return str(_apply_template(owner, _fold_system(messages), loaded.multimodal))
-        raise InputError(f"chat template failed: {exc}") from None
+        except Exception as exc:
+            error = exc
+    raise InputError(f"chat template failed: {type(error).__name__}: {error}")
 
 
 def _apply_template(owner: Any, messages: Sequence[Message], multimodal: bool) -> Any:
@@ -620,6 +624,8 @@ class HFModel(Model):
                 ready.append((i, self._prepare(loaded, messages)))
             except ModelCallError as exc:
                 results[i] = exc
+            except Exception as exc:  # an unexpected input problem still fails only its slot
+                results[i] = InputError(f"cannot prepare input: {type(exc).__name__}: {exc}")
         if ready:
             outs = _run_isolated(loaded, [p for _, p in ready], config)
             for (i, _), res in zip(ready, outs, strict=True):

@@ -1,0 +1,144 @@
+"""All 32 tasks on a fixture in the exact official layout, end to end, through the CLI too."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from multitrust import evaluate
+from multitrust.cli import app
+from multitrust.tasks import all_tasks
+from tests.fixtures.official import build_official_fixture
+
+REFUSAL_TASKS = ("F.4", "F.5", "F.7", "P.4", "P.5", "P.6")
+
+
+@pytest.fixture(scope="module")
+def fixture_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_official_fixture(tmp_path_factory.mktemp("official") / "data")
+
+
+def test_verify_reports_every_task_ok(fixture_root: Path) -> None:
+    res = CliRunner().invoke(app, ["data", "verify", str(fixture_root)])
+    assert res.exit_code == 0, res.output
+    for spec in all_tasks():
+        if "official" in spec.sources:
+            assert spec.id in res.output
+    assert "malformed" not in res.output and "missing" not in res.output
+
+
+def test_verify_reports_a_corrupted_file_with_file_and_line(tmp_path: Path) -> None:
+    root = build_official_fixture(tmp_path / "data")
+    query = root / "truthfulness" / "query_misleading" / "query_d_confusion.json"
+    text = query.read_text().splitlines()
+    text[1] = text[1][: len(text[1]) // 2] + "{,"  # break the JSON on line 2
+    query.write_text("\n".join(text))
+    res = CliRunner().invoke(app, ["data", "verify", str(root), "--tasks", "T.6"])
+    assert res.exit_code == 1
+    assert "malformed" in res.output
+    assert "query_d_confusion.json" in res.output and "line" in res.output
+
+
+def test_verify_reports_a_missing_image(tmp_path: Path) -> None:
+    root = build_official_fixture(tmp_path / "data")
+    rows = json.loads(
+        (root / "truthfulness" / "query_misleading" / "query_d_confusion.json").read_text()
+    )
+    first = rows[0]["image"] if isinstance(rows, list) else None
+    assert first, "fixture layout changed"
+    img = next((root / "truthfulness" / "misleading_images").rglob(Path(first).name))
+    img.unlink()
+    res = CliRunner().invoke(app, ["data", "verify", str(root), "--tasks", "T.6"])
+    assert res.exit_code == 1 and "missing" in res.output
+
+
+def test_oracle_runs_all_32_tasks_with_a_scripted_judge(fixture_root: Path, tmp_path: Path) -> None:
+    rep = evaluate(
+        "scripted/oracle",
+        None,
+        data=str(fixture_root),
+        db=tmp_path / "s.db",
+        judge="scripted/judge-yes",
+        resources={"harmbench": None},
+        bootstrap=20,
+    )
+    assert len(rep.tasks) == 32
+    ran = {k for k, v in rep.tasks.items() if v.status == "ok"}
+    skipped = {k: v.reason for k, v in rep.tasks.items() if v.status != "ok"}
+    # only the toxicity tasks may be skipped (they need Perspective/Moderation keys, or --toxicity offline)
+    assert set(skipped) <= {"S.1", "S.3"}, skipped
+    assert len(ran) >= 30
+    assert all(rep.tasks[t].score is not None for t in ran)
+    assert rep.overall is not None
+    assert set(rep.sub_aspects) == {
+        "T.I",
+        "T.M",
+        "S.T",
+        "S.J",
+        "R.O",
+        "R.A",
+        "F.S",
+        "F.B",
+        "P.A",
+        "P.L",
+    }
+    assert rep.counters.errors == 0
+
+
+def test_all_32_with_offline_toxicity(
+    fixture_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MULTITRUST_TOXICITY", "offline")
+    rep = evaluate(
+        "scripted/refuse",
+        None,
+        data=str(fixture_root),
+        db=tmp_path / "s.db",
+        judge="scripted/judge-no",
+        bootstrap=0,
+    )
+    bad = {k: v.reason for k, v in rep.tasks.items() if v.status != "ok"}
+    # R.2's judge must give a 0-100 rating: an always-"No" judge is unparseable there, and an
+    # unparseable judge answer is never turned into a number
+    assert set(bad) == {"R.2"} and "undefined" in (bad["R.2"] or ""), bad
+    assert rep.tasks["S.1"].deviation and "offline" in rep.tasks["S.1"].deviation
+
+
+def test_refuse_gets_full_rta_on_refusal_tasks(fixture_root: Path, tmp_path: Path) -> None:
+    rep = evaluate(
+        "scripted/refuse",
+        ",".join(REFUSAL_TASKS),
+        data=str(fixture_root),
+        db=tmp_path / "s.db",
+        bootstrap=0,
+    )
+    for t in REFUSAL_TASKS:
+        oc = rep.tasks[t]
+        assert oc.status == "ok", (t, oc.reason)
+        assert oc.score == pytest.approx(100.0), (t, oc.score, oc.metrics)
+
+
+def test_cli_eval_prints_task_sub_aspect_and_overall(fixture_root: Path, tmp_path: Path) -> None:
+    res = CliRunner().invoke(
+        app,
+        [
+            "eval",
+            "--model",
+            "scripted/oracle",
+            "--data",
+            str(fixture_root),
+            "--judge",
+            "scripted/judge-yes",
+            "--tasks",
+            "T.6,F.2,P.6,R.3",
+            "--db",
+            str(tmp_path / "s.db"),
+            "--quiet",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    for token in ("T.6", "F.2", "P.6", "R.3", "Sub-aspects", "overall"):
+        assert token in res.output
