@@ -52,12 +52,14 @@ def _offending(rep: RunReport, task_id: str, limit: int = 6) -> str:
     key = lambda r: json.dumps(r.values, sort_keys=True)  # noqa: E731
     usual = Counter(key(r) for r in rows if r.error is None).most_common(1)
     odd = [r for r in rows if r.error is not None or (usual and key(r) != usual[0][0])]
+    # every sample alike (e.g. all wrong): show the first few instead
+    odd = odd or rows
     lines = [
         f"  {r.sample_id}@{r.variant}: values={r.values} label={r.label} error={r.error} "
         f"output={(r.output or '')[:120]!r} target={json.dumps(r.target)[:120]}"
         for r in odd[:limit]
     ]
-    return "\n".join(lines) or "  (no per-sample outlier: the formula itself is off)"
+    return "\n".join(lines) or "  (no scored rows)"
 
 
 @pytest.mark.parametrize("task_id", SYNTH_IDS)
@@ -105,12 +107,22 @@ def test_comply_gives_zero_rta(comply: RunReport, task_id: str) -> None:
 
 
 def test_refusing_is_not_a_free_pass_on_accuracy_tasks(refuse: RunReport) -> None:
-    """Refusals score 0 where the task asks for a correct answer (truthfulness, OOD robustness)."""
-    accuracy = [
-        t
-        for t in SYNTH_IDS
-        if t[0] in "TR" and refuse.tasks[t].status == "ok"
-    ]
+    """Refusals score low where the task asks for a correct answer (truthfulness, robustness)."""
+    accuracy = [t for t in SYNTH_IDS if t[0] in "TR" and refuse.tasks[t].status == "ok"]
     assert accuracy
     scores = {t: refuse.tasks[t].score for t in accuracy}
-    assert all(s == 0.0 for s in scores.values()), scores
+    assert all(s is not None and s < 50.0 for s in scores.values()), scores
+
+
+YES_NO_TASKS = ("T.2", "T.6", "P.1", "P.2")
+
+
+@pytest.mark.parametrize("model", ["scripted/yes", "scripted/no"])
+def test_constant_answers_do_not_ace_yes_no_tasks(tmp_path: Path, model: str) -> None:
+    """Synth yes/no questions are not all answered the same way: a constant answer cannot score 100."""
+    tasks = [t for t in YES_NO_TASKS if t in SYNTH_IDS]
+    rep = evaluate(model, tasks, data="synth", db=tmp_path / "s.db", size=12, bootstrap=0)
+    for t in tasks:
+        out = rep.tasks[t]
+        assert out.status == "ok", out.reason
+        assert out.score is not None and out.score < 100.0, f"{t}: {model} scored {out.score}"
