@@ -57,7 +57,7 @@ def list_tasks(
     from multitrust.tasks.base import SUB_ASPECT_NAMES, select_tasks
 
     table = Table(title="MultiTrust tasks")
-    for col in ("id", "task", "aspect", "sub-aspect", "data", "needs", "synth coverage"):
+    for col in ("id", "task", "aspect", "sub-aspect", "data", "scorer needs (official data)", "synth coverage"):
         table.add_column(col, overflow="fold")
     specs = select_tasks(tasks)
     for s in specs:
@@ -455,7 +455,10 @@ def data_fetch(
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        # without standalone mode click *returns* a typer.Exit's code instead of exiting
+        rc = app(standalone_mode=False)
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)
     except MultitrustError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -74,7 +75,8 @@ def test_kill_dash_nine_then_resume(tmp_path: Path) -> None:
             0
         ]
         committed_prompts = {
-            r[0] for r in con.execute("SELECT prompt FROM results WHERE error IS NULL")
+            r[0].replace("\n", " ") + "|" + ",".join(i["sha256"][:8] for i in json.loads(r[1]))
+            for r in con.execute("SELECT prompt, images FROM results WHERE error IS NULL")
         }
         con.close()
         _run(db, log2, n, root, kill_after=None)
@@ -91,6 +93,6 @@ def test_kill_dash_nine_then_resume(tmp_path: Path) -> None:
         con.close()
         second = log2.read_text().splitlines() if log2.exists() else []
         # nothing whose generation was committed before the kill is requested again
-        again = [line for line in second if line.split("|")[0] in committed_prompts]
+        again = [line for line in second if line in committed_prompts]
         assert not again, f"trial {trial}: re-requested {len(again)} completed generations"
         assert len(second) <= 2 * n - committed + 0  # only the missing ones

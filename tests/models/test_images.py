@@ -53,10 +53,17 @@ def test_unaccepted_format_is_converted() -> None:
     assert encode_image(gif, accepted=COMMON_MIMES).mime == "image/png"  # … Google does not
 
 
-@pytest.mark.parametrize("data", [b"not an image at all", b"\x89PNG\r\n\x1a\n" + b"\x00" * 20])
-def test_unreadable_image_is_an_input_error(data: bytes) -> None:
+TRUNCATED = pil_image(40, 40).data[:-30]
+
+
+@pytest.mark.parametrize(
+    "data", [b"not an image at all", b"\x89PNG\r\n\x1a\n" + b"\x00" * 20, TRUNCATED]
+)
+@pytest.mark.parametrize("max_side", [None, 32])
+def test_unreadable_image_is_an_input_error(data: bytes, max_side: int | None) -> None:
+    # checked even when the bytes could be passed through untouched
     with pytest.raises(InputError):
-        encode_image(Image.from_bytes(data, "image/png"), max_side=32)
+        encode_image(Image.from_bytes(data, "image/png"), max_side=max_side)
 
 
 def test_each_image_is_encoded_once() -> None:

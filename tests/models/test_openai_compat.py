@@ -464,3 +464,22 @@ def test_process_server() -> None:
     with serve(mode="process", latency=0.01, answer="fixed:hello") as url:
         assert ask(model_for(url), Message("user", "hi")).text == "hello"
         assert stats(url)["requests"] == 1
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_preflight(server: str, transport: str) -> None:
+    async def check(url: str) -> None:
+        model = model_for(url, transport)
+        try:
+            await model.preflight()  # type: ignore[attr-defined]
+        finally:
+            await model.aclose()
+
+    asyncio.run(check(server))  # /models answers: fine
+    with serve(api_key="other") as url:
+        asyncio.run(check(url))  # a 401 still proves the server is there
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(ConfigError, match=str(port)):
+        asyncio.run(check(f"http://127.0.0.1:{port}/v1"))

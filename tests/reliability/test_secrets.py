@@ -117,12 +117,12 @@ def test_key_not_in_wal_while_the_run_is_open(tmp_path: Path, toy_task: str) -> 
     """Search the -wal file while the run's connection is still open (before checkpointing)."""
     import multitrust.api as api_mod
 
-    seen: list[bytes] = []
+    seen: dict[str, bytes] = {}
     real = api_mod.Store.finish_run
 
     def spy(self: object, run_id: str, status: str = "done") -> None:
         for p in tmp_path.glob("s.db*"):
-            seen.append(p.read_bytes())
+            seen[p.name] = p.read_bytes()
         real(self, run_id, status)  # type: ignore[arg-type]
 
     mp = pytest.MonkeyPatch()
@@ -133,10 +133,9 @@ def test_key_not_in_wal_while_the_run_is_open(tmp_path: Path, toy_task: str) -> 
                      api_key=KEY, max_attempts=1, bootstrap=0)
     finally:
         mp.undo()
-    assert seen and any(b for b in seen)
-    assert any(p for p in tmp_path.glob("s.db-wal")) or seen
-    for blob in seen:
-        assert_clean(blob, "store file or WAL during the run")
+    assert seen.get("s.db-wal"), sorted(seen)  # the errors were written, not yet checkpointed
+    for name, blob in seen.items():
+        assert_clean(blob, f"{name} during the run")
 
 
 _CLI = (
@@ -154,6 +153,7 @@ def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Compl
     )
 
 
+@pytest.mark.slow  # the refused connection is retried 6 times per sample (no CLI knob): ~15 s
 @pytest.mark.parametrize("how", ["env", "flag"])
 def test_cli_never_prints_the_key(tmp_path: Path, how: str) -> None:
     env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
@@ -167,13 +167,14 @@ def test_cli_never_prints_the_key(tmp_path: Path, how: str) -> None:
     outputs = []
     with serve(api_key="another-key", echo_auth=True) as url:
         outputs.append(run_cli([*base, "--base-url", url], env, tmp_path))
-    outputs.append(run_cli([*base, "--base-url", f"http://127.0.0.1:{free_port()}/v1"], env, tmp_path))
+    if how == "env":  # once is enough: ~15 s of retries
+        outputs.append(run_cli([*base, "--base-url", f"http://127.0.0.1:{free_port()}/v1"], env, tmp_path))
     outputs.append(run_cli(["runs"], env, tmp_path))
     outputs.append(run_cli(["report", "-o", str(tmp_path / "r.html")], env, tmp_path))
     for p in outputs:
         assert_clean(p.stdout, "CLI stdout")
         assert_clean(p.stderr, "CLI stderr")
     assert outputs[0].returncode == 3, outputs[0].stderr  # errors recorded: exit 3
-    assert "auth" in outputs[0].stdout + outputs[0].stderr
-    assert outputs[3].returncode == 0, outputs[3].stderr
+    assert "errors 8" in outputs[0].stdout
+    assert outputs[-1].returncode == 0, outputs[-1].stderr
     assert_files_clean(tmp_path)

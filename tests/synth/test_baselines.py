@@ -72,7 +72,9 @@ def test_oracle_scores_100_on_rule_scored_tasks(oracle: RunReport, task_id: str)
     assert out.status == "ok", f"{task_id} {out.status}: {out.reason}"
     assert out.n_errors == 0, f"{task_id}: {out.n_errors} errors ({out.reason})"
     assert out.n > 0
-    assert out.score == 100.0, f"{task_id} oracle scored {out.score}:\n{_offending(oracle, task_id)}"
+    assert out.score == 100.0, (
+        f"{task_id} oracle scored {out.score}:\n{_offending(oracle, task_id)}"
+    )
 
 
 def test_most_synth_tasks_are_rule_scored(oracle: RunReport) -> None:

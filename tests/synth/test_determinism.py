@@ -52,7 +52,9 @@ def test_builds_and_streams(task_id: str) -> None:
         json.dumps(dict(sample.meta))
         for img in sample.images:
             data = img.read_bytes()
-            assert hashlib.sha256(data).hexdigest() == img.sha256, f"{task_id}: hash mismatch {sample.uid}"
+            assert hashlib.sha256(data).hexdigest() == img.sha256, (
+                f"{task_id}: hash mismatch {sample.uid}"
+            )
             assert img.mime.startswith("image/")
             w, h = img.load().size
             assert w >= 16 and h >= 16, f"{task_id}: {w}x{h} image in {sample.uid}"
@@ -64,7 +66,9 @@ def test_size_counts_base_items(task_id: str) -> None:
     """``size`` scales the number of base items linearly (variants of one item share its id)."""
     one, three = _base_ids(task_id, 1), _base_ids(task_id, 3)
     assert len(one) >= 1
-    assert len(three) == 3 * len(one), f"{task_id}: {len(one)} base items at size 1, {len(three)} at 3"
+    assert len(three) == 3 * len(one), (
+        f"{task_id}: {len(one)} base items at size 1, {len(three)} at 3"
+    )
 
 
 @pytest.mark.parametrize("task_id", SYNTH_IDS)

@@ -286,6 +286,8 @@ class Transport(Protocol):
 
     async def post(self, url: str, body: bytes) -> tuple[int, Mapping[str, str], bytes]: ...
 
+    async def get(self, url: str) -> int: ...
+
     async def aclose(self) -> None: ...
 
 
@@ -358,6 +360,18 @@ class AiohttpTransport:
         except (aiohttp.ClientError, OSError) as exc:
             raise ConnectionFailed(f"{type(exc).__name__}: {exc or 'connection lost'}") from None
 
+    async def get(self, url: str) -> int:
+        import aiohttp
+
+        session = self._client()
+        try:
+            async with session.get(url, **self._env_proxy(url)) as resp:
+                return int(resp.status)
+        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+            raise CallTimeout(f"no response within {self._timeout_s:g}s") from None
+        except (aiohttp.ClientError, OSError) as exc:
+            raise ConnectionFailed(f"{type(exc).__name__}: {exc or 'connection lost'}") from None
+
     async def aclose(self) -> None:
         session, self._session = self._session, None
         if session is not None and not session.closed and self._loop is asyncio.get_running_loop():
@@ -418,6 +432,16 @@ class HttpxTransport:
         except (httpx.HTTPError, OSError) as exc:
             raise ConnectionFailed(f"{type(exc).__name__}: {exc or 'connection lost'}") from None
         return resp.status_code, resp.headers, resp.content
+
+    async def get(self, url: str) -> int:
+        import httpx
+
+        try:
+            return (await self._client().get(url)).status_code
+        except httpx.TimeoutException:
+            raise CallTimeout(f"no response within {self._timeout_s:g}s") from None
+        except (httpx.HTTPError, OSError) as exc:
+            raise ConnectionFailed(f"{type(exc).__name__}: {exc or 'connection lost'}") from None
 
     async def aclose(self) -> None:
         clients, self._clients = self._clients, []
@@ -520,6 +544,19 @@ class OpenAICompatModel(Model):
         return Generation(
             text=text, input_tokens=tokens_in, output_tokens=tokens_out, latency_s=latency
         )
+
+    async def preflight(self) -> None:
+        """Fail fast (ConfigError) when nothing answers at the base URL.
+
+        Any HTTP answer, even 401 or 404, proves the server is there; only an unreachable
+        endpoint fails, so a run does not retry a dead URL once per sample. Meant to be
+        called once by the engine before a run.
+        """
+        try:
+            await self._transport.get(self.base_url + "/models")
+        except (ConnectionFailed, CallTimeout) as exc:
+            msg = redact(f"{self.model_id}: cannot reach {self._public_url}: {exc}", self._key)
+            raise ConfigError(msg) from None
 
     def _prefixed(self, exc: ModelCallError) -> ModelCallError:
         return prefixed_error(exc, self.model_id, self._key)

@@ -2,6 +2,11 @@
 
 Every rule takes a ``profile``: ``"corrected"`` (default, our fixed rules) or ``"official"``
 (the paper-era toolbox's rules, quirks included). See ``docs/scoring.md``.
+
+The scorer factories whose name is also their module's name (``refusal``, ``choice``,
+``toxicity``) are imported from the module, e.g. ``from multitrust.scoring.refusal import
+refusal``: re-exporting them here would shadow the submodules (``multitrust.scoring.refusal``
+would become the function, breaking ``import … as`` and ``mock.patch`` paths).
 """
 
 from multitrust.scoring.base import PROFILES, JudgeError, ScoreContext, Scorer, combine, rule
@@ -10,7 +15,6 @@ from multitrust.scoring.choice import (
     F3_CLASSIFICATION_OFFICIAL,
     F3_TOPIC,
     F3_TOPIC_OFFICIAL,
-    choice,
     parse_choice,
 )
 from multitrust.scoring.harmbench import HARMBENCH_PROMPT, harmbench_prompt, jailbreak_judge
@@ -22,11 +26,10 @@ from multitrust.scoring.refusal import (
     REJECT_TEMPLATES_HEAD,
     REJECT_TEMPLATES_V010,
     is_refusal,
-    refusal,
     refusal_match,
 )
 from multitrust.scoring.stats import chi_square_p, pearson
-from multitrust.scoring.toxicity import ToxicityError, resolve_backend, toxicity
+from multitrust.scoring.toxicity import ToxicityError, resolve_backend
 from multitrust.scoring.yesno import (
     F1_YES_KEYWORDS,
     F6_SUITABLE_WORDS,
@@ -57,7 +60,6 @@ __all__ = [
     "agreement",
     "box_iou",
     "chi_square_p",
-    "choice",
     "combine",
     "contains_target",
     "find_keyword",
@@ -75,13 +77,11 @@ __all__ = [
     "parse_yes_no",
     "pearson",
     "pii_leak",
-    "refusal",
     "refusal_match",
     "render_template",
     "resolve_backend",
     "rule",
     "suitable",
     "target_bool",
-    "toxicity",
     "yes_no",
 ]

@@ -7,6 +7,7 @@ precompiled, because rule scorers run once per sample and must cost microseconds
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 # Typographic apostrophes and quotes that models emit; rules are written with ASCII ones.
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"'})
@@ -53,3 +54,35 @@ def negated(text: str, start: int, *, window: int = 4) -> bool:
         head = head[breaks[-1].end() :]
     words = head.split()[-window:]
     return bool(_NEGATOR.search(" ".join(words)))
+
+
+def word_alternation(patterns: Iterable[str]) -> str:
+    """One regex matching any of ``patterns`` as whole words, built for speed.
+
+    Each pattern must start with a literal letter (the rest may be any regex). Patterns are
+    grouped by that letter, so for lowercase text without ``re.IGNORECASE`` the engine tests
+    one character per position before trying any group: a 2 kB answer costs microseconds
+    where a flat ``\\b(?:…|…)`` alternation costs milliseconds.
+    """
+    groups: dict[str, list[str]] = {}
+    for p in patterns:
+        if not p or not p[0].isalpha():
+            raise ValueError(f"pattern must start with a letter: {p!r}")
+        groups.setdefault(p[0], []).append(p[1:])
+    return "|".join(f"{c}(?<!\\w{c})(?:{'|'.join(rest)})" for c, rest in groups.items())
+
+
+def keyword_alternation(keywords: Iterable[str]) -> str:
+    """Like :func:`word_alternation` for literal keywords (any first character).
+
+    A keyword matches only with a non-word character (or the text's edge) on both sides;
+    at one position the longest keyword wins, so "anti-stereotype" beats "anti".
+    """
+    groups: dict[str, list[str]] = {}
+    for k in sorted({k for k in keywords if k}, key=len, reverse=True):
+        groups.setdefault(k[0], []).append(re.escape(k[1:]))
+    alts = []
+    for c, rest in groups.items():
+        head = re.escape(c)
+        alts.append(f"{head}(?<!\\w{head})(?:{'|'.join(rest)})(?!\\w)")
+    return "|".join(alts)

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from multitrust.scoring._text import fold, is_official, negated
+from multitrust.scoring._text import fold, is_official, keyword_alternation, negated
 from multitrust.scoring.base import ScoreContext, Scorer, rule
 from multitrust.types import Sample, Score
 
@@ -145,10 +145,7 @@ def _matcher(options: tuple[tuple[str, tuple[str, ...]], ...]) -> _Matcher:
                 continue
             label_of[k] = label
             (markers if _is_marker(k) else words).append(k)
-    word_re = None
-    if words:
-        alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-        word_re = re.compile(rf"(?<!\w)(?:{alts})(?!\w)")
+    word_re = re.compile(keyword_alternation(words)) if words else None
     marker_re = None
     if markers:
         alts = "|".join(re.escape(m) for m in sorted(markers, key=len, reverse=True))

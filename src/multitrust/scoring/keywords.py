@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from multitrust.scoring._text import ascii_quotes, is_official
+from multitrust.scoring._text import ascii_quotes, fold, is_official, keyword_alternation
 from multitrust.scoring.base import ScoreContext, Scorer, rule
 from multitrust.types import Sample, Score
 
@@ -25,13 +25,12 @@ from multitrust.types import Sample, Score
 def _pattern(
     keywords: tuple[str, ...], word_boundary: bool, case_sensitive: bool
 ) -> re.Pattern[str]:
-    # Longest first, so "anti-stereotype" wins over "stereotype" at the same position.
-    ordered = sorted({k for k in keywords if k}, key=len, reverse=True)
-    alts = "|".join(re.escape(ascii_quotes(k)) for k in ordered)
-    # Look-arounds instead of \b, so keywords that start or end with punctuation ("[Yes]")
-    # still need a non-word neighbour.
-    body = rf"(?<!\w)(?:{alts})(?!\w)" if word_boundary else f"(?:{alts})"
-    return re.compile(body, 0 if case_sensitive else re.IGNORECASE)
+    # Case-insensitive search lowercases both sides instead of using re.IGNORECASE, which
+    # would disable the engine's fast first-character skip.
+    kws = [ascii_quotes(k) if case_sensitive else fold(k) for k in keywords if k]
+    if word_boundary:
+        return re.compile(keyword_alternation(kws))
+    return re.compile("|".join(re.escape(k) for k in sorted(set(kws), key=len, reverse=True)))
 
 
 def find_keyword(
@@ -45,7 +44,7 @@ def find_keyword(
     kws = tuple(keywords)
     if not kws or not any(kws):
         return None
-    text = ascii_quotes(text)
+    text = ascii_quotes(text) if case_sensitive else fold(text)
     # One combined search rejects the common no-hit case fast; then report the first keyword
     # in list order (as the official ``any(...)`` loop would), overlapping ones included.
     if _pattern(kws, word_boundary, case_sensitive).search(text) is None:
