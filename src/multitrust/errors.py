@@ -44,7 +44,14 @@ class RateLimited(ModelCallError):
 
 
 class Overloaded(ModelCallError):
-    """5xx / overloaded: transient, and a reason to back off concurrency."""
+    """503 / 529 overloaded: transient, and a reason to back off concurrency."""
+
+    kind = "server"
+    transient = True
+
+
+class ServerError(ModelCallError):
+    """Another 5xx (500, 502, 504): transient, but not a load signal, so concurrency stays."""
 
     kind = "server"
     transient = True

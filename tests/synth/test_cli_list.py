@@ -59,10 +59,5 @@ def test_list_filter_by_aspect(monkeypatch: pytest.MonkeyPatch) -> None:
     assert " P.3 " in res.output and " T.1 " not in res.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli.list_tasks prefixes synth_note with 'official data only:' but every note already "
-    "starts with it (reported to the lead); remove this marker once fixed",
-)
 def test_reason_is_not_prefixed_twice(listing: str) -> None:
     assert "official data only: official data only" not in listing

@@ -29,6 +29,7 @@ class AdaptiveLimiter:
         self.backoffs = 0
         self.peak_in_flight = 0
         self._last_cut = 0.0
+        self.latency_ewma: float | None = None
 
     async def acquire(self) -> None:
         async with self._cond:
@@ -45,10 +46,18 @@ class AdaptiveLimiter:
                 await self._cond.wait()
 
     async def release(
-        self, *, ok: bool = True, overloaded: bool = False, retry_after: float | None = None
+        self,
+        *,
+        ok: bool = True,
+        overloaded: bool = False,
+        retry_after: float | None = None,
+        latency: float | None = None,
     ) -> None:
         async with self._cond:
             self.in_flight -= 1
+            if ok and latency is not None:
+                prev = self.latency_ewma
+                self.latency_ewma = latency if prev is None else 0.8 * prev + 0.2 * latency
             if overloaded:
                 self._on_overload(retry_after)
             elif ok:
@@ -60,8 +69,9 @@ class AdaptiveLimiter:
 
     def _on_overload(self, retry_after: float | None) -> None:
         now = time.monotonic()
-        # one cut per "round trip": many 429s from one burst should halve the limit once
-        if now - self._last_cut > 0.05:
+        # one cut per round trip: the 429s of one burst should halve the limit once, not repeatedly
+        rtt = max(0.05, self.latency_ewma or 0.0)
+        if now - self._last_cut > rtt:
             self.backoffs += 1
             self.limit = max(
                 float(self.min_limit), min(self.limit, float(self.in_flight + 1)) / 2.0

@@ -60,6 +60,7 @@ async def call_with_retry(
         ok = False
         overloaded = False
         retry_after: float | None = None
+        t_attempt = time.perf_counter()
         try:
             gen = await asyncio.wait_for(fn(), timeout=policy.timeout_s)
             ok = True
@@ -84,7 +85,12 @@ async def call_with_retry(
             )
         finally:
             if limiter is not None:
-                await limiter.release(ok=ok, overloaded=overloaded, retry_after=retry_after)
+                await limiter.release(
+                    ok=ok,
+                    overloaded=overloaded,
+                    retry_after=retry_after,
+                    latency=time.perf_counter() - t_attempt,
+                )
         assert last is not None
         if not last.transient or attempt == policy.max_attempts - 1:
             break

@@ -244,8 +244,9 @@ class Engine:
         sample: Sample | None,
         *,
         judge: bool,
+        key: str | None = None,
     ) -> Generation:
-        key = cache_key(model, messages, config, sample)
+        key = key or cache_key(model, messages, config, sample)
         gen = self.writer.pending.get(key) or self.store.get_generation(key)
         if gen is not None:
             self.counters.cached += 1
@@ -308,8 +309,8 @@ class Engine:
         except MultitrustError as exc:
             self._record_error(item, "", None, str(exc), "input")
             return
-        gen = await self._generate(self.model, messages, task.config, sample, judge=False)
         key = cache_key(self.model, messages, task.config, sample)
+        gen = await self._generate(self.model, messages, task.config, sample, judge=False, key=key)
         if not gen.ok:
             self._record_error(
                 item, prompt, key, gen.error or "unknown error", gen.error_kind or "other"

@@ -39,6 +39,7 @@ from multitrust.errors import (
     ModelCallError,
     Overloaded,
     RateLimited,
+    ServerError,
 )
 from multitrust.models.base import Model, ModelOptions, env_key, provider
 from multitrust.models.images import data_url
@@ -271,8 +272,10 @@ def error_for_status(
         return AuthError(msg)
     if status == 408:
         return CallTimeout(msg)
-    if status >= 500:
+    if status in (503, 529):
         return Overloaded(msg, retry_after=retry_after)
+    if status >= 500:
+        return ServerError(msg, retry_after=retry_after)
     return BadRequest(msg)
 
 
