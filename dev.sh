@@ -18,7 +18,7 @@ setup() {
     python -m pip install -q --upgrade pip
     # torch first and alone: the CPU build; a bare `torch` would pull a multi-GB CUDA build
     python -m pip install -q "torch==2.13.0" || python -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu
-    python -m pip install -q -e ".[hf,api,data,scorers,dev]"
+    python -m pip install -q -e ".[hf,api,data,scorers,pii,dev]"
     touch "$VENV/.installed"
   fi
 }
@@ -28,8 +28,9 @@ shift || true
 case "$cmd" in
   test)
     setup
-    ruff check src tests benchmarks
-    ruff format --check src tests benchmarks
+    ruff check src tests benchmarks scripts
+    ruff format --check src tests benchmarks scripts
+    python scripts/synth_gallery.py --check
     mypy
     python -m pytest -q "$@"
     ;;

@@ -78,7 +78,11 @@ def run_id_for(
 ) -> str:
     ident = {
         # which scorer resources were configured changes what gets scored (names only: no secrets)
-        "resources": sorted(k for k, v in (resources or {}).items() if v is not None),
+        "resources": {
+            k: (v.describe() if hasattr(v, "describe") else True)
+            for k, v in sorted((resources or {}).items())
+            if v is not None
+        },
         "model": model.cache_identity(),
         "data": data.describe(),
         "profile": profile,
@@ -100,6 +104,27 @@ def _default_resources(given: dict[str, Any] | None) -> dict[str, Any]:
     if os.environ.get("OPENAI_API_KEY"):
         res.setdefault("moderation", True)
     return res
+
+
+def _harm_classifier(spec: str, base_url: str | None, timeout_s: float) -> Any:
+    """The HarmBench classifier: ``hf/<dir or repo>`` runs it locally, any other model name
+    (e.g. ``openai/cais/HarmBench-Llama-2-13b-cls`` with a vLLM ``base_url``) through that backend."""
+    from multitrust.scoring.classifiers import HarmBenchClassifier
+
+    if spec.startswith("hf/"):
+        return HarmBenchClassifier(spec[3:])
+    return HarmBenchClassifier(
+        get_model(spec, ModelOptions(base_url=base_url, timeout_s=timeout_s))
+    )
+
+
+def _needs_scoring_pass(model: Model, judge: Model | None, resources: dict[str, Any]) -> bool:
+    """A local model under test and a local judge/classifier must not share the device."""
+    if model.concurrent:
+        return False
+    if judge is not None and not judge.concurrent:
+        return True
+    return any(getattr(r, "remote", True) is None for r in resources.values())
 
 
 def _requirements_met(
@@ -134,6 +159,8 @@ def evaluate(
     batch_size: int | None = None,
     bootstrap: int = 200,
     resources: dict[str, Any] | None = None,
+    harm_classifier: str | None = None,
+    harm_base_url: str | None = None,
     on_progress: Callable[[str, Counters], None] | None = None,
     on_task_start: Callable[[TaskSpec], None] | None = None,
 ) -> RunReport:
@@ -163,6 +190,8 @@ def evaluate(
             batch_size=batch_size,
             bootstrap=bootstrap,
             resources=resources,
+            harm_classifier=harm_classifier,
+            harm_base_url=harm_base_url,
             on_progress=on_progress,
             on_task_start=on_task_start,
         )
@@ -190,6 +219,8 @@ async def evaluate_async(
     batch_size: int | None = None,
     bootstrap: int = 200,
     resources: dict[str, Any] | None = None,
+    harm_classifier: str | None = None,
+    harm_base_url: str | None = None,
     on_progress: Callable[[str, Counters], None] | None = None,
     on_task_start: Callable[[TaskSpec], None] | None = None,
 ) -> RunReport:
@@ -216,10 +247,15 @@ async def evaluate_async(
         the_judge = get_model(judge, ModelOptions(base_url=judge_base_url, timeout_s=timeout_s))
     secrets = tuple(s for s in (api_key,) if s)
     resources = _default_resources(resources)
+    if harm_classifier:
+        resources["harmbench"] = _harm_classifier(harm_classifier, harm_base_url, timeout_s)
     run_id = run_id_for(the_model, src, profile, the_judge, limit, resources)
     store = Store(db)
     started = time.perf_counter()
     settings = {
+        "resources": {
+            k: (v.describe() if hasattr(v, "describe") else bool(v)) for k, v in resources.items()
+        },
         "limit": limit,
         "max_connections": max_connections,
         "timeout_s": timeout_s,
@@ -269,6 +305,7 @@ async def evaluate_async(
                 max_connections=max_connections,
                 policy=RetryPolicy(max_attempts=max_attempts, timeout_s=timeout_s),
                 secrets=secrets,
+                defer_scoring=_needs_scoring_pass(the_model, the_judge, res),
             ),
             judge=the_judge,
             resources=res,

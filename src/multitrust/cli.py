@@ -57,7 +57,15 @@ def list_tasks(
     from multitrust.tasks.base import SUB_ASPECT_NAMES, select_tasks
 
     table = Table(title="MultiTrust tasks")
-    for col in ("id", "task", "aspect", "sub-aspect", "data", "scorer needs (official data)", "synth coverage"):
+    for col in (
+        "id",
+        "task",
+        "aspect",
+        "sub-aspect",
+        "data",
+        "scorer needs (official data)",
+        "synth coverage",
+    ):
         table.add_column(col, overflow="fold")
     specs = select_tasks(tasks)
     for s in specs:
@@ -143,6 +151,19 @@ def eval_cmd(
             help="S.1/S.3 toxicity: 'api' (Perspective + OpenAI moderation keys) or 'offline' (a local classifier; not comparable).",
         ),
     ] = None,
+    harm_classifier: Annotated[
+        str | None,
+        typer.Option(
+            "--harm-classifier",
+            help="HarmBench classifier for S.4-S.6 attack success: hf/cais/HarmBench-Llama-2-13b-cls, or openai/<name> with --harm-base-url.",
+        ),
+    ] = None,
+    harm_base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--harm-base-url", help="OpenAI-compatible server serving the harm classifier."
+        ),
+    ] = None,
     db: DbOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -195,6 +216,8 @@ def eval_cmd(
             max_image_side=max_image_side,
             timeout_s=timeout,
             batch_size=batch_size,
+            harm_classifier=harm_classifier,
+            harm_base_url=harm_base_url,
             on_progress=on_progress,
         )
     _print_report(report)

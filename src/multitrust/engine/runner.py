@@ -16,7 +16,7 @@ import io
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from multitrust.engine.limiter import LimiterRegistry
@@ -201,6 +201,9 @@ class EngineConfig:
     max_connections: int = 32
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     secrets: tuple[str, ...] = ()
+    defer_scoring: bool = False
+    """Generate everything first, unload the model, then score (local models: a judge or
+    classifier is never loaded alongside the model under test)."""
 
 
 class Engine:
@@ -234,6 +237,7 @@ class Engine:
         )
         self.batcher: Batcher | None = None
         self.judge_batcher: Batcher | None = None
+        self.deferred: list[tuple[WorkItem, str, str, str]] = []
 
     # ---------------------------------------------------------------- generation
     async def _generate(
@@ -302,7 +306,7 @@ class Engine:
 
     # ---------------------------------------------------------------- one item
     async def process(self, item: WorkItem) -> None:
-        spec, task, sample = item.spec, item.task, item.sample
+        task, sample = item.task, item.sample
         try:
             messages = task.messages(sample)
             prompt = messages[-1].text
@@ -317,6 +321,21 @@ class Engine:
             )
             return
         text = gen.text or ""
+        if self.cfg.defer_scoring:
+            # local model: score after the generation pass, once the model has been unloaded;
+            # keep no pixels meanwhile (scorers read text, target and meta)
+            light = replace(
+                sample,
+                images=tuple(
+                    Image(i.sha256, i.mime, i.path, None, i.origin) for i in sample.images
+                ),
+            )
+            self.deferred.append((WorkItem(item.spec, task, light), prompt, key, text))
+            return
+        await self.score_item(item, prompt, key, text)
+
+    async def score_item(self, item: WorkItem, prompt: str, key: str, text: str) -> None:
+        spec, task, sample = item.spec, item.task, item.sample
         try:
             score = await task.scorer(sample, text, self.ctx)
         except JudgeError as exc:
@@ -433,6 +452,8 @@ class Engine:
             for _ in workers:
                 await queue.put(None)
             await asyncio.gather(*workers)
+            if self.deferred:
+                await self._scoring_pass()
         finally:
             for w in workers:
                 w.cancel()
@@ -440,6 +461,29 @@ class Engine:
                 if bt is not None:
                     bt.cancel()
             self.writer.flush()
+
+    async def _scoring_pass(self) -> None:
+        """Score what the generation pass left, after freeing the model under test."""
+        self.writer.flush()
+        await self.model.aclose()
+        pending = self.deferred
+        self.deferred = []
+        sem = asyncio.Semaphore(max(4, self.cfg.max_connections))
+
+        async def one(entry: tuple[WorkItem, str, str, str]) -> None:
+            async with sem:
+                try:
+                    await self.score_item(*entry)
+                except Exception as exc:  # never lose the run to one bad item
+                    self._record_error(
+                        entry[0],
+                        entry[1],
+                        entry[2],
+                        f"internal: {type(exc).__name__}: {exc}",
+                        "other",
+                    )
+
+        await asyncio.gather(*(one(e) for e in pending))
 
     async def _produce(
         self, spec: TaskSpec, task: Task, queue: asyncio.Queue[WorkItem | None]
