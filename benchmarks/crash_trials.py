@@ -47,7 +47,9 @@ evaluate("openai/test-model", spec.id, db=sys.argv[1], size=int(sys.argv[2]), ba
 
 
 def _get(url: str, path: str, method: str = "GET") -> dict[str, Any]:
-    req = urllib.request.Request(url.removesuffix("/v1") + path, method=method, data=b"" if method == "POST" else None)
+    req = urllib.request.Request(
+        url.removesuffix("/v1") + path, method=method, data=b"" if method == "POST" else None
+    )
     with urllib.request.urlopen(req, timeout=10) as resp:
         out: dict[str, Any] = json.load(resp)
     return out
@@ -56,7 +58,8 @@ def _get(url: str, path: str, method: str = "GET") -> dict[str, Any]:
 def run(db: Path, n: int, url: str, kill_after: float | None) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-c", CHILD.format(root=str(ROOT)), str(db), str(n), url],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     if kill_after is None:
         _, err = proc.communicate(timeout=300)
@@ -86,7 +89,7 @@ def trial(i: int, rng: random.Random, n: int, url: str, faults: bool, tmp: Path)
     from tests.servers.openai_server import answer_for
 
     db = tmp / f"trial{i}.db"
-    kill_after = rng.uniform(0.8, 3.0)  # imports take ~0.7 s; some kills land before any write
+    kill_after = rng.uniform(0.8, 3.5)  # imports take ~0.7 s; a run takes ~3-4 s
     run(db, n, url, kill_after)
     integrity, answers, scored = snapshot(db) if db.exists() else ("ok", 0, 0)
     assert integrity == "ok", f"trial {i}: integrity {integrity} after kill"
@@ -102,7 +105,9 @@ def trial(i: int, rng: random.Random, n: int, url: str, faults: bool, tmp: Path)
     con = sqlite3.connect(db)
     try:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        rows = con.execute("SELECT sample_id, variant, COUNT(*) FROM results GROUP BY 1, 2").fetchall()
+        rows = con.execute(
+            "SELECT sample_id, variant, COUNT(*) FROM results GROUP BY 1, 2"
+        ).fetchall()
         assert len(rows) == 2 * n, f"trial {i}: {len(rows)} result rows, want {2 * n}"
         assert all(c == 1 for _, _, c in rows), f"trial {i}: duplicated rows"
         errors = con.execute("SELECT COUNT(*) FROM results WHERE error IS NOT NULL").fetchone()[0]
@@ -112,16 +117,22 @@ def trial(i: int, rng: random.Random, n: int, url: str, faults: bool, tmp: Path)
     finally:
         con.close()
     if not faults:
-        assert requested == 2 * n - answers, f"trial {i}: rerun asked {requested}, want {2 * n - answers}"
-    return {"kill_after_s": round(kill_after, 2), "answers_at_kill": answers, "scored_at_kill": scored,
-            "rerun_requests": requested}
+        assert requested == 2 * n - answers, (
+            f"trial {i}: rerun asked {requested}, want {2 * n - answers}"
+        )
+    return {
+        "kill_after_s": round(kill_after, 2),
+        "answers_at_kill": answers,
+        "scored_at_kill": scored,
+        "rerun_requests": requested,
+    }
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     p.add_argument("--trials", type=int, default=20)
     p.add_argument("--n", type=int, default=600, help="questions per trial (x2 variants)")
-    p.add_argument("--latency", type=float, default=0.01)
+    p.add_argument("--latency", type=float, default=0.05)
     p.add_argument("--faults", type=float, default=0.0, help="fault rate at the server (0..1)")
     p.add_argument("--seed", type=int, default=7)
     a = p.parse_args()
@@ -132,15 +143,22 @@ def main() -> None:
     rng = random.Random(a.seed)
     results = []
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as d, serve(mode="process", latency=a.latency, faults=faults, seed=a.seed) as url:
+    with (
+        tempfile.TemporaryDirectory() as d,
+        serve(mode="process", latency=a.latency, faults=faults, seed=a.seed) as url,
+    ):
         for i in range(a.trials):
             r = trial(i, rng, a.n, url, bool(faults), Path(d))
             results.append(r)
-            print(f"trial {i:>2}: killed at {r['kill_after_s']:.2f}s with {r['answers_at_kill']:>4} answers committed; "
-                  f"rerun requested {r['rerun_requests']:>4}; final: {2 * a.n} rows, 0 lost, 0 doubled, 0 errors")
+            print(
+                f"trial {i:>2}: killed at {r['kill_after_s']:.2f}s with {r['answers_at_kill']:>4} answers committed; "
+                f"rerun requested {r['rerun_requests']:>4}; final: {2 * a.n} rows, 0 lost, 0 doubled, 0 errors"
+            )
     mid = sum(1 for r in results if 0 < r["answers_at_kill"] < 2 * a.n)
-    print(f"{a.trials} trials ({mid} killed mid-run) in {time.perf_counter() - started:.0f}s: all passed "
-          f"(faults {a.faults:.0%}, n={2 * a.n} items per trial)")
+    print(
+        f"{a.trials} trials ({mid} killed mid-run) in {time.perf_counter() - started:.0f}s: all passed "
+        f"(faults {a.faults:.0%}, n={2 * a.n} items per trial)"
+    )
 
 
 if __name__ == "__main__":

@@ -50,10 +50,11 @@ def reset(url: str) -> None:
 
 
 def child(url: str, n: int, max_connections: int, db: str) -> dict[str, Any]:
+    from tests.reliability.conftest import make_toy
+
     import multitrust.api as api
     from multitrust import evaluate
     from multitrust.tasks import base as task_base
-    from tests.reliability.conftest import make_toy
 
     spec = make_toy(0)
     task_base._load_all()
@@ -68,8 +69,14 @@ def child(url: str, n: int, max_connections: int, db: str) -> dict[str, Any]:
     api.Engine = Recording  # type: ignore[misc]
     started = time.perf_counter()
     rep = evaluate(
-        "openai/test-model", spec.id, db=db, size=n // 2, base_url=url, max_connections=max_connections,
-        timeout_s=30, bootstrap=0,
+        "openai/test-model",
+        spec.id,
+        db=db,
+        size=n // 2,
+        base_url=url,
+        max_connections=max_connections,
+        timeout_s=30,
+        bootstrap=0,
     )
     elapsed = time.perf_counter() - started
     engine = engines[0]
@@ -90,9 +97,21 @@ def child(url: str, n: int, max_connections: int, db: str) -> dict[str, Any]:
 def run_child(url: str, n: int, max_connections: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as d:
         proc = subprocess.run(
-            [sys.executable, __file__, "--child", url, "--n", str(n), "--max-connections", str(max_connections),
-             "--db", str(Path(d) / "bench.db")],
-            capture_output=True, text=True, check=False,
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                url,
+                "--n",
+                str(n),
+                "--max-connections",
+                str(max_connections),
+                "--db",
+                str(Path(d) / "bench.db"),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
     if proc.returncode != 0:
         raise SystemExit(f"child failed:\n{proc.stderr[-3000:]}")
@@ -128,7 +147,9 @@ def scenario_adaptive(n: int, latency: float, limit: int, conns: int) -> None:
     from tests.servers.openai_server import serve
 
     ideal = n * latency / limit
-    print(f"== adaptive: N={n}, L={latency}s, server 429 above {limit}, max_connections={conns} (ideal {ideal:.2f}s)")
+    print(
+        f"== adaptive: N={n}, L={latency}s, server 429 above {limit}, max_connections={conns} (ideal {ideal:.2f}s)"
+    )
     for label, opts in (
         ("fixed limit (no 429s)", {"max_concurrency": None}),
         ("429 without Retry-After", {"max_concurrency": limit}),

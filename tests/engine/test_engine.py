@@ -105,7 +105,7 @@ def test_transient_errors_are_retried(toy_task: str, tmp_path: Path) -> None:
 
 def test_rate_limit_exhaustion_becomes_error(toy_task: str, tmp_path: Path) -> None:
     m = CountingModel(fail_ids=["1"], exc=RateLimited)
-    r = evaluate(m, toy_task, db=tmp_path / "s.db", size=2, max_attempts=2)
+    r = evaluate(m, toy_task, db=tmp_path / "s.db", size=2, max_attempts=2, rate_limit_budget_s=0.2)
     assert r.tasks[toy_task].n_errors == 2
     assert r.counters.errors == 2
 

@@ -11,23 +11,84 @@ from multitrust.errors import AuthError, CallTimeout, RateLimited
 from multitrust.types import Generation
 
 
-def test_slow_start_then_halving() -> None:
+def _age_window(lim: AdaptiveLimiter) -> None:
+    """Pretend a round trip has passed, so the next answer closes the window."""
+    lim._win_start -= 1.0
+
+
+def test_slow_start_then_cut_when_push_back_is_a_real_share() -> None:
     async def go() -> None:
         lim = AdaptiveLimiter(64, initial=4)
         for _ in range(20):
             await lim.acquire()
-            await lim.release(ok=True)
+            await lim.release(ok=True, latency=0.01)
         assert lim.limit == 24  # +1 per success while in slow start
         for _ in range(20):
             await lim.acquire()
-        await lim.release(overloaded=True)  # 20 were in flight when the server pushed back
-        assert lim.limit == 10 and lim.backoffs == 1
-        for _ in range(19):
-            await lim.release(ok=True)
-        # additive increase after a cut: about +1 per round trip of `limit` successes
-        assert 11 < lim.limit < 12.5
+        # 4 of the round trip's 20 answers were refusals: a real share, so one cut to 0.7x
+        for _ in range(4):
+            await lim.release(overloaded=True)
+        assert lim.limit == 24  # push-back ends slow start at once, the cut waits for the window
+        for _ in range(15):
+            await lim.release(ok=True, latency=0.01)
+        _age_window(lim)
+        await lim.release(ok=True, latency=0.01)
+        assert lim.backoffs == 1
+        assert 24 * 0.7 <= lim.limit < 24 * 0.7 + 1.5
+        before = lim.limit
+        for _ in range(int(before)):  # one round trip of successes: about +1
+            await lim.acquire()
+            await lim.release(ok=True, latency=0.01)
+        assert before + 0.5 < lim.limit < before + 1.5
 
     asyncio.run(go())
+
+
+def test_sporadic_429s_do_not_cut_the_limit() -> None:
+    async def go() -> None:
+        lim = AdaptiveLimiter(32, initial=32)
+        for i in range(200):
+            await lim.acquire()
+            await lim.release(ok=i % 25 != 0, overloaded=i % 25 == 0, latency=0.01)
+            if i % 20 == 19:
+                _age_window(lim)
+        assert lim.backoffs == 0 and lim.limit == 32
+
+    asyncio.run(go())
+
+
+def test_retry_after_pauses_only_when_nothing_succeeds() -> None:
+    async def go() -> tuple[float, float]:
+        lim = AdaptiveLimiter(8, initial=8)
+        # a round trip where the server refused everything, asking for 0.2 s
+        for _ in range(8):
+            await lim.acquire()
+        for _ in range(7):
+            await lim.release(overloaded=True, retry_after=0.2)
+        _age_window(lim)
+        await lim.release(overloaded=True, retry_after=0.2)
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        await lim.acquire()
+        paused = loop.time() - t0
+        await lim.release(ok=True, latency=0.01)
+        # a round trip where it refused only some: no endpoint-wide pause
+        lim2 = AdaptiveLimiter(8, initial=8)
+        for _ in range(8):
+            await lim2.acquire()
+        for _ in range(4):
+            await lim2.release(overloaded=True, retry_after=0.2)
+        for _ in range(3):
+            await lim2.release(ok=True, latency=0.01)
+        _age_window(lim2)
+        await lim2.release(ok=True, latency=0.01)
+        t1 = loop.time()
+        await lim2.acquire()
+        return paused, loop.time() - t1
+
+    paused, not_paused = asyncio.run(go())
+    assert paused >= 0.15
+    assert not_paused < 0.05
 
 
 def test_never_exceeds_max_and_blocks_at_limit() -> None:
@@ -43,19 +104,6 @@ def test_never_exceeds_max_and_blocks_at_limit() -> None:
         assert lim.in_flight == 3 and lim.limit <= 3
 
     asyncio.run(go())
-
-
-def test_retry_after_pauses_new_calls() -> None:
-    async def go() -> float:
-        lim = AdaptiveLimiter(8, initial=8)
-        await lim.acquire()
-        await lim.release(overloaded=True, retry_after=0.2)
-        loop = asyncio.get_running_loop()
-        t0 = loop.time()
-        await lim.acquire()
-        return loop.time() - t0
-
-    assert asyncio.run(go()) >= 0.15
 
 
 def test_backoff_delay_is_exponential_with_jitter() -> None:
@@ -88,10 +136,25 @@ def test_transient_exhaustion_reports_cause_and_attempts() -> None:
     async def fn() -> Generation:
         raise RateLimited("429 too many", retry_after=0.0)
 
+    policy = RetryPolicy(max_attempts=3, base_delay_s=0, rate_limit_budget_s=0.0)
+    gen = asyncio.run(call_with_retry(fn, limiter=None, policy=policy))
+    assert gen.error_kind == "rate_limit" and "after 3 attempts" in (gen.error or "")
+
+
+def test_rate_limits_are_retried_beyond_max_attempts_within_the_budget() -> None:
+    calls = 0
+
+    async def fn() -> Generation:
+        nonlocal calls
+        calls += 1
+        if calls < 9:
+            raise RateLimited("429 too many", retry_after=0.001)
+        return Generation("ok")
+
     gen = asyncio.run(
         call_with_retry(fn, limiter=None, policy=RetryPolicy(max_attempts=3, base_delay_s=0))
     )
-    assert gen.error_kind == "rate_limit" and "after 3 attempts" in (gen.error or "")
+    assert gen.ok and calls == 9
 
 
 def test_timeout_is_enforced() -> None:

@@ -13,7 +13,7 @@ from multitrust.models.base import Model
 from multitrust.scoring.judge import judge_yes_no
 from multitrust.tasks import base as task_base
 from multitrust.tasks.base import Task, TaskSpec
-from multitrust.types import Generation, GenerateConfig, Message, Sample
+from multitrust.types import GenerateConfig, Generation, Message, Sample
 
 EVENTS: list[str] = []
 

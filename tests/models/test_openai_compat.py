@@ -25,6 +25,7 @@ from multitrust.errors import (
     InputError,
     ModelCallError,
     Overloaded,
+    ServerError,
     RateLimited,
 )
 from multitrust.models import ModelOptions, get_model
@@ -158,10 +159,10 @@ def test_parse_completion_rejects_malformed(raw: bytes) -> None:
     ("status", "cls"),
     [
         (429, RateLimited),
-        (500, Overloaded),
-        (502, Overloaded),
+        (500, ServerError),
+        (502, ServerError),
         (503, Overloaded),
-        (504, Overloaded),
+        (504, ServerError),
         (529, Overloaded),
         (400, BadRequest),
         (404, BadRequest),
@@ -305,8 +306,8 @@ def test_same_model_across_event_loops(server: str) -> None:
 ERRORS = [
     ("rate_limit", RateLimited),
     ("rate_limit_bare", RateLimited),
-    ("server_error", Overloaded),
-    ("bad_gateway", Overloaded),
+    ("server_error", ServerError),
+    ("bad_gateway", ServerError),
     ("unavailable", Overloaded),
     ("overloaded", Overloaded),
     ("reset", ConnectionFailed),

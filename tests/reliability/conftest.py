@@ -65,7 +65,9 @@ def make_toy(forced: int) -> TaskSpec:
         n = data.size or 10
         return Task(
             # each question once as text, once with an unrelated colour image (so images travel)
-            samples=lambda: data.with_unrelated(toy_samples(data, n, forced), "T.91", pools=("color",)),
+            samples=lambda: data.with_unrelated(
+                toy_samples(data, n, forced), "T.91", pools=("color",)
+            ),
             prompt="{text} Please answer [Yes] or [No].",
             scorer=yes_no(),
             score=lambda r: 100 * mean_over(r, "correct", "kind"),

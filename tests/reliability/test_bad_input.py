@@ -41,7 +41,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def run_main(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+def run_main(
+    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
     monkeypatch.setattr(sys, "argv", ["multitrust", *args])
     with pytest.raises(SystemExit) as info:
         main()
@@ -60,7 +62,9 @@ def assert_no_half_rows(db: Path) -> None:
         if "results" in tables:
             assert con.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 0
         if "runs" in tables:
-            assert con.execute("SELECT COUNT(*) FROM runs WHERE status='running'").fetchone()[0] == 0
+            assert (
+                con.execute("SELECT COUNT(*) FROM runs WHERE status='running'").fetchone()[0] == 0
+            )
     finally:
         con.close()
 
@@ -71,16 +75,49 @@ CASES = [
     ("unknown-task-name", ["-m", "scripted/oracle", "-t", "truthfulnes"], {}, ["truthfulnes"]),
     ("model-without-slash", ["-m", "gpt4o", "-t", "T.1"], {}, ["gpt4o", "provider/name"]),
     ("unknown-provider", ["-m", "acme/gpt-4o", "-t", "T.1"], {}, ["acme"]),
-    ("malformed-base-url", ["-m", "openai/m", "-t", "T.1", "--base-url", "localhost:8000"], {}, ["base URL"]),
-    ("base-url-no-host", ["-m", "openai/m", "-t", "T.1", "--base-url", "http://"], {}, ["base URL"]),
-    ("missing-key", ["-m", "openai/gpt-4o", "-t", "T.1"], {"OPENAI_API_KEY": None}, ["OPENAI_API_KEY", "openai/gpt-4o"]),
-    ("missing-data-dir", ["-m", "scripted/oracle", "-t", "T.1", "--data", "/nonexistent/mt-data"], {}, ["/nonexistent/mt-data"]),
+    (
+        "malformed-base-url",
+        ["-m", "openai/m", "-t", "T.1", "--base-url", "localhost:8000"],
+        {},
+        ["base URL"],
+    ),
+    (
+        "base-url-no-host",
+        ["-m", "openai/m", "-t", "T.1", "--base-url", "http://"],
+        {},
+        ["base URL"],
+    ),
+    (
+        "missing-key",
+        ["-m", "openai/gpt-4o", "-t", "T.1"],
+        {"OPENAI_API_KEY": None},
+        ["OPENAI_API_KEY", "openai/gpt-4o"],
+    ),
+    (
+        "missing-data-dir",
+        ["-m", "scripted/oracle", "-t", "T.1", "--data", "/nonexistent/mt-data"],
+        {},
+        ["/nonexistent/mt-data"],
+    ),
     ("bad-profile", ["-m", "scripted/oracle", "-t", "T.1", "--profile", "strict"], {}, ["strict"]),
-    ("zero-connections", ["-m", "scripted/oracle", "-t", "T.1", "--max-connections", "0"], {}, ["max-connections"]),
+    (
+        "unreachable-base-url",
+        ["-m", "openai/m", "-t", "T.1", "--base-url", f"http://127.0.0.1:{free_port()}/v1"],
+        {},
+        ["cannot reach", "127.0.0.1"],
+    ),
+    (
+        "zero-connections",
+        ["-m", "scripted/oracle", "-t", "T.1", "--max-connections", "0"],
+        {},
+        ["max-connections"],
+    ),
 ]
 
 
-@pytest.mark.parametrize(("args", "env", "words"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("args", "env", "words"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_cli_bad_input_one_line(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -95,7 +132,9 @@ def test_cli_bad_input_one_line(
         else:
             monkeypatch.setenv(k, v)
     db = tmp_path / "s.db"
-    code, out, err = run_main(["eval", *args, "--db", str(db), "--size", "2", "-q"], monkeypatch, capsys)
+    code, out, err = run_main(
+        ["eval", *args, "--db", str(db), "--size", "2", "-q"], monkeypatch, capsys
+    )
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert code != 0
     assert len(lines) == 1, err
@@ -107,42 +146,48 @@ def test_cli_bad_input_one_line(
 
 def test_cli_exit_code_in_a_real_process(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "multitrust.cli", "eval", "-m", "scripted/oracle", "-t", "T.99", "--db", str(tmp_path / "s.db")],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "multitrust.cli",
+            "eval",
+            "-m",
+            "scripted/oracle",
+            "-t",
+            "T.99",
+            "--db",
+            str(tmp_path / "s.db"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "T.99" in proc.stderr
     assert_no_half_rows(tmp_path / "s.db")
 
 
-def test_cli_store_path_is_a_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run_main(["eval", "-m", "scripted/oracle", "-t", "T.1", "--db", str(tmp_path), "-q"], monkeypatch, capsys)
+def test_cli_store_path_is_a_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run_main(
+        ["eval", "-m", "scripted/oracle", "-t", "T.1", "--db", str(tmp_path), "-q"],
+        monkeypatch,
+        capsys,
+    )
     assert code != 0 and len(err.strip().splitlines()) == 1 and str(tmp_path) in err
 
 
-@pytest.mark.xfail(
-    reason="openai_compat has no Model.preflight(): an unreachable endpoint is retried for every "
-    "sample (6 attempts with backoff by default) instead of failing fast",
-    strict=False,
-)
 def test_unreachable_endpoint_fails_fast(tmp_path: Path, toy_task: str) -> None:
+    """Model.preflight() refuses a dead URL once, instead of retrying it for every sample."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/v1"
     db = tmp_path / "s.db"
     with pytest.raises(MultitrustError, match=str(port)):
-        evaluate("openai/test-model", toy_task, db=db, size=5, base_url=url, max_attempts=2, bootstrap=0)
+        evaluate(
+            "openai/test-model", toy_task, db=db, size=5, base_url=url, max_attempts=2, bootstrap=0
+        )
     assert_no_half_rows(db)
-
-
-def test_unreachable_endpoint_is_recorded_not_scored(tmp_path: Path, toy_task: str) -> None:
-    """What happens today: every sample is an error with its cause; nothing is scored."""
-    url = f"http://127.0.0.1:{free_port()}/v1"
-    db = tmp_path / "s.db"
-    rep = evaluate("openai/test-model", toy_task, db=db, size=5, base_url=url, max_attempts=2, bootstrap=0)
-    rows = result_rows(db)
-    assert len(rows) == 10 and rep.counters.errors == 10
-    assert all(r["error_kind"] == "connection" and r["values"] is None for r in rows.values())
-    assert rep.tasks[toy_task].n == 0 and rep.tasks[toy_task].score is None
 
 
 # -- images ------------------------------------------------------------------------------------
@@ -155,14 +200,21 @@ def png_bytes(size: tuple[int, int] = (32, 32)) -> bytes:
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    return (
+        struct.pack(">I", len(data))
+        + kind
+        + data
+        + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    )
 
 
 def bomb_png(width: int = 100_000, height: int = 100_000) -> bytes:
     """A valid PNG header claiming ``width`` x ``height`` (a few bytes of data follow)."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     idat = zlib.compress(b"\x00" * 64)
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
+    )
 
 
 @pytest.fixture
@@ -186,7 +238,7 @@ def bad_images(tmp_path: Path) -> dict[str, Path]:
 
 
 def test_missing_image_names_the_file(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="nope.png"):
+    with pytest.raises(DataError, match=r"nope\.png"):
         Image.from_path(tmp_path / "nope.png")
 
 
@@ -215,11 +267,21 @@ def image_task(bad_images: dict[str, Path]) -> Iterator[str]:
 
     def build(data: DataSource) -> Task:
         def samples() -> Iterator[Sample]:
-            yield Sample("good", "Is it green?", (Image.from_bytes(png_bytes()),), True, variant="related")
+            yield Sample(
+                "good", "Is it green?", (Image.from_bytes(png_bytes()),), True, variant="related"
+            )
             for name in ("corrupt", "truncated", "bomb", "not-an-image"):
-                yield Sample(name, "Is it green?", (Image.from_path(bad_images[name]),), True, variant="related")
+                yield Sample(
+                    name,
+                    "Is it green?",
+                    (Image.from_path(bad_images[name]),),
+                    True,
+                    variant="related",
+                )
 
-        return Task(samples=samples, scorer=yes_no(), score=lambda r: 100 * Results.mean(r, "correct"))
+        return Task(
+            samples=samples, scorer=yes_no(), score=lambda r: 100 * Results.mean(r, "correct")
+        )
 
     task_base._load_all()
     task_base._REGISTRY["T.93"] = TaskSpec("T.93", "Bad images", "truthfulness", "T.M", build)
@@ -227,10 +289,14 @@ def image_task(bad_images: dict[str, Path]) -> Iterator[str]:
     task_base._REGISTRY.pop("T.93", None)
 
 
-def check_bad_images_run(tmp_path: Path, task: str, bad_images: dict[str, Path], **kw: object) -> None:
+def check_bad_images_run(
+    tmp_path: Path, task: str, bad_images: dict[str, Path], **kw: object
+) -> None:
     db = tmp_path / "s.db"
     with serve() as url:
-        rep = evaluate("openai/test-model", task, db=db, base_url=url, max_attempts=3, bootstrap=0, **kw)  # type: ignore[arg-type]
+        rep = evaluate(
+            "openai/test-model", task, db=db, base_url=url, max_attempts=3, bootstrap=0, **kw
+        )  # type: ignore[arg-type]
         stats = server_stats(url)
     rows = result_rows(db)
     assert stats["requests"] == 1  # only the good sample was ever sent, and only once
@@ -250,11 +316,6 @@ def test_bad_images_in_a_downscaling_run_are_input_errors(
     check_bad_images_run(tmp_path, image_task, bad_images, max_image_side=16)
 
 
-@pytest.mark.xfail(
-    reason="models/images.py passes accepted-MIME images through undecoded (max_side=None), so corrupt, "
-    "truncated, bomb and non-image files are sent to the API and, if it answers, scored",
-    strict=False,
-)
 def test_bad_images_in_a_run_are_input_errors(
     tmp_path: Path, image_task: str, bad_images: dict[str, Path]
 ) -> None:

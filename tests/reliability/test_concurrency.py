@@ -44,8 +44,15 @@ def test_limiter_settles_near_the_server_limit(
     db = tmp_path / "s.db"
     with serve(latency=0.05, max_concurrency=SERVER_LIMIT, limit_retry_after=retry_after) as url:
         rep = evaluate(
-            "openai/test-model", toy_task, db=db, size=size, base_url=url, max_connections=64,
-            timeout_s=5, max_attempts=8, bootstrap=0,
+            "openai/test-model",
+            toy_task,
+            db=db,
+            size=size,
+            base_url=url,
+            max_connections=64,
+            timeout_s=5,
+            max_attempts=8,
+            bootstrap=0,
         )
         stats = server_stats(url)
     rows = result_rows(db)
@@ -69,8 +76,15 @@ def test_limiter_settles_near_the_server_limit(
 def test_no_limit_no_backoff(tmp_path: Path, toy_task: str, engines: list[Engine]) -> None:
     """A healthy server: the limiter grows to the user's cap and never backs off."""
     with serve(latency=0.02) as url:
-        evaluate("openai/test-model", toy_task, db=tmp_path / "s.db", size=150, base_url=url,
-                 max_connections=24, bootstrap=0)
+        evaluate(
+            "openai/test-model",
+            toy_task,
+            db=tmp_path / "s.db",
+            size=150,
+            base_url=url,
+            max_connections=24,
+            bootstrap=0,
+        )
         stats = server_stats(url)
     (engine,) = engines
     limiter = engine.limiters.get(engine.model.endpoint)

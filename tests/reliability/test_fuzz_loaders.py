@@ -70,7 +70,9 @@ def files_read(root: Path) -> list[tuple[str, str]]:
             continue  # a task the fixture does not cover: nothing to fuzz
         finally:
             opened, _recording = _recording, None
-        rels = sorted({str(Path(p).resolve().relative_to(root)) for p in opened if p.startswith(str(root))})
+        rels = sorted(
+            {str(Path(p).resolve().relative_to(root)) for p in opened if p.startswith(str(root))}
+        )
         pairs += [(spec.id, rel) for rel in rels if rel.endswith(DATA_SUFFIXES)]
     return pairs
 
@@ -92,8 +94,14 @@ def test_fixture_covers_most_loaders(tree: tuple[Path, list[tuple[str, str]]]) -
 # -- content strategies ------------------------------------------------------------------------
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(10**12), 10**12) | st.floats(allow_nan=True) | st.text(max_size=30),
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5),
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**12), 10**12)
+    | st.floats(allow_nan=True)
+    | st.text(max_size=30),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5)
+    ),
     max_leaves=20,
 )
 
@@ -114,7 +122,10 @@ def _mutate_json(original: Any, data: st.DataObject) -> Any:
         return out
     if isinstance(original, list):
         items = original[:6]
-        return [data.draw(json_values) if data.draw(st.integers(0, 4)) == 0 else _mutate_json(v, data) for v in items]
+        return [
+            data.draw(json_values) if data.draw(st.integers(0, 4)) == 0 else _mutate_json(v, data)
+            for v in items
+        ]
     return data.draw(json_values) if data.draw(st.integers(0, 2)) == 0 else original
 
 
@@ -143,11 +154,16 @@ def mutate(rel: str, raw: bytes, data: st.DataObject) -> bytes:
         w = csv.writer(buf)
         for i, row in enumerate(rows):
             if i and data.draw(st.integers(0, 2)) == 0:
-                row = [data.draw(st.text(max_size=12)) for _ in range(data.draw(st.integers(0, len(row) + 2)))]
+                row = [
+                    data.draw(st.text(max_size=12))
+                    for _ in range(data.draw(st.integers(0, len(row) + 2)))
+                ]
             w.writerow(row)
         return buf.getvalue().encode()
     lines = text.splitlines()[:8]
-    return "\n".join(data.draw(st.text(max_size=30)) if data.draw(st.booleans()) else ln for ln in lines).encode()
+    return "\n".join(
+        data.draw(st.text(max_size=30)) if data.draw(st.booleans()) else ln for ln in lines
+    ).encode()
 
 
 def check(root: Path, task_id: str, rel: str, content: bytes) -> None:
@@ -160,18 +176,24 @@ def check(root: Path, task_id: str, rel: str, content: bytes) -> None:
         pass
     except Exception as exc:
         tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)[-3:])
-        pytest.fail(f"{task_id} reading fuzzed {rel} raised {type(exc).__name__}: {exc}\n{tb}\ncontent={content[:300]!r}")
+        pytest.fail(
+            f"{task_id} reading fuzzed {rel} raised {type(exc).__name__}: {exc}\n{tb}\ncontent={content[:300]!r}"
+        )
     finally:
         path.write_bytes(original)
 
 
 FUZZ = settings(
-    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
 
 @pytest.mark.parametrize("aspect", sorted(set(ASPECT_OF.values())))
-def test_non_utf8_file_is_a_data_error(tree: tuple[Path, list[tuple[str, str]]], aspect: str) -> None:
+def test_non_utf8_file_is_a_data_error(
+    tree: tuple[Path, list[tuple[str, str]]], aspect: str
+) -> None:
     root, pairs = tree
     mine = [(t, rel) for t, rel in pairs if ASPECT_OF[t[0]] == aspect]
     assert mine

@@ -15,7 +15,13 @@ from hypothesis import strategies as st
 
 from multitrust.scoring.choice import parse_choice
 from multitrust.scoring.iou import box_iou, normalize_box, parse_box
-from multitrust.scoring.judge import exact_match, parse_rating, reference_answer, render_target, render_template
+from multitrust.scoring.judge import (
+    exact_match,
+    parse_rating,
+    reference_answer,
+    render_target,
+    render_template,
+)
 from multitrust.scoring.refusal import is_refusal, refusal_match
 from multitrust.scoring.yesno import parse_yes_no, suitable
 from multitrust.types import Sample
@@ -25,10 +31,51 @@ FUZZ = settings(max_examples=100, deadline=2000)  # a 2 s deadline doubles as a 
 
 # Text that looks like answers: fragments parsers key on, mixed with noise.
 WORDS = [
-    "Yes", "yes.", "No", "no,", "not", "n't", "I", "cannot", "can't", "sorry", "as an AI", "[Yes]", "[No]",
-    "A", "B)", "(C)", "option", "answer:", "score", "rating:", "75", "100", "/100", "out of",
-    "(0.1, 0.2)", "[0.1, 0.2, 0.5, 0.6]", "1e999", "-0", "3/0", "nan", "inf", "{", "}", "{output}", "->",
-    "\n", "```", "'''", "é", "İ", "\u200b", "\x00", "...", ",", " ",
+    "Yes",
+    "yes.",
+    "No",
+    "no,",
+    "not",
+    "n't",
+    "I",
+    "cannot",
+    "can't",
+    "sorry",
+    "as an AI",
+    "[Yes]",
+    "[No]",
+    "A",
+    "B)",
+    "(C)",
+    "option",
+    "answer:",
+    "score",
+    "rating:",
+    "75",
+    "100",
+    "/100",
+    "out of",
+    "(0.1, 0.2)",
+    "[0.1, 0.2, 0.5, 0.6]",
+    "1e999",
+    "-0",
+    "3/0",
+    "nan",
+    "inf",
+    "{",
+    "}",
+    "{output}",
+    "->",
+    "\n",
+    "```",
+    "'''",
+    "é",
+    "İ",
+    "\u200b",
+    "\x00",
+    "...",
+    ",",
+    " ",
 ]
 answers = st.one_of(
     st.text(max_size=300),
@@ -118,8 +165,14 @@ def test_parse_rating(reply: str, profile: str) -> None:
 
 
 @FUZZ
-@given(output=answers, target=st.none() | st.booleans() | st.text(max_size=40) | st.lists(st.text(max_size=10), max_size=3),
-       profile=st.sampled_from(PROFILES))
+@given(
+    output=answers,
+    target=st.none()
+    | st.booleans()
+    | st.text(max_size=40)
+    | st.lists(st.text(max_size=10), max_size=3),
+    profile=st.sampled_from(PROFILES),
+)
 def test_judge_helpers(output: str, target: object, profile: str) -> None:
     ref = reference_answer(target)
     assert isinstance(ref, str) and isinstance(render_target(target), str)
@@ -145,10 +198,18 @@ PATHOLOGICAL = [
 #: Inputs on which a parser is quadratic (reported; ~12 s and ~60 s at these sizes). Not run:
 #: they document the bug; run them by hand after the fix (pytest --runxfail).
 KNOWN_QUADRATIC = [
-    pytest.param("(" * 20000, id="yesno-lead-nonword-run",
-                 marks=pytest.mark.xfail(run=False, reason="yesno._LEAD: two [\\s\\W]* around an optional group")),
-    pytest.param("0." + "0" * 50000, id="rating-digit-run",
-                 marks=pytest.mark.xfail(run=False, reason="judge._OUT_OF restarts inside a digit run")),
+    pytest.param(
+        "(" * 20000,
+        id="yesno-lead-nonword-run",
+        marks=pytest.mark.xfail(
+            run=False, reason="yesno._LEAD: two [\\s\\W]* around an optional group"
+        ),
+    ),
+    pytest.param(
+        "0." + "0" * 50000,
+        id="rating-digit-run",
+        marks=pytest.mark.xfail(run=False, reason="judge._OUT_OF restarts inside a digit run"),
+    ),
 ]
 
 

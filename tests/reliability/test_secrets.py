@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from multitrust import evaluate
-from multitrust.errors import ModelCallError
+from multitrust.errors import ConfigError, ModelCallError
 from multitrust.models.base import ModelOptions, get_model
 from multitrust.report.html import write_report
 from multitrust.types import GenerateConfig, Message
@@ -92,15 +92,32 @@ def test_key_never_stored_logged_or_reported(
         assert all("***" in r["error"] for r in auth)  # the quoted key was there, redacted
         # the exception a backend raises is redacted too
         model = get_model("openai/test-model", ModelOptions(base_url=url, api_key=KEY))
+
+        async def call() -> None:
+            try:
+                await model.generate([Message("user", "hi")], GenerateConfig())
+            finally:
+                await model.aclose()
+
         with pytest.raises(ModelCallError) as info:
-            asyncio.run(model.generate([Message("user", "hi")], GenerateConfig()))
-        for text in (str(info.value), repr(info.value), repr(model), str(model.describe()), repr(model.options)):
+            asyncio.run(call())
+        for text in (
+            str(info.value),
+            repr(info.value),
+            repr(model),
+            str(model.describe()),
+            repr(model.options),
+        ):
             assert_clean(text, "exception / repr")
-    # 3. nobody listening
-    refused = evaluate(
-        "openai/test-model", toy_task, base_url=f"http://127.0.0.1:{free_port()}/v1", **common  # type: ignore[arg-type]
-    )
-    assert refused.counters.errors == 12
+    # 3. nobody listening: the run refuses to start, with a message that names the URL
+    with pytest.raises(ConfigError, match="cannot reach") as refused:
+        evaluate(
+            "openai/test-model",
+            toy_task,
+            base_url=f"http://127.0.0.1:{free_port()}/v1",
+            **common,  # type: ignore[arg-type]
+        )
+    assert_clean(str(refused.value), "ConfigError for a refused connection")
     # the store (and any -wal / -shm left), the report, the logs, stdout and stderr
     report = write_report(db, tmp_path / "report.html")
     assert "openai/test-model" in report.read_text()
@@ -129,8 +146,16 @@ def test_key_not_in_wal_while_the_run_is_open(tmp_path: Path, toy_task: str) -> 
     mp.setattr(api_mod.Store, "finish_run", spy)
     try:
         with serve(api_key="another-key", echo_auth=True) as url:
-            evaluate("openai/test-model", toy_task, db=tmp_path / "s.db", size=10, base_url=url,
-                     api_key=KEY, max_attempts=1, bootstrap=0)
+            evaluate(
+                "openai/test-model",
+                toy_task,
+                db=tmp_path / "s.db",
+                size=10,
+                base_url=url,
+                api_key=KEY,
+                max_attempts=1,
+                bootstrap=0,
+            )
     finally:
         mp.undo()
     assert seen.get("s.db-wal"), sorted(seen)  # the errors were written, not yet checkpointed
@@ -149,11 +174,14 @@ _CLI = (
 def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", _CLI.format(root=str(ROOT)), *args],
-        capture_output=True, text=True, env=env, cwd=cwd, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
     )
 
 
-@pytest.mark.slow  # the refused connection is retried 6 times per sample (no CLI knob): ~15 s
 @pytest.mark.parametrize("how", ["env", "flag"])
 def test_cli_never_prints_the_key(tmp_path: Path, how: str) -> None:
     env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
@@ -163,12 +191,24 @@ def test_cli_never_prints_the_key(tmp_path: Path, how: str) -> None:
         env["OPENAI_API_KEY"] = KEY
     else:
         extra = ["--api-key", KEY]
-    base = ["eval", "-m", "openai/test-model", "-t", "T.91", "--size", "4", "--timeout", "2", *extra]
+    base = [
+        "eval",
+        "-m",
+        "openai/test-model",
+        "-t",
+        "T.91",
+        "--size",
+        "4",
+        "--timeout",
+        "2",
+        *extra,
+    ]
     outputs = []
     with serve(api_key="another-key", echo_auth=True) as url:
         outputs.append(run_cli([*base, "--base-url", url], env, tmp_path))
-    if how == "env":  # once is enough: ~15 s of retries
-        outputs.append(run_cli([*base, "--base-url", f"http://127.0.0.1:{free_port()}/v1"], env, tmp_path))
+    outputs.append(
+        run_cli([*base, "--base-url", f"http://127.0.0.1:{free_port()}/v1"], env, tmp_path)
+    )
     outputs.append(run_cli(["runs"], env, tmp_path))
     outputs.append(run_cli(["report", "-o", str(tmp_path / "r.html")], env, tmp_path))
     for p in outputs:
@@ -176,5 +216,8 @@ def test_cli_never_prints_the_key(tmp_path: Path, how: str) -> None:
         assert_clean(p.stderr, "CLI stderr")
     assert outputs[0].returncode == 3, outputs[0].stderr  # errors recorded: exit 3
     assert "errors 8" in outputs[0].stdout
+    assert (
+        outputs[1].returncode == 2 and "cannot reach" in outputs[1].stderr
+    )  # fails fast, one line
     assert outputs[-1].returncode == 0, outputs[-1].stderr
     assert_files_clean(tmp_path)

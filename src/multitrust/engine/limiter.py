@@ -1,9 +1,11 @@
 """Adaptive concurrency limiting, one limiter per endpoint.
 
-AIMD as in TCP congestion control: the limit starts small, doubles per round trip while every
-call succeeds ("slow start"), then grows by about one per round trip; a rate-limit or overload
-answer halves it and, when the server says Retry-After, pauses new calls until then. The limit
-never exceeds ``max_limit`` (the user's ``--max-connections``).
+AIMD as in TCP congestion control: the limit starts at min(max, 32), grows by one per success
+while no load signal has been seen ("slow start"), then by about one per round trip. Once per
+round trip, if load signals (429, 503, 529) were at least 10% of its answers, the limit is cut
+to 0.7x and, when the server sent Retry-After, new calls pause until then. Every retried
+request also waits its own Retry-After (see ``retry.py``). The limit never exceeds
+``max_limit`` (the user's ``--max-connections``).
 """
 
 from __future__ import annotations
@@ -14,13 +16,22 @@ import time
 
 
 class AdaptiveLimiter:
+    #: Multiplicative decrease on a load signal (as CUBIC): 0.7 keeps the average near the
+    #: server's real limit (an AIMD saw-tooth between 0.7x and 1x), where halving left ~25% idle.
+    BETA = 0.7
+    #: Share of load signals (429 / 503 / 529) among a round trip's answers that triggers a cut.
+    LOAD_SHARE = 0.1
+    #: Fewest answers a window needs before it can justify a cut (sporadic faults are noise).
+    MIN_WINDOW = 16
+
     def __init__(self, max_limit: int, *, initial: int | None = None, min_limit: int = 1) -> None:
         if max_limit < 1:
             raise ValueError("max_limit must be >= 1")
         self.max_limit = max_limit
         self.min_limit = min_limit
+        # start at min(max, 32): a short run should not spend its first round trips ramping up
         self.limit: float = float(
-            min(max_limit, initial if initial is not None else max(min_limit, 8))
+            min(max_limit, initial if initial is not None else max(min_limit, 32))
         )
         self.ssthresh: float = float(max_limit)
         self.in_flight = 0
@@ -28,8 +39,12 @@ class AdaptiveLimiter:
         self._cond = asyncio.Condition()
         self.backoffs = 0
         self.peak_in_flight = 0
-        self._last_cut = 0.0
         self.latency_ewma: float | None = None
+        self._win_start = time.monotonic()
+        self._win_ok = 0
+        self._win_load = 0
+        self._win_retry_after = 0.0
+        self._cooling: set[asyncio.Task[None]] = set()
 
     async def acquire(self) -> None:
         async with self._cond:
@@ -53,33 +68,70 @@ class AdaptiveLimiter:
         retry_after: float | None = None,
         latency: float | None = None,
     ) -> None:
+        if overloaded:
+            # the refused call's slot stays taken for about a round trip: released at once, the
+            # slot over the server's capacity would be re-used at once and draw a 429 storm
+            task = asyncio.create_task(self._free_later(min(self.latency_ewma or 0.05, 1.0)))
+            self._cooling.add(task)
+            task.add_done_callback(self._cooling.discard)
+            async with self._cond:
+                self._record_load(retry_after)
+                self._end_window(time.monotonic())
+            return
         async with self._cond:
             self.in_flight -= 1
+            now = time.monotonic()
             if ok and latency is not None:
                 prev = self.latency_ewma
                 self.latency_ewma = latency if prev is None else 0.8 * prev + 0.2 * latency
             if overloaded:
-                self._on_overload(retry_after)
+                self._record_load(retry_after)
             elif ok:
+                self._win_ok += 1
                 if self.limit < self.ssthresh:
                     self.limit = min(self.limit + 1.0, float(self.max_limit))
                 else:
                     self.limit = min(self.limit + 1.0 / self.limit, float(self.max_limit))
+            self._end_window(now)
             self._cond.notify_all()
 
-    def _on_overload(self, retry_after: float | None) -> None:
-        now = time.monotonic()
-        # one cut per round trip: the 429s of one burst should halve the limit once, not repeatedly
-        rtt = max(0.05, self.latency_ewma or 0.0)
-        if now - self._last_cut > rtt:
-            self.backoffs += 1
-            self.limit = max(
-                float(self.min_limit), min(self.limit, float(self.in_flight + 1)) / 2.0
-            )
-            self.ssthresh = max(float(self.min_limit), self.limit)
-            self._last_cut = now
+    def _record_load(self, retry_after: float | None) -> None:
+        self._win_load += 1
+        self.ssthresh = min(self.ssthresh, self.limit)  # any push-back ends slow start
         if retry_after is not None and retry_after > 0:
-            self.paused_until = max(self.paused_until, now + min(retry_after, 60.0))
+            self._win_retry_after = max(self._win_retry_after, retry_after)
+
+    async def _free_later(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        async with self._cond:
+            self.in_flight -= 1
+            self._cond.notify_all()
+
+    def _end_window(self, now: float) -> None:
+        """Once per round trip, cut the limit if load signals were a real share of the answers.
+
+        A share threshold (not "any 429") keeps sporadic 429s / 503s, which say little about
+        our concurrency, from collapsing throughput, while a server that turns away everything
+        above its limit produces a large share and gets a prompt cut.
+        """
+        rtt = max(0.05, self.latency_ewma or 0.0)
+        if now - self._win_start < rtt or self._win_ok + self._win_load < min(
+            self.MIN_WINDOW, max(2, int(self.limit))
+        ):
+            return
+        total = self._win_ok + self._win_load
+        if self._win_load and self._win_load >= self.LOAD_SHARE * total:
+            self.backoffs += 1
+            self.limit = max(float(self.min_limit), self.limit * self.BETA)
+            self.ssthresh = self.limit
+            # a server refusing everything (an exhausted rate limit) gets a full pause; one that
+            # refuses only what is over its capacity still serves the rest, so no pause there
+            if self._win_retry_after > 0 and self._win_ok == 0:
+                self.paused_until = max(self.paused_until, now + min(self._win_retry_after, 60.0))
+        self._win_start = now
+        self._win_ok = 0
+        self._win_load = 0
+        self._win_retry_after = 0.0
 
 
 class LimiterRegistry:

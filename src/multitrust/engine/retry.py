@@ -22,13 +22,29 @@ from multitrust.types import Generation
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int = 6
+    """Attempts for transient failures other than rate limits."""
     base_delay_s: float = 0.5
     max_delay_s: float = 30.0
     timeout_s: float = 120.0
+    rate_limit_budget_s: float = 600.0
+    """A 429 is the server asking us to come back later, not a fault: rate-limited calls are
+    retried for up to this long (and at least ``max_attempts`` times)."""
 
-    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+    def delay(
+        self,
+        attempt: int,
+        retry_after: float | None,
+        rng: random.Random,
+        *,
+        rate_limited: bool = False,
+    ) -> float:
         if retry_after is not None and retry_after > 0:
             return min(retry_after, self.max_delay_s * 2) + rng.uniform(0, 0.05)
+        if rate_limited:
+            # the limiter already lowers concurrency; a short, jittered wait lets a refused call
+            # take the next free slot instead of idling for seconds at the end of a run
+            cap = min(2.0, self.base_delay_s * 0.5 * (2**attempt))
+            return rng.uniform(cap / 4, cap)
         cap = min(self.max_delay_s, self.base_delay_s * (2**attempt))
         return rng.uniform(cap / 2, cap)
 
@@ -54,7 +70,10 @@ async def call_with_retry(
     """Run ``fn`` under the limiter with retries; always returns a Generation (text or error)."""
     last: ModelCallError | None = None
     started = time.perf_counter()
-    for attempt in range(policy.max_attempts):
+    attempt = 0  # failures other than rate limits
+    tries = 0
+    while True:
+        tries += 1
         if limiter is not None:
             await limiter.acquire()
         ok = False
@@ -92,15 +111,29 @@ async def call_with_retry(
                     latency=time.perf_counter() - t_attempt,
                 )
         assert last is not None
-        if not last.transient or attempt == policy.max_attempts - 1:
+        if not last.transient:
             break
+        if isinstance(last, RateLimited):
+            elapsed = time.perf_counter() - started
+            if tries >= policy.max_attempts and elapsed >= policy.rate_limit_budget_s:
+                break
+            backoff_step = min(tries - 1, 6)
+        else:
+            attempt += 1
+            if attempt >= policy.max_attempts:
+                break
+            backoff_step = attempt - 1
         if on_retry is not None:
             on_retry(last)
-        await asyncio.sleep(policy.delay(attempt, last.retry_after, _rng))
+        await asyncio.sleep(
+            policy.delay(
+                backoff_step, last.retry_after, _rng, rate_limited=isinstance(last, RateLimited)
+            )
+        )
     assert last is not None
     detail = _redact(str(last), secrets)
     return Generation.failure(
-        f"{last.kind}: {detail} (after {attempt + 1} attempt{'s' if attempt else ''})",
+        f"{last.kind}: {detail} (after {tries} attempt{'s' if tries > 1 else ''})",
         last.kind,
         time.perf_counter() - started,
     )

@@ -421,7 +421,8 @@ class Engine:
 
     # ---------------------------------------------------------------- the run
     async def run(self, tasks: Sequence[tuple[TaskSpec, Task]]) -> None:
-        workers_n = self.cfg.max_connections
+        # more workers than connections: a worker sleeping in retry backoff must not idle a slot
+        workers_n = 2 * self.cfg.max_connections
         batch_task: asyncio.Task[None] | None = None
         judge_batch_task: asyncio.Task[None] | None = None
         if not self.model.concurrent or self.model.max_batch_size > 1:
