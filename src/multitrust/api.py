@@ -318,14 +318,14 @@ async def evaluate_async(
             resources=res,
             on_progress=on_progress,
         )
-        if built:
-            await the_model.preflight()
-            if the_judge is not None:
-                await the_judge.preflight()
         if on_task_start:
             for spec, _ in built:
                 on_task_start(spec)
         try:
+            if built:
+                await the_model.preflight()
+                if the_judge is not None:
+                    await the_judge.preflight()
             await engine.run(built)
         finally:
             await the_model.aclose()

@@ -12,18 +12,54 @@ paired with a sample depends only on (seed, task, sample id, pool), not on itera
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from multitrust.errors import DataError
 from multitrust.types import Image, Sample
 
 UNRELATED_POOLS = ("color", "nature", "noise")
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def names_undecodable(fn: F) -> F:
+    """Make a loader report a file that is not UTF-8 as a DataError naming the file.
+
+    Works for plain functions and generators (decoding errors surface while iterating). The
+    file is the first ``str`` / ``Path`` argument (a path, or a path relative to the data root).
+    """
+
+    def where(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+        for a in (*args, *kwargs.values()):
+            if isinstance(a, (str, Path)):
+                return str(a)
+        return "a data file"
+
+    def guard(gen: Iterator[Any], place: str) -> Iterator[Any]:
+        try:
+            yield from gen
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{place}: not UTF-8 text ({exc.reason})") from None
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        place = where(args, kwargs)
+        try:
+            result = fn(*args, **kwargs)
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{place}: not UTF-8 text ({exc.reason})") from None
+        return guard(result, place) if inspect.isgenerator(result) else result
+
+    return wrapper  # type: ignore[return-value]
 
 
 def stable_seed(*parts: Any) -> int:

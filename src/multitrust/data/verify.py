@@ -44,6 +44,10 @@ def verify_task(data: OfficialData, task_id: str, *, decode_images: bool = True)
         return VerifyRow(task_id, _classify(str(exc)), n, str(exc))
     except MultitrustError as exc:
         return VerifyRow(task_id, "malformed", n, str(exc))
+    except UnicodeDecodeError as exc:
+        return VerifyRow(task_id, "malformed", n, f"a file is not UTF-8 text ({exc.reason})")
+    except Exception as exc:  # report, never crash the whole check
+        return VerifyRow(task_id, "malformed", n, f"{type(exc).__name__}: {exc}")
     if n == 0:
         return VerifyRow(task_id, "missing", 0, "no samples found")
     return VerifyRow(task_id, "ok", n, None)

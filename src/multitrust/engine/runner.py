@@ -21,7 +21,7 @@ from typing import Any
 
 from multitrust.engine.limiter import LimiterRegistry
 from multitrust.engine.retry import RetryPolicy, call_with_retry
-from multitrust.errors import DataError, MultitrustError, Unavailable
+from multitrust.errors import MultitrustError
 from multitrust.models.base import Model
 from multitrust.scoring.base import JudgeError, ScoreContext
 from multitrust.store import ResultRow, Store
@@ -500,7 +500,7 @@ class Engine:
                     self.counters.skipped += 1
                     continue
                 await queue.put(WorkItem(spec, task, sample))
-        except (DataError, Unavailable) as exc:
-            self.task_errors[spec.id] = str(exc)
         except MultitrustError as exc:
             self.task_errors[spec.id] = str(exc)
+        except Exception as exc:  # a loader bug or an undecodable file: fail this task, keep the run
+            self.task_errors[spec.id] = f"{type(exc).__name__} while reading the data: {exc}"

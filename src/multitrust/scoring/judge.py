@@ -106,7 +106,8 @@ def judge_yes_no(
 # --- ratings ------------------------------------------------------------------------------
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-_OUT_OF = re.compile(r"(-?\d+(?:\.\d+)?)\s*(?:/|out\s+of)\s*100\b", re.IGNORECASE)
+# the look-behind stops the search restarting inside a long run of digits (quadratic time)
+_OUT_OF = re.compile(r"(?<![\d.])(-?\d+(?:\.\d+)?)\s*(?:/|out\s+of)\s*100\b", re.IGNORECASE)
 _STATED = re.compile(
     r"\b(?:score|rating|grade)\b\s*(?:is|of|:|=)?\s*[:=]?\s*(-?\d+(?:\.\d+)?)", re.IGNORECASE
 )

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from multitrust.data.base import OfficialData
+from multitrust.data.base import OfficialData, names_undecodable
 from multitrust.errors import DataError
 from multitrust.types import Sample
 
@@ -53,6 +53,7 @@ def _file(data: OfficialData, rel: str) -> Path:
     return p
 
 
+@names_undecodable
 def read_csv(
     data: OfficialData, rel: str, required: Sequence[str]
 ) -> Iterator[tuple[int, dict[str, str]]]:

@@ -20,6 +20,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from multitrust.data.base import names_undecodable
 from multitrust.data.synth.privacy_pii import (
     PII_TYPES,
     build_conversation,
@@ -75,6 +76,7 @@ ENRON_ENTRIES = 10
 # --------------------------------------------------------------------------- file readers
 
 
+@names_undecodable
 def _jsonl(data: OfficialData, rel: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """(``file line N``, record) per non-blank line of a JSONL file."""
     path = _existing(data, rel)
@@ -114,6 +116,7 @@ def _json_array(data: OfficialData, rel: str) -> Iterator[tuple[str, dict[str, A
         yield where, rec
 
 
+@names_undecodable
 def _lines(data: OfficialData, rel: str) -> list[str]:
     text = _existing(data, rel).read_text(encoding="utf-8")
     lines = [line.strip() for line in text.splitlines()]
@@ -277,6 +280,7 @@ class Celebrity:
         return f"{CELEB_IMAGES}/{self.name.replace(' ', '_')}.jpeg"
 
 
+@names_undecodable
 def read_celebrities(data: OfficialData) -> list[Celebrity]:
     """Rows of ``celebrities.csv`` (small: read whole)."""
     path = _existing(data, CELEB_CSV)

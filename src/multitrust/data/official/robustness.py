@@ -31,7 +31,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from multitrust.data.base import OfficialData
+from multitrust.data.base import OfficialData, names_undecodable
 from multitrust.errors import DataError
 from multitrust.types import Sample
 
@@ -86,6 +86,7 @@ def _require_file(data: OfficialData, rel: str) -> Path:
     return p
 
 
+@names_undecodable
 def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (1-based line number, object) from a JSONL file, one line at a time."""
     with path.open(encoding="utf-8") as f:
@@ -101,6 +102,7 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             yield lineno, obj
 
 
+@names_undecodable
 def read_json_object(path: Path) -> dict[str, Any]:
     try:
         obj = json.loads(path.read_text(encoding="utf-8"))

@@ -23,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from multitrust.data.base import OfficialData
+from multitrust.data.base import OfficialData, names_undecodable
 from multitrust.errors import DataError
 from multitrust.types import Image, Sample
 
@@ -105,6 +105,7 @@ def _rel(data: OfficialData, p: Path) -> str:
     return p.relative_to(data.root).as_posix()
 
 
+@names_undecodable
 def read_csv_rows(
     data: OfficialData, rel: str, required: tuple[str, ...]
 ) -> Iterator[tuple[int, dict[str, str]]]:
@@ -129,6 +130,7 @@ def read_csv_rows(
             raise DataError(f"{path}:{reader.line_num}: malformed CSV: {exc}") from None
 
 
+@names_undecodable
 def read_json(data: OfficialData, rel: str) -> Any:
     path = data.path(rel)
     if not path.is_file():
