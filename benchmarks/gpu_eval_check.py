@@ -26,6 +26,7 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
 def build_model(out: Path, *, hidden: int, layers: int, device: str) -> Path:
     import torch
+    from tests.models.tiny import LLAVA_TEMPLATE, bpe_tokenizer
     from transformers import (
         CLIPImageProcessor,
         CLIPVisionConfig,
@@ -34,8 +35,6 @@ def build_model(out: Path, *, hidden: int, layers: int, device: str) -> Path:
         LlavaForConditionalGeneration,
         LlavaProcessor,
     )
-
-    from tests.models.tiny import LLAVA_TEMPLATE, bpe_tokenizer
 
     tok = bpe_tokenizer(["<unk>", "<s>", "</s>", "<pad>", "<image>"])
     tok.add_special_tokens({"additional_special_tokens": ["<image>"]})

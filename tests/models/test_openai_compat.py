@@ -25,8 +25,8 @@ from multitrust.errors import (
     InputError,
     ModelCallError,
     Overloaded,
-    ServerError,
     RateLimited,
+    ServerError,
 )
 from multitrust.models import ModelOptions, get_model
 from multitrust.models.base import Model

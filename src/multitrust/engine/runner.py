@@ -502,5 +502,7 @@ class Engine:
                 await queue.put(WorkItem(spec, task, sample))
         except MultitrustError as exc:
             self.task_errors[spec.id] = str(exc)
-        except Exception as exc:  # a loader bug or an undecodable file: fail this task, keep the run
+        except (
+            Exception
+        ) as exc:  # a loader bug or an undecodable file: fail this task, keep the run
             self.task_errors[spec.id] = f"{type(exc).__name__} while reading the data: {exc}"
