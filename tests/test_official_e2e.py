@@ -142,3 +142,22 @@ def test_cli_eval_prints_task_sub_aspect_and_overall(fixture_root: Path, tmp_pat
     assert res.exit_code == 0, res.output
     for token in ("T.6", "F.2", "P.6", "R.3", "Sub-aspects", "overall"):
         assert token in res.output
+
+
+def test_fetch_images_keeps_present_files(fixture_root: Path) -> None:
+    res = CliRunner().invoke(app, ["data", "fetch-images", str(fixture_root)])
+    assert res.exit_code == 0, res.output
+    assert "fetched 0" in res.output and "failed 0" in res.output
+
+
+def test_fetch_without_a_token_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from multitrust.errors import ConfigError
+
+    for var in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))  # no cached login either
+    res = CliRunner().invoke(app, ["data", "fetch", "--dest", str(tmp_path / "data")])
+    assert isinstance(res.exception, ConfigError)
+    assert "HF_TOKEN" in str(res.exception) and "gated" in str(res.exception)

@@ -158,6 +158,8 @@ def evaluate(
     max_attempts: int = 6,
     rate_limit_budget_s: float = 600.0,
     batch_size: int | None = None,
+    device: str | None = None,
+    dtype: str | None = None,
     bootstrap: int = 200,
     resources: dict[str, Any] | None = None,
     harm_classifier: str | None = None,
@@ -190,6 +192,8 @@ def evaluate(
             max_attempts=max_attempts,
             rate_limit_budget_s=rate_limit_budget_s,
             batch_size=batch_size,
+            device=device,
+            dtype=dtype,
             bootstrap=bootstrap,
             resources=resources,
             harm_classifier=harm_classifier,
@@ -220,6 +224,8 @@ async def evaluate_async(
     max_attempts: int = 6,
     rate_limit_budget_s: float = 600.0,
     batch_size: int | None = None,
+    device: str | None = None,
+    dtype: str | None = None,
     bootstrap: int = 200,
     resources: dict[str, Any] | None = None,
     harm_classifier: str | None = None,
@@ -241,6 +247,8 @@ async def evaluate_async(
         timeout_s=timeout_s,
         max_image_side=max_image_side,
         batch_size=batch_size,
+        device=device,
+        dtype=dtype,
     )
     the_model = model if isinstance(model, Model) else get_model(model, opts)
     the_judge: Model | None

@@ -69,9 +69,13 @@ def list_tasks(
         table.add_column(col, overflow="fold")
     specs = select_tasks(tasks)
     for s in specs:
-        synth = (
-            "yes" if "synth" in s.sources else f"official data only: {s.synth_note or ''}".strip()
-        )
+        note = s.synth_note or ""
+        if "synth" in s.sources:
+            synth = "yes"
+        elif note.lower().startswith("official data only"):
+            synth = note
+        else:
+            synth = f"official data only: {note}".strip()
         table.add_row(
             s.id,
             s.name,
@@ -142,6 +146,12 @@ def eval_cmd(
     ] = None,
     batch_size: Annotated[
         int | None, typer.Option("--batch-size", help="Micro-batch size for local models.")
+    ] = None,
+    device: Annotated[
+        str | None, typer.Option("--device", help="Local models: cuda, cuda:1, mps, cpu or auto.")
+    ] = None,
+    dtype: Annotated[
+        str | None, typer.Option("--dtype", help="Local models: bfloat16, float16 or float32.")
     ] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per request.")] = 120.0,
     toxicity: Annotated[
@@ -216,6 +226,8 @@ def eval_cmd(
             max_image_side=max_image_side,
             timeout_s=timeout,
             batch_size=batch_size,
+            device=device,
+            dtype=dtype,
             harm_classifier=harm_classifier,
             harm_base_url=harm_base_url,
             on_progress=on_progress,
@@ -474,6 +486,26 @@ def data_fetch(
 
     path = fetch(dest, repo=repo, revision=revision)
     console.print(f"data in {path}; check it with: multitrust data verify {path}")
+
+
+@data_app.command("fetch-images")
+def data_fetch_images(
+    root: Annotated[Path, typer.Argument(help="The official data folder.")],
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per image request.")] = 20.0,
+) -> None:
+    """Download P.4's celebrity images from the URLs in celebrities.csv (a cache: existing files
+    are kept; dead links are listed, and P.4 reports any image still missing)."""
+    from multitrust.data.base import OfficialData
+    from multitrust.data.official.privacy import fetch_celebrity_images
+
+    report = fetch_celebrity_images(OfficialData(root), timeout=timeout)
+    console.print(
+        f"fetched {len(report.fetched)}, already present {len(report.present)}, failed {len(report.failed)}"
+    )
+    for path, why in sorted(report.failed.items()):
+        console.print(f"  failed: {path}: {why}", markup=False, highlight=False)
+    if report.failed:
+        raise typer.Exit(code=1)
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from multitrust.errors import (
     ModelCallError,
     Overloaded,
     RateLimited,
+    ServerError,
 )
 from multitrust.models import ModelOptions, get_model
 from multitrust.models.base import Model
@@ -98,7 +99,7 @@ def test_empty_content_is_an_empty_answer(fake: FakeProviders) -> None:
     [
         (Reply(429, error("rate_limit_error", "slow down"), {"retry-after": "7"}), RateLimited),
         (Reply(529, error("overloaded_error", "overloaded")), Overloaded),
-        (Reply(500, error("api_error", "internal")), Overloaded),
+        (Reply(500, error("api_error", "internal")), ServerError),
         (Reply(503, error("api_error", "unavailable")), Overloaded),
         (Reply(400, error("invalid_request_error", "bad image")), BadRequest),
         (Reply(404, error("not_found_error", "no such model")), BadRequest),

@@ -21,6 +21,7 @@ from multitrust.errors import (
     ModelCallError,
     Overloaded,
     RateLimited,
+    ServerError,
 )
 from multitrust.models import ModelOptions, get_model
 from multitrust.models.base import Model
@@ -127,7 +128,7 @@ def test_retry_delay_from_error_details(fake: FakeProviders) -> None:
     ("reply", "cls"),
     [
         (Reply(429, error(429, "RESOURCE_EXHAUSTED", "slow"), {"retry-after": "3"}), RateLimited),
-        (Reply(500, error(500, "INTERNAL", "oops")), Overloaded),
+        (Reply(500, error(500, "INTERNAL", "oops")), ServerError),
         (Reply(503, error(503, "UNAVAILABLE", "overloaded")), Overloaded),
         (Reply(400, error(400, "INVALID_ARGUMENT", "bad")), BadRequest),
         (Reply(404, error(404, "NOT_FOUND", "no model")), BadRequest),
