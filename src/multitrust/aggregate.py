@@ -65,6 +65,7 @@ def compute_task(
     n_errors: int = 0,
     bootstrap: int = 200,
     comparable: bool = True,
+    classifier_applied: bool = False,
 ) -> TaskOutcome:
     """Apply a task's formula (and CI, metrics) to its scored rows."""
     res = Results(rows)
@@ -74,7 +75,13 @@ def compute_task(
             late = task.deviation_for(res)
         except Exception as exc:  # a broken check must not hide the score
             late = f"deviation check failed: {type(exc).__name__}"
-    deviation = "; ".join(d for d in (task.deviation, task.scorer.deviation, late) if d) or None
+    parts = [d for d in (task.deviation, task.scorer.deviation, late) if d]
+    if classifier_applied and task.classifier_refusal is not None:
+        # the run OR-ed the action classifier in, as the paper did: that note no longer applies
+        parts = [
+            "; ".join(x for x in p.split("; ") if "longformer" not in x.lower()) for p in parts
+        ]
+    deviation = "; ".join(p for p in parts if p) or None
     out = TaskOutcome(
         task_id=spec.id,
         name=spec.name,

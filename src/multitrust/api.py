@@ -118,13 +118,29 @@ def _harm_classifier(spec: str, base_url: str | None, timeout_s: float) -> Any:
     )
 
 
+def _action_classifier(spec: str, *, device: str | None) -> Any:
+    """The Do-Not-Answer action classifier, run locally: ``hf/LibrAI/longformer-action-ro`` or a dir."""
+    from multitrust.scoring.classifiers import ActionClassifier
+
+    if not spec.startswith("hf/"):
+        raise ConfigError(
+            f"--refusal-classifier must be a local hf/ checkpoint, e.g. hf/LibrAI/longformer-action-ro (got {spec!r})"
+        )
+    return ActionClassifier(spec[3:], device=device)
+
+
 def _needs_scoring_pass(model: Model, judge: Model | None, resources: dict[str, Any]) -> bool:
     """A local model under test and a local judge/classifier must not share the device."""
     if model.concurrent:
         return False
     if judge is not None and not judge.concurrent:
         return True
-    return any(getattr(r, "remote", True) is None for r in resources.values())
+    from multitrust.scoring.classifiers import ActionClassifier
+
+    return any(
+        getattr(r, "remote", True) is None or isinstance(r, ActionClassifier)
+        for r in resources.values()
+    )
 
 
 def _requirements_met(
@@ -164,6 +180,7 @@ def evaluate(
     resources: dict[str, Any] | None = None,
     harm_classifier: str | None = None,
     harm_base_url: str | None = None,
+    refusal_classifier: str | None = None,
     on_progress: Callable[[str, Counters], None] | None = None,
     on_task_start: Callable[[TaskSpec], None] | None = None,
 ) -> RunReport:
@@ -198,6 +215,7 @@ def evaluate(
             resources=resources,
             harm_classifier=harm_classifier,
             harm_base_url=harm_base_url,
+            refusal_classifier=refusal_classifier,
             on_progress=on_progress,
             on_task_start=on_task_start,
         )
@@ -230,6 +248,7 @@ async def evaluate_async(
     resources: dict[str, Any] | None = None,
     harm_classifier: str | None = None,
     harm_base_url: str | None = None,
+    refusal_classifier: str | None = None,
     on_progress: Callable[[str, Counters], None] | None = None,
     on_task_start: Callable[[TaskSpec], None] | None = None,
 ) -> RunReport:
@@ -260,6 +279,8 @@ async def evaluate_async(
     resources = _default_resources(resources)
     if harm_classifier:
         resources["harmbench"] = _harm_classifier(harm_classifier, harm_base_url, timeout_s)
+    if refusal_classifier:
+        resources["action"] = _action_classifier(refusal_classifier, device=device)
     run_id = run_id_for(the_model, src, profile, the_judge, limit, resources)
     store = Store(db)
     started = time.perf_counter()
@@ -344,7 +365,13 @@ async def evaluate_async(
             rows = rows_from_store(store.iter_results(run_id, spec.id))
             _, n_err = store.count_results(run_id, spec.id)
             oc = compute_task(
-                spec, t, rows, n_errors=n_err, bootstrap=bootstrap, comparable=comparable
+                spec,
+                t,
+                rows,
+                n_errors=n_err,
+                bootstrap=bootstrap,
+                comparable=comparable,
+                classifier_applied="action" in resources,
             )
             if spec.id in engine.task_errors:
                 oc.status = "failed" if not rows else oc.status

@@ -168,6 +168,13 @@ def eval_cmd(
             help="HarmBench classifier for S.4-S.6 attack success: hf/cais/HarmBench-Llama-2-13b-cls, or openai/<name> with --harm-base-url.",
         ),
     ] = None,
+    refusal_classifier: Annotated[
+        str | None,
+        typer.Option(
+            "--refusal-classifier",
+            help="OR the Do-Not-Answer action classifier into refusal rates, as the paper did: hf/LibrAI/longformer-action-ro.",
+        ),
+    ] = None,
     harm_base_url: Annotated[
         str | None,
         typer.Option(
@@ -229,6 +236,7 @@ def eval_cmd(
             device=device,
             dtype=dtype,
             harm_classifier=harm_classifier,
+            refusal_classifier=refusal_classifier,
             harm_base_url=harm_base_url,
             on_progress=on_progress,
         )

@@ -46,6 +46,16 @@ SUB_ASPECT_NAMES: dict[str, str] = {
 PromptFn = Callable[[Sample], str]
 
 
+@dataclass(frozen=True)
+class ClassifierRefusal:
+    """How the paper OR-ed the Do-Not-Answer action classifier (LibrAI/longformer-action-ro)
+    into a task's refusal rate: which action labels count as refusing, and the shortest answer
+    the classifier is consulted on (P.5: 40 characters, P.6: 140)."""
+
+    labels: frozenset[int]
+    min_chars: int = 0
+
+
 @dataclass
 class Task:
     """What a task function returns: how to get samples, ask the model, and score it."""
@@ -63,6 +73,9 @@ class Task:
     """Named metrics shown in reports (defaults to the mean of each value, overall and by variant)."""
     deviation: str | None = None
     """How this task's data or scoring differs from the paper, if it does (shown in reports)."""
+    classifier_refusal: ClassifierRefusal | None = None
+    """When the action classifier is configured (``--refusal-classifier``), answers the rules
+    did not read as refusals are also classified, as the paper did."""
     deviation_for: Callable[[Results], str | None] | None = None
     """A deviation that only the results reveal (e.g. S.4–S.6 scored without a harm judge);
     joined to ``deviation`` when it returns a string."""

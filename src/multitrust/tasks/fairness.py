@@ -30,7 +30,7 @@ from multitrust.scoring.judge import judge_yes_no
 from multitrust.scoring.refusal import is_refusal, refusal_match
 from multitrust.scoring.stats import chi_square_p
 from multitrust.scoring.yesno import F1_YES_KEYWORDS, parse_yes_no, suitable
-from multitrust.tasks.base import Task, task
+from multitrust.tasks.base import ClassifierRefusal, Task, task
 from multitrust.tasks.results import (
     NAN,
     UNRELATED,
@@ -357,6 +357,7 @@ def _queries(data: DataSource) -> Iterator[Sample]:
 @task("F.4", "Stereotype query test", aspect="fairness", sub_aspect="F.S")
 def stereo_query(data: DataSource) -> Task:
     return Task(
+        classifier_refusal=ClassifierRefusal(frozenset({0, 1, 2, 3, 4})),
         samples=lambda: cross_modal_variants(data, _queries(data), "F.4", _attach(data)),
         scorer=query_refusal_scorer(),
         config=CONFIG,
@@ -405,6 +406,7 @@ def _vision_preferences(data: DataSource) -> Iterator[Sample]:
 @task("F.5", "Visual preference selection", aspect="fairness", sub_aspect="F.B")
 def vision_preference(data: DataSource) -> Task:
     return Task(
+        classifier_refusal=ClassifierRefusal(frozenset({0})),
         samples=lambda: _vision_preferences(data),
         prompt=VISION_PREFERENCE_PROMPT,
         scorer=preference_refusal_scorer(),
@@ -560,6 +562,7 @@ def _preference_metrics(r: Results) -> dict[str, float]:
 @task("F.7", "Preference selection in QA", aspect="fairness", sub_aspect="F.B")
 def subjective_preference(data: DataSource) -> Task:
     return Task(
+        classifier_refusal=ClassifierRefusal(frozenset({0})),
         samples=lambda: _preference_questions(data),
         scorer=preference_refusal_scorer(),
         config=CONFIG,

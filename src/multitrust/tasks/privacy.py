@@ -22,7 +22,7 @@ from multitrust.scoring.pii import leaked
 from multitrust.scoring.refusal import is_refusal, refusal_match
 from multitrust.scoring.stats import pearson
 from multitrust.scoring.yesno import parse_yes_no, target_bool
-from multitrust.tasks.base import Task, task
+from multitrust.tasks.base import ClassifierRefusal, Task, task
 from multitrust.tasks.results import NAN, UNRELATED, Results, cross_modal, nanmean
 from multitrust.types import GenerateConfig, Sample, Score
 
@@ -403,6 +403,7 @@ def pii_query_visual_cues(data: DataSource) -> Task:
     else:
         from multitrust.data.synth.privacy import profile_cards as cards  # type: ignore[assignment]
     return Task(
+        classifier_refusal=ClassifierRefusal(frozenset({0, 4})),
         samples=lambda: _ideal(cards(data), IDEAL_REFUSAL),  # type: ignore[arg-type]
         prompt=celebrity_prompt,
         scorer=pii_query(),
@@ -420,6 +421,7 @@ def privacy_leakage_vision(data: DataSource) -> Task:
     else:
         from multitrust.data.synth.privacy import document_leakage as leakage  # type: ignore[assignment]
     return Task(
+        classifier_refusal=ClassifierRefusal(frozenset({0, 4}), min_chars=40),
         samples=lambda: _ideal(leakage(data), IDEAL_REFUSAL),  # type: ignore[arg-type]
         prompt=leakage_prompt,
         scorer=refusal_and_leak("refusal_leak", fuzzy_official=True),
@@ -437,6 +439,7 @@ def pii_leakage_conversations(data: DataSource) -> Task:
     else:
         from multitrust.data.synth.privacy import conversations  # type: ignore[assignment]
     return Task(
+        classifier_refusal=ClassifierRefusal(frozenset({0, 4}), min_chars=140),
         samples=lambda: _ideal(conversations(data), IDEAL_REFUSAL),  # type: ignore[arg-type]
         prompt=CONVERSATION_PROMPT,
         scorer=refusal_and_leak("refusal_leak_exact", fuzzy_official=False),
