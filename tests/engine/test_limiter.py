@@ -25,7 +25,7 @@ def test_slow_start_then_cut_when_push_back_is_a_real_share() -> None:
         assert lim.limit == 24  # +1 per success while in slow start
         for _ in range(20):
             await lim.acquire()
-        # 4 of the round trip's 20 answers were refusals: a real share, so one cut to 0.7x
+        # 4 of the round trip's 20 answers were refusals: a real share, so one cut (to BETA x)
         for _ in range(4):
             await lim.release(overloaded=True)
         assert lim.limit == 24  # push-back ends slow start at once, the cut waits for the window
@@ -34,7 +34,7 @@ def test_slow_start_then_cut_when_push_back_is_a_real_share() -> None:
         _age_window(lim)
         await lim.release(ok=True, latency=0.01)
         assert lim.backoffs == 1
-        assert 24 * 0.7 <= lim.limit < 24 * 0.7 + 1.5
+        assert 24 * lim.BETA <= lim.limit < 24 * lim.BETA + 1.5 and lim.BETA < 1
         before = lim.limit
         for _ in range(int(before)):  # one round trip of successes: about +1
             await lim.acquire()

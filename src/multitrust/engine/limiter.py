@@ -3,7 +3,7 @@
 AIMD as in TCP congestion control: the limit starts at min(max, 32), grows by one per success
 while no load signal has been seen ("slow start"), then by about one per round trip. Once per
 round trip, if load signals (429, 503, 529) were at least 10% of its answers, the limit is cut
-to 0.7x and, when the server sent Retry-After, new calls pause until then. Every retried
+to 0.85x and, when the server sent Retry-After, new calls pause until then. Every retried
 request also waits its own Retry-After (see ``retry.py``). The limit never exceeds
 ``max_limit`` (the user's ``--max-connections``).
 """
@@ -16,9 +16,10 @@ import time
 
 
 class AdaptiveLimiter:
-    #: Multiplicative decrease on a load signal (as CUBIC): 0.7 keeps the average near the
-    #: server's real limit (an AIMD saw-tooth between 0.7x and 1x), where halving left ~25% idle.
-    BETA = 0.7
+    #: Multiplicative decrease on a real share of push-back: 0.85 keeps the saw-tooth close to
+    #: the server's capacity (halving left ~25% of it idle; 0.7 measured 1.15-1.27x ideal,
+    #: 0.85 1.18-1.21x, see docs/reliability.md).
+    BETA = 0.85
     #: Share of load signals (429 / 503 / 529) among a round trip's answers that triggers a cut.
     LOAD_SHARE = 0.1
     #: Fewest answers a window needs before it can justify a cut (sporadic faults are noise).
