@@ -76,7 +76,7 @@ def test_construction_is_lazy_and_cheap(tmp_path: Path) -> None:
     assert model.load_count == 0
     assert model.concurrent is False
     assert model.max_batch_size == 4  # CPU default
-    assert _hf(tmp_path, device="cuda").max_batch_size == 8
+    assert _hf(tmp_path, device="cuda").max_batch_size == 32
     assert _hf(tmp_path, batch_size=3).max_batch_size == 3
 
 
