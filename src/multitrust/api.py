@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import json
 import os
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from multitrust import __version__
 from multitrust.aggregate import (
@@ -31,6 +32,9 @@ from multitrust.models.base import Model, ModelOptions, get_model
 from multitrust.scoring.base import PROFILES
 from multitrust.store import Store
 from multitrust.tasks.base import Task, TaskSpec, select_tasks
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass
@@ -154,7 +158,7 @@ def _requirements_met(
             raise Unavailable(f"scorer {task.scorer.name} needs {need!r}, which is not configured")
 
 
-def evaluate(
+async def evaluate_async(
     model: str | Model,
     tasks: str | Sequence[str] | None = None,
     *,
@@ -189,69 +193,6 @@ def evaluate(
     Results are written to the store ``db`` as they arrive; rerunning the same call resumes
     (zero model calls when everything is done). Returns task, sub-aspect and overall scores.
     """
-    return asyncio.run(
-        evaluate_async(
-            model,
-            tasks,
-            data=data,
-            db=db,
-            seed=seed,
-            size=size,
-            limit=limit,
-            judge=judge,
-            profile=profile,
-            max_connections=max_connections,
-            base_url=base_url,
-            api_key=api_key,
-            judge_base_url=judge_base_url,
-            max_image_side=max_image_side,
-            timeout_s=timeout_s,
-            max_attempts=max_attempts,
-            rate_limit_budget_s=rate_limit_budget_s,
-            batch_size=batch_size,
-            device=device,
-            dtype=dtype,
-            bootstrap=bootstrap,
-            resources=resources,
-            harm_classifier=harm_classifier,
-            harm_base_url=harm_base_url,
-            refusal_classifier=refusal_classifier,
-            on_progress=on_progress,
-            on_task_start=on_task_start,
-        )
-    )
-
-
-async def evaluate_async(
-    model: str | Model,
-    tasks: str | Sequence[str] | None = None,
-    *,
-    data: str | DataSource | None = "synth",
-    db: str | Path | None = None,
-    seed: int = 0,
-    size: int | None = None,
-    limit: int | None = None,
-    judge: str | Model | None = None,
-    profile: str = "corrected",
-    max_connections: int = 32,
-    base_url: str | None = None,
-    api_key: str | None = None,
-    judge_base_url: str | None = None,
-    max_image_side: int | None = None,
-    timeout_s: float = 120.0,
-    max_attempts: int = 6,
-    rate_limit_budget_s: float = 600.0,
-    batch_size: int | None = None,
-    device: str | None = None,
-    dtype: str | None = None,
-    bootstrap: int = 200,
-    resources: dict[str, Any] | None = None,
-    harm_classifier: str | None = None,
-    harm_base_url: str | None = None,
-    refusal_classifier: str | None = None,
-    on_progress: Callable[[str, Counters], None] | None = None,
-    on_task_start: Callable[[TaskSpec], None] | None = None,
-) -> RunReport:
     if profile not in PROFILES:
         raise ConfigError(
             f"unknown scoring profile {profile!r} (choose from {', '.join(PROFILES)})"
@@ -421,6 +362,20 @@ async def evaluate_async(
     )
     store.close()
     return report
+
+
+def _blocking(fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
+    """The same call, run to completion on a fresh event loop (for scripts and notebooks)."""
+
+    @functools.wraps(fn)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        return asyncio.run(fn(*args, **kwargs))
+
+    return run
+
+
+#: ``evaluate_async`` for callers without an event loop: the CLI, scripts, notebooks.
+evaluate = _blocking(evaluate_async)
 
 
 def _order(task_id: str) -> tuple[int, int]:
