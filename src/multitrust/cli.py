@@ -304,7 +304,7 @@ def runs_cmd(db: DbOpt = None) -> None:
         )
         for col in ("task", "score", "n", "errors", "status"):
             table.add_column(col)
-        for tr in store.task_results(r.run_id):
+        for tr in sorted(store.task_results(r.run_id), key=lambda t: _paper_order(t["task_id"])):
             table.add_row(
                 tr["task_id"],
                 _fmt(tr["score"]),
@@ -448,6 +448,14 @@ def export_cmd(
 
     path = export(db, out, fmt, models=_split(models))
     console.print(f"results written to {path}")
+
+
+def _paper_order(task_id: str) -> tuple[int, int]:
+    """T, S, R, F, P and then the number, as in the paper's tables."""
+    try:
+        return ("TSRFP".index(task_id[0]), int(task_id.split(".")[1]))
+    except (ValueError, IndexError):
+        return (9, 0)
 
 
 def _split(s: str | None) -> list[str] | None:
