@@ -94,7 +94,14 @@ class AdaptiveLimiter:
                 else:
                     self.limit = min(self.limit + 1.0 / self.limit, float(self.max_limit))
             self._end_window(now)
-            self._cond.notify_all()
+            self._wake()
+
+    def _wake(self) -> None:
+        """Wake as many waiters as there are free slots (not all of them: a thundering herd of
+        hundreds of workers re-checking the limit on every answer cost more CPU than the HTTP)."""
+        free = int(self.limit) - self.in_flight
+        if free > 0:
+            self._cond.notify(free)
 
     def _record_load(self, retry_after: float | None) -> None:
         self._win_load += 1
@@ -106,7 +113,7 @@ class AdaptiveLimiter:
         await asyncio.sleep(delay)
         async with self._cond:
             self.in_flight -= 1
-            self._cond.notify_all()
+            self._wake()
 
     def _end_window(self, now: float) -> None:
         """Once per round trip, cut the limit if load signals were a real share of the answers.
