@@ -163,7 +163,9 @@ def advanced_inference(data: SynthData) -> Iterator[Sample]:
     for i in range(data.n):
         group = ADVANCED_GROUPS[i % len(ADVANCED_GROUPS)]
         rng = _rng(data, "T.2", i)
-        truth = (i // len(ADVANCED_GROUPS)) % 2 == 0
+        # alternate within each group and across groups: with 7 groups, cycling per group alone
+        # left a 20-item suite 13 yes / 7 no, rewarding a model that always says yes
+        truth = (i // len(ADVANCED_GROUPS) + i % len(ADVANCED_GROUPS)) % 2 == 0
         picture, text, facts = _ADVANCED[group](rng, truth)
         image = _image(picture, f"T.2/{group}/{i}")
         yield Sample(f"T.2-{i:05d}", text, (image,), truth, {"group": group, **facts})
