@@ -143,20 +143,6 @@ class AnthropicModel(Model):
     def __repr__(self) -> str:
         return f"AnthropicModel({self.model_id!r})"
 
-    @property
-    def endpoint(self) -> str:
-        return self._public_url or self.provider
-
-    def describe(self) -> dict[str, Any]:
-        d = super().describe()
-        d["base_url"] = self._public_url
-        return d
-
-    def cache_identity(self) -> dict[str, Any]:
-        d = super().cache_identity()
-        d["base_url"] = self._public_url
-        return d
-
     def _sdk(self) -> Any:
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:

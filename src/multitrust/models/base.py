@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from multitrust.errors import ConfigError
 from multitrust.types import GenerateConfig, Generation, Message, Sample
@@ -33,6 +34,15 @@ class ModelOptions:
     dtype: str | None = None
     batch_size: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def public_url(url: str) -> str:
+    """A URL safe to record: no user:password and no query string (keys hide in both)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 class Model:
@@ -55,6 +65,11 @@ class Model:
     def __init__(self, name: str, options: ModelOptions | None = None) -> None:
         self.name = name
         self.options = options or ModelOptions()
+        #: The base URL as it may be recorded (credentials and query stripped). Backends that
+        #: normalise the URL reassign it; describe(), cache_identity() and endpoint use only this.
+        self._public_url: str | None = (
+            public_url(self.options.base_url) if self.options.base_url else None
+        )
 
     @property
     def model_id(self) -> str:
@@ -63,14 +78,14 @@ class Model:
     @property
     def endpoint(self) -> str:
         """Key of the concurrency limiter: calls to one endpoint share one limit."""
-        return self.options.base_url or self.provider
+        return self._public_url or self.provider
 
     def describe(self) -> dict[str, Any]:
         """Settings recorded in the run. Must never contain secrets."""
         o = self.options
         return {
             "model": self.model_id,
-            "base_url": o.base_url,
+            "base_url": self._public_url,
             "max_image_side": o.max_image_side,
             "timeout_s": o.timeout_s,
             "device": o.device,
@@ -81,7 +96,7 @@ class Model:
         """What, besides the messages and config, determines the output (for cache keys)."""
         return {
             "model": self.model_id,
-            "base_url": self.options.base_url,
+            "base_url": self._public_url,
             "max_image_side": self.options.max_image_side,
         }
 

@@ -41,7 +41,7 @@ from multitrust.errors import (
     RateLimited,
     ServerError,
 )
-from multitrust.models.base import Model, ModelOptions, env_key, provider
+from multitrust.models.base import Model, ModelOptions, env_key, provider, public_url
 from multitrust.models.images import data_url
 from multitrust.types import GenerateConfig, Generation, Message, Sample
 
@@ -72,15 +72,6 @@ def normalize_base_url(url: str) -> str:
     if not path:
         path = "/v1"  # what every OpenAI-compatible server serves under
     return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
-
-
-def public_url(url: str) -> str:
-    """A URL safe to record: no user:password and no query string (keys hide in both)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def is_openai_host(url: str) -> bool:
@@ -505,20 +496,6 @@ class OpenAICompatModel(Model):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.model_id!r}, base_url={self._public_url!r})"
-
-    @property
-    def endpoint(self) -> str:
-        return self._public_url
-
-    def describe(self) -> dict[str, Any]:
-        d = super().describe()
-        d["base_url"] = self._public_url
-        return d
-
-    def cache_identity(self) -> dict[str, Any]:
-        d = super().cache_identity()
-        d["base_url"] = self._public_url
-        return d
 
     async def generate(
         self, messages: Sequence[Message], config: GenerateConfig, *, sample: Sample | None = None
