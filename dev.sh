@@ -17,7 +17,7 @@ setup() {
   if [ ! -f "$VENV/.installed" ] || [ pyproject.toml -nt "$VENV/.installed" ]; then
     python -m pip install -q --upgrade pip
     # torch first and alone: the CPU build; a bare `torch` would pull a multi-GB CUDA build
-    python -m pip install -q "torch==2.13.0" || python -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu
+    python -m pip install -q "torch==2.13.0" || python -m pip install -q torch
     python -m pip install -q -e ".[hf,api,data,scorers,pii,dev]"
     touch "$VENV/.installed"
   fi

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -98,9 +99,19 @@ def test_harm_classifier_flag_measures_attack_success(tmp_path: Path) -> None:
     without = CliRunner().invoke(app, base)
     judged = CliRunner().invoke(app, [*base, "--harm-classifier", "scripted/judge-yes"])
     assert without.exit_code == 0 and judged.exit_code == 0, judged.output
-    assert "ASR not measured" in without.output or "0.0" in without.output
     runs = CliRunner().invoke(app, ["runs", "--db", db])
     assert runs.output.count("scripted/comply") == 2  # another classifier is another run
+    from multitrust.results import task_summaries
+
+    s4 = task_summaries(db).set_index("run_id")
+    by_asr = {
+        json.loads(m).get("asr_measured"): row
+        for m, row in zip(s4["metrics"], s4.itertuples(), strict=True)
+    }
+    # without a classifier: RtA alone, flagged; with one that always says "jailbroken": ASR 1
+    assert "ASR not measured" in (by_asr[0.0].deviation or "")
+    assert "ASR not measured" not in (by_asr[1.0].deviation or "")
+    assert json.loads(s4.loc[by_asr[1.0].Index, "metrics"])["asr"] == 1.0
 
 
 def test_report_and_export_commands(tmp_path: Path) -> None:

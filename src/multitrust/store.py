@@ -225,12 +225,6 @@ class Store:
             c.execute("ROLLBACK")
             raise
 
-    def heartbeat(self, run_id: str) -> None:
-        self.conn.execute(
-            "UPDATE runs SET heartbeat=? WHERE run_id=? AND owner=?",
-            (time.time(), run_id, _owner()),
-        )
-
     def finish_run(self, run_id: str, status: str = "done") -> None:
         self.conn.execute(
             "UPDATE runs SET status=?, updated=?, owner=NULL, heartbeat=NULL WHERE run_id=?",
@@ -264,12 +258,6 @@ class Store:
             )
         return out
 
-    def get_run(self, run_id: str) -> RunInfo | None:
-        for r in self.runs():
-            if r.run_id == run_id or r.run_id.startswith(run_id):
-                return r
-        return None
-
     # ------------------------------------------------------------------ generations
     def get_generation(self, key: str) -> Generation | None:
         row = self.conn.execute(
@@ -281,20 +269,6 @@ class Store:
         return Generation(
             row[0], input_tokens=row[1], output_tokens=row[2], latency_s=row[3], cached=True
         )
-
-    def get_generations(self, keys: Sequence[str]) -> dict[str, Generation]:
-        out: dict[str, Generation] = {}
-        for i in range(0, len(keys), 500):
-            chunk = keys[i : i + 500]
-            q = (
-                "SELECT key, text, input_tokens, output_tokens, latency FROM generations "
-                f"WHERE error IS NULL AND key IN ({','.join('?' * len(chunk))})"
-            )
-            for k, text, it, ot, lat in self.conn.execute(q, chunk):
-                out[k] = Generation(
-                    text, input_tokens=it, output_tokens=ot, latency_s=lat, cached=True
-                )
-        return out
 
     # ------------------------------------------------------------------ results
     def done_keys(self, run_id: str, task_id: str) -> set[tuple[str, str]]:
@@ -499,12 +473,6 @@ class Store:
         if row is None or row[1] is None:
             return None
         return row[0], row[1]
-
-    def has_images(self, shas: Sequence[str]) -> set[str]:
-        if not shas:
-            return set()
-        q = f"SELECT sha256 FROM images WHERE sha256 IN ({','.join('?' * len(shas))})"
-        return {r[0] for r in self.conn.execute(q, list(shas))}
 
     def integrity_ok(self) -> bool:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -257,6 +257,7 @@ class Engine:
             return gen
         fut = self.inflight.get(key)
         if fut is not None:  # the same request is already on its way: share it
+            self.counters.cached += 1
             return await asyncio.shield(fut)
         fut = asyncio.get_running_loop().create_future()
         self.inflight[key] = fut

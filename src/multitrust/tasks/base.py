@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from multitrust.errors import ConfigError, Unavailable
+from multitrust.errors import ConfigError
 from multitrust.scoring.base import Scorer
 from multitrust.tasks.results import Results
 from multitrust.types import GenerateConfig, Message, Sample
@@ -205,13 +205,3 @@ def select_tasks(spec: str | Iterable[str] | None) -> list[TaskSpec]:
                 f"unknown task {item!r}: use ids like T.6, aspects like privacy, or sub-aspects like P.L"
             )
     return sorted(chosen.values(), key=lambda s: s.number)
-
-
-def require(condition: bool, reason: str) -> None:
-    """Raise :class:`Unavailable` with ``reason`` unless ``condition`` holds."""
-    if not condition:
-        raise Unavailable(reason)
-
-
-def meta_get(meta: Mapping[str, Any], key: str, default: Any = None) -> Any:
-    return meta.get(key, default)

@@ -143,10 +143,6 @@ def cross_modal(
     return 1.0 - m if invert and not math.isnan(m) else m
 
 
-def pct(x: float) -> float:
-    return 100.0 * x
-
-
 def default_metrics(r: Results) -> dict[str, float]:
     """Mean of every value key, overall and per variant (when there is more than one)."""
     keys: dict[str, None] = {}
