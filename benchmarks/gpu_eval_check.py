@@ -25,68 +25,38 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
 
 def build_model(out: Path, *, hidden: int, layers: int, device: str) -> Path:
+    """A CLIP ViT-L/14-336-shaped tower and a ``hidden`` x ``layers`` Llama, random bf16 weights."""
     import torch
-    from tests.models.tiny import LLAVA_TEMPLATE, bpe_tokenizer
-    from transformers import (
-        CLIPImageProcessor,
-        CLIPVisionConfig,
-        LlamaConfig,
-        LlavaConfig,
-        LlavaForConditionalGeneration,
-        LlavaProcessor,
-    )
+    from tests.models.tiny import build_llava
 
-    tok = bpe_tokenizer(["<unk>", "<s>", "</s>", "<pad>", "<image>"])
-    tok.add_special_tokens({"additional_special_tokens": ["<image>"]})
-    vision = CLIPVisionConfig(
-        hidden_size=1024,
-        intermediate_size=4096,
-        num_hidden_layers=24,
-        num_attention_heads=16,
+    path = build_llava(
+        out,
+        vision={
+            "hidden_size": 1024,
+            "intermediate_size": 4096,
+            "num_hidden_layers": 24,
+            "num_attention_heads": 16,
+            "projection_dim": 768,
+        },
+        text={
+            "hidden_size": hidden,
+            "intermediate_size": hidden * 4,
+            "num_hidden_layers": layers,
+            "num_attention_heads": hidden // 128,
+            "num_key_value_heads": max(1, hidden // 512),
+            "head_dim": 128,
+            "max_position_embeddings": 4096,
+        },
         image_size=336,
         patch_size=14,
-        projection_dim=768,
+        feature_layer=-2,
+        device=device,
+        dtype=torch.bfloat16,
     )
-    text = LlamaConfig(
-        vocab_size=len(tok),
-        hidden_size=hidden,
-        intermediate_size=hidden * 4,
-        num_hidden_layers=layers,
-        num_attention_heads=hidden // 128,
-        num_key_value_heads=max(1, hidden // 512),
-        max_position_embeddings=4096,
-        pad_token_id=tok.pad_token_id,
-        bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id,
-    )
-    config = LlavaConfig(
-        vision_config=vision,
-        text_config=text,
-        image_token_index=tok.convert_tokens_to_ids("<image>"),
-        vision_feature_select_strategy="default",
-        vision_feature_layer=-2,
-    )
-    with torch.device(device):
-        model = LlavaForConditionalGeneration(config).to(torch.bfloat16).eval()
-    model.generation_config.pad_token_id = tok.pad_token_id
-    model.generation_config.eos_token_id = tok.eos_token_id
-    n_params = sum(p.numel() for p in model.parameters())
-    model.save_pretrained(out)
-    LlavaProcessor(
-        image_processor=CLIPImageProcessor(
-            size={"shortest_edge": 336}, crop_size={"height": 336, "width": 336}
-        ),
-        tokenizer=tok,
-        patch_size=14,
-        vision_feature_select_strategy="default",
-        num_additional_image_tokens=1,
-        chat_template=LLAVA_TEMPLATE,
-    ).save_pretrained(out)
-    del model
     if device == "cuda":
         torch.cuda.empty_cache()
-    print(f"built LLaVA-shaped model: {n_params / 1e9:.2f}B parameters at {out}", flush=True)
-    return out
+    print(f"built LLaVA-shaped model (hidden {hidden}, {layers} layers) at {path}", flush=True)
+    return path
 
 
 def main() -> int:

@@ -144,8 +144,21 @@ def _llama_config(vocab_size: int, pad_id: int, bos_id: int, eos_id: int) -> Any
     )
 
 
-def build_llava(path: str | Path) -> Path:
-    """A ~150k-parameter LLaVA: CLIP tower 32x32 / patch 8, Llama text model."""
+def build_llava(
+    path: str | Path,
+    *,
+    vision: dict[str, Any] | None = None,
+    text: dict[str, Any] | None = None,
+    image_size: int = 32,
+    patch_size: int = 8,
+    feature_layer: int = -1,
+    device: str = "cpu",
+    dtype: Any = None,
+) -> Path:
+    """A LLaVA with random weights: by default ~150k parameters (CLIP tower 32x32 / patch 8,
+    tiny Llama). ``vision`` / ``text`` override config fields, so the GPU benchmark builds a
+    realistically sized one with the same code; ``device`` builds the weights in place there."""
+    import torch
     from transformers import (
         CLIPImageProcessor,
         CLIPVisionConfig,
@@ -159,35 +172,43 @@ def build_llava(path: str | Path) -> Path:
     tokenizer = bpe_tokenizer(["<unk>", "<s>", "</s>", "<pad>", "<image>"])
     tokenizer.add_special_tokens({"additional_special_tokens": ["<image>"]})
     image_id = tokenizer.convert_tokens_to_ids("<image>")
-    vision = CLIPVisionConfig(
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        image_size=32,
-        patch_size=8,
-        projection_dim=32,
+    vision_config = CLIPVisionConfig(
+        **{
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+            "projection_dim": 32,
+            **(vision or {}),
+            "image_size": image_size,
+            "patch_size": patch_size,
+        }
     )
-    text = _llama_config(
+    text_config = _llama_config(
         len(tokenizer), tokenizer.pad_token_id, tokenizer.bos_token_id, tokenizer.eos_token_id
     )
+    for k, v in (text or {}).items():
+        setattr(text_config, k, v)
     config = LlavaConfig(
-        vision_config=vision,
-        text_config=text,
+        vision_config=vision_config,
+        text_config=text_config,
         image_token_index=image_id,
         vision_feature_select_strategy="default",
-        vision_feature_layer=-1,
+        vision_feature_layer=feature_layer,
     )
-    model = LlavaForConditionalGeneration(config).eval()
+    with torch.device(device):
+        model = LlavaForConditionalGeneration(config).eval()
+    if dtype is not None:
+        model = model.to(dtype)
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     image_processor = CLIPImageProcessor(
-        size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}
+        size={"shortest_edge": image_size}, crop_size={"height": image_size, "width": image_size}
     )
     processor = LlavaProcessor(
         image_processor=image_processor,
         tokenizer=tokenizer,
-        patch_size=8,
+        patch_size=patch_size,
         vision_feature_select_strategy="default",
         num_additional_image_tokens=1,
         chat_template=LLAVA_TEMPLATE,
