@@ -37,3 +37,18 @@ def test_refusal_classifier_flag_loads_a_local_checkpoint(tmp_path: Path) -> Non
     oc = rep.tasks["F.5"]
     assert oc.status == "ok" and oc.n_errors == 0
     assert "longformer" not in (oc.deviation or "").lower()
+
+
+def test_a_checkpoint_that_cannot_load_is_one_clear_error_before_the_run(tmp_path: Path) -> None:
+    from multitrust.errors import ConfigError
+    from multitrust.store import Store
+
+    missing = tmp_path / "no-such-model"
+    missing.mkdir()  # a directory without a checkpoint
+    db = tmp_path / "s.db"
+    with pytest.raises(ConfigError, match="cannot load hf model"):
+        evaluate(f"hf/{missing}", "T.6", db=db, size=3, bootstrap=0)
+    with Store(db) as st:
+        assert (
+            st.conn.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 0
+        )  # no per-sample errors

@@ -557,6 +557,16 @@ class HFModel(Model):
             self._lock, self._lock_loop = asyncio.Lock(), loop
         return self._lock
 
+    async def preflight(self) -> None:
+        """Load before the run: a checkpoint that cannot load is one clear error, not one per sample."""
+        try:
+            await self.load()
+        except LoadError as exc:
+            first = (str(exc).strip().splitlines() or ["unknown error"])[0]
+            raise ConfigError(
+                f"{first} (a hub id needs the hub; offline, pass a local directory)"
+            ) from None
+
     async def load(self) -> None:
         """Load the checkpoint now (idempotent). Raises LoadError if it cannot be loaded."""
         async with self._get_lock():
