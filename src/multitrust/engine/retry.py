@@ -13,10 +13,14 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from multitrust.engine.limiter import AdaptiveLimiter
 from multitrust.errors import CallTimeout, DataError, ModelCallError, Overloaded, RateLimited
 from multitrust.types import Generation
+
+if TYPE_CHECKING:
+    from multitrust.models.replicas import Attempt
 
 
 @dataclass(frozen=True)
@@ -60,51 +64,76 @@ def _redact(msg: str, secrets: tuple[str, ...]) -> str:
 
 
 async def call_with_retry(
-    fn: Callable[[], Awaitable[Generation]],
+    fn: Callable[[], Awaitable[Generation]] | None,
     *,
     limiter: AdaptiveLimiter | None,
     policy: RetryPolicy,
     secrets: tuple[str, ...] = (),
     on_retry: Callable[[ModelCallError], None] | None = None,
+    route: Callable[[], Awaitable[Attempt]] | None = None,
 ) -> Generation:
-    """Run ``fn`` under the limiter with retries; always returns a Generation (text or error)."""
+    """Run ``fn`` under the limiter with retries; always returns a Generation (text or error).
+
+    With ``route`` (a replica pool), each attempt asks it for the replica to use: the call and
+    the limiter come from the route, and the route is told how the attempt ended.
+    """
     last: ModelCallError | None = None
     started = time.perf_counter()
     attempt = 0  # failures other than rate limits
     tries = 0
     while True:
         tries += 1
-        if limiter is not None:
-            await limiter.acquire()
+        att: Attempt | None = None
+        if route is not None:
+            try:
+                att = await route()
+            except ModelCallError as exc:  # no replica to send it to
+                last = exc
+        lim = att.limiter if att is not None else (None if route else limiter)
+        call = att.call if att is not None else (None if route else fn)
+        outcome: BaseException | None = None
+        if lim is not None:
+            await lim.acquire()
         ok = False
         overloaded = False
         retry_after: float | None = None
         t_attempt = time.perf_counter()
         try:
-            gen = await asyncio.wait_for(fn(), timeout=policy.timeout_s)
+            if call is None:
+                assert last is not None
+                raise last
+            gen = await asyncio.wait_for(call(), timeout=policy.timeout_s)
             ok = True
             return gen
         except asyncio.TimeoutError:
             last = CallTimeout(f"no answer within {policy.timeout_s:g}s")
+            outcome = last
         except (RateLimited, Overloaded) as exc:
-            last = exc
+            last = outcome = exc
             overloaded = True
             retry_after = exc.retry_after
         except ModelCallError as exc:
-            last = exc
+            last = outcome = exc
         except DataError as exc:
+            outcome = exc
             return Generation.failure(
                 _redact(str(exc), secrets), "input", time.perf_counter() - started
             )
         except Exception as exc:  # an unexpected backend bug: record it, do not crash the run
+            outcome = exc
             return Generation.failure(
                 _redact(f"{type(exc).__name__}: {exc}", secrets),
                 "other",
                 time.perf_counter() - started,
             )
+        except BaseException as exc:  # cancelled: the route must still hear of it
+            outcome = exc
+            raise
         finally:
-            if limiter is not None:
-                await limiter.release(
+            if att is not None:
+                att.finish(outcome)
+            if lim is not None:
+                await lim.release(
                     ok=ok,
                     overloaded=overloaded,
                     retry_after=retry_after,

@@ -26,6 +26,8 @@ class ModelOptions:
     """Options common to all providers. Secrets live only in memory, never in ``describe()``."""
 
     base_url: str | None = None
+    base_urls: tuple[str, ...] = ()
+    """Several endpoints serving the same model: requests are spread over them (a pool)."""
     api_key: str | None = field(default=None, repr=False)
     timeout_s: float = 120.0
     max_image_side: int | None = None
@@ -190,7 +192,16 @@ def get_model(spec: str, options: ModelOptions | None = None) -> Model:
             ) from None
     if prov not in _PROVIDERS:
         raise ConfigError(f"provider {prov!r} is not available")
-    return _PROVIDERS[prov](name, options or ModelOptions())
+    factory = _PROVIDERS[prov]
+    opts = options or ModelOptions()
+    if opts.base_urls:
+        urls = list(opts.base_urls)
+        if opts.base_url and opts.base_url not in urls:
+            urls.insert(0, opts.base_url)
+        from multitrust.models.replicas import replica_pool
+
+        return replica_pool(lambda o: factory(name, o), opts, urls)
+    return factory(name, opts)
 
 
 def env_key(*names: str) -> str | None:
