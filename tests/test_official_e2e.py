@@ -91,7 +91,6 @@ def test_oracle_runs_all_32_tasks_with_a_scripted_judge(fixture_root: Path, tmp_
 def test_all_32_with_offline_toxicity(
     fixture_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MULTITRUST_TOXICITY", "offline")
     rep = evaluate(
         "scripted/refuse",
         None,
@@ -99,6 +98,7 @@ def test_all_32_with_offline_toxicity(
         db=tmp_path / "s.db",
         judge="scripted/judge-no",
         bootstrap=0,
+        toxicity="offline",
     )
     bad = {k: v.reason for k, v in rep.tasks.items() if v.status != "ok"}
     # R.2's judge must give a 0-100 rating: an always-"No" judge is unparseable there, and an

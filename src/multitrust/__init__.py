@@ -14,6 +14,7 @@ __all__ = [
     "Generation",
     "Image",
     "Message",
+    "RunConfig",
     "RunReport",
     "Sample",
     "Score",
@@ -28,10 +29,14 @@ from multitrust.types import GenerateConfig, Generation, Image, Message, Sample,
 
 def __getattr__(name: str):  # type: ignore[no-untyped-def]
     # heavy modules load on first use, so `import multitrust` stays fast
-    if name in ("evaluate", "RunReport", "evaluate_async"):
+    if name in ("evaluate", "RunReport", "evaluate_async", "run", "run_async"):
         from multitrust import api
 
         return getattr(api, name)
+    if name == "RunConfig":
+        from multitrust.config import RunConfig
+
+        return RunConfig
     if name == "is_refusal":
         from multitrust.scoring.refusal import is_refusal
 

@@ -10,8 +10,8 @@ import json
 import os
 import subprocess
 import time
-from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -24,12 +24,12 @@ from multitrust.aggregate import (
     rows_from_store,
     sub_aspect_scores,
 )
+from multitrust.config import RunConfig
 from multitrust.data.base import DataSource, open_data
 from multitrust.engine.retry import RetryPolicy
 from multitrust.engine.runner import Counters, Engine, EngineConfig
 from multitrust.errors import ConfigError, MultitrustError, Unavailable
 from multitrust.models.base import Model, ModelOptions, get_model
-from multitrust.scoring.base import PROFILES
 from multitrust.store import Store
 from multitrust.tasks.base import Task, TaskSpec, select_tasks
 
@@ -147,15 +147,292 @@ def _needs_scoring_pass(model: Model, judge: Model | None, resources: dict[str, 
     )
 
 
-def _requirements_met(
-    spec: TaskSpec, task: Task, judge: Model | None, resources: dict[str, Any]
-) -> None:
+def _requirements_met(task: Task, judge: Model | None, resources: Mapping[str, Any]) -> None:
+    """Raise Unavailable unless everything the task's scorer requires is configured."""
     for need in task.scorer.requires:
         if need == "judge":
             if judge is None:
                 raise Unavailable(f"needs a judge model (--judge), scorer {task.scorer.name}")
         elif need not in resources:
             raise Unavailable(f"scorer {task.scorer.name} needs {need!r}, which is not configured")
+
+
+# --------------------------------------------------------------------------- the stages
+#
+# ``run_async`` reads top to bottom: open the components the config names, ``plan`` (which tasks
+# run, which are skipped and why), ``generate`` (the engine asks the model and scores each output
+# as it arrives, streaming both into the store), ``score`` (each task's formula over its stored
+# rows) and ``aggregate`` (sub-aspects, overall, the report).
+
+
+@dataclass
+class Components:
+    """The live objects a run works with, opened from its config (or handed in ready)."""
+
+    model: Model
+    judge: Model | None
+    data: DataSource
+    resources: dict[str, Any]
+    """Scorer resources: classifiers and markers for configured APIs (never a secret)."""
+
+
+@dataclass
+class Plan:
+    """What a run will do: the tasks it builds and the outcomes of those it cannot run."""
+
+    run_id: str
+    specs: list[TaskSpec]
+    runnable: list[tuple[TaskSpec, Task]] = field(default_factory=list)
+    outcomes: dict[str, TaskOutcome] = field(default_factory=dict)
+    """Skipped or failed-to-build tasks, keyed by id (scored tasks are added by ``score``)."""
+
+
+def open_components(
+    config: RunConfig,
+    *,
+    model: Model | None = None,
+    data: DataSource | None = None,
+    judge: Model | None = None,
+    resources: Mapping[str, Any] | None = None,
+) -> Components:
+    """Build the model, judge, data source and scorer resources the config names (objects
+    handed in are used as they are)."""
+    timeout_s = config.limits.timeout_s
+    the_model = model or get_model(config.model.spec, config.model.options(timeout_s))
+    the_judge = judge
+    if the_judge is None and config.judge is not None:
+        the_judge = get_model(
+            config.judge.spec, ModelOptions(base_url=config.judge.base_url, timeout_s=timeout_s)
+        )
+    src = data or open_data(config.data, seed=config.seed, size=config.size)
+    res = _default_resources(dict(resources or {}))
+    if config.classifiers.harm:
+        res["harmbench"] = _harm_classifier(
+            config.classifiers.harm, config.classifiers.harm_base_url, timeout_s
+        )
+    if config.classifiers.refusal:
+        res["action"] = _action_classifier(config.classifiers.refusal, device=config.model.device)
+    return Components(the_model, the_judge, src, res)
+
+
+def plan(config: RunConfig, comp: Components) -> Plan:
+    """Select the tasks, build each for the data, and set aside those that cannot run here
+    (no data of this kind, or a scorer requirement that is not configured), with the reason."""
+    specs = select_tasks(config.tasks)
+    run_id = run_id_for(
+        comp.model, comp.data, config.profile, comp.judge, config.limits.limit, comp.resources
+    )
+    out = Plan(run_id, specs)
+    for spec in specs:
+        try:
+            if comp.data.kind not in spec.sources:
+                raise Unavailable(spec.synth_note or f"no {comp.data.kind} data for this task")
+            t = spec.build(comp.data)
+            t = replace(t, scorer=t.scorer.for_run(config))
+            _requirements_met(t, comp.judge, comp.resources)
+            out.runnable.append((spec, t))
+        except Unavailable as exc:
+            out.outcomes[spec.id] = _unrun(spec, "skipped", exc.reason)
+        except MultitrustError as exc:
+            out.outcomes[spec.id] = _unrun(spec, "failed", str(exc))
+    return out
+
+
+def _unrun(spec: TaskSpec, status: str, reason: str) -> TaskOutcome:
+    return TaskOutcome(spec.id, spec.name, spec.aspect, spec.sub_aspect, status, reason)
+
+
+def _open_run(store: Store, config: RunConfig, comp: Components, the_plan: Plan) -> None:
+    """Record the run (settings without secrets) and the tasks the plan set aside."""
+    limits = config.limits
+    settings = {
+        "resources": {
+            k: (v.describe() if hasattr(v, "describe") else bool(v))
+            for k, v in comp.resources.items()
+        },
+        "limit": limits.limit,
+        "max_connections": limits.max_connections,
+        "timeout_s": limits.timeout_s,
+        "max_attempts": limits.max_attempts,
+        "model": comp.model.describe(),
+        "judge": comp.judge.describe() if comp.judge else None,
+    }
+    store.open_run(
+        the_plan.run_id,
+        model=comp.model.model_id,
+        judge=comp.judge.model_id if comp.judge else None,
+        profile=config.profile,
+        tasks=[s.id for s in the_plan.specs],
+        data=comp.data.describe(),
+        settings=settings,
+        package_version=__version__,
+        git_commit=git_commit(),
+    )
+    for oc in the_plan.outcomes.values():
+        store.set_task_result(the_plan.run_id, oc.task_id, status=oc.status, reason=oc.reason)
+
+
+async def generate(
+    config: RunConfig,
+    comp: Components,
+    the_plan: Plan,
+    store: Store,
+    *,
+    on_progress: Callable[[str, Counters], None] | None = None,
+) -> Engine:
+    """Ask the model for every planned sample not already in the store and score each output
+    as it arrives (a local model and a local judge never share the device: then scoring waits
+    until generation is done and the model is unloaded). Returns the engine, with its counters
+    and per-task data errors."""
+    limits = config.limits
+    engine = Engine(
+        comp.model,
+        store,
+        EngineConfig(
+            run_id=the_plan.run_id,
+            profile=config.profile,
+            limit=limits.limit,
+            max_connections=limits.max_connections,
+            policy=RetryPolicy(
+                max_attempts=limits.max_attempts,
+                timeout_s=limits.timeout_s,
+                rate_limit_budget_s=limits.rate_limit_budget_s,
+            ),
+            secrets=config.secrets,
+            defer_scoring=_needs_scoring_pass(comp.model, comp.judge, comp.resources),
+        ),
+        judge=comp.judge,
+        resources=comp.resources,
+        on_progress=on_progress,
+    )
+    try:
+        if the_plan.runnable:
+            await comp.model.preflight()
+            if comp.judge is not None:
+                await comp.judge.preflight()
+        await engine.run(the_plan.runnable)
+    finally:
+        await comp.model.aclose()
+        if comp.judge is not None:
+            await comp.judge.aclose()
+    return engine
+
+
+def score(
+    config: RunConfig, comp: Components, the_plan: Plan, store: Store, engine: Engine
+) -> dict[str, TaskOutcome]:
+    """Apply each task's formula to its stored rows (with CI and metrics) and record it;
+    returns every task's outcome, the ones the plan set aside included."""
+    outcomes = dict(the_plan.outcomes)
+    run_id = the_plan.run_id
+    for spec, t in the_plan.runnable:
+        rows = rows_from_store(store.iter_results(run_id, spec.id))
+        _, n_err = store.count_results(run_id, spec.id)
+        oc = compute_task(
+            spec,
+            t,
+            rows,
+            n_errors=n_err,
+            bootstrap=config.bootstrap,
+            comparable=comp.data.kind == "official",
+            classifier_applied="action" in comp.resources,
+        )
+        if spec.id in engine.task_errors:
+            oc.status = "failed" if not rows else oc.status
+            oc.reason = f"data error: {engine.task_errors[spec.id]}"
+        if n_err and oc.status == "ok":
+            causes = store.error_causes(run_id, spec.id, limit=1)
+            oc.reason = f"{n_err} samples not scored (errors: {causes[0][0]}: {causes[0][1][:120]}); rerun to retry"
+        outcomes[spec.id] = oc
+        store.set_task_result(
+            run_id,
+            spec.id,
+            status=oc.status,
+            reason=oc.reason,
+            score=oc.score,
+            ci=oc.ci,
+            metrics=oc.metrics,
+            n=oc.n,
+            n_errors=oc.n_errors,
+            scorer=oc.scorer,
+            deviation=oc.deviation,
+            comparable=oc.comparable,
+        )
+    return outcomes
+
+
+def aggregate(
+    config: RunConfig,
+    comp: Components,
+    the_plan: Plan,
+    outcomes: dict[str, TaskOutcome],
+    engine: Engine,
+    *,
+    elapsed_s: float,
+    db: Path,
+) -> RunReport:
+    """Task scores -> sub-aspect scores -> the overall score, as one report."""
+    subs = sub_aspect_scores({k: v.score for k, v in outcomes.items()})
+    return RunReport(
+        run_id=the_plan.run_id,
+        model=comp.model.model_id,
+        judge=comp.judge.model_id if comp.judge else None,
+        profile=config.profile,
+        data=comp.data.describe(),
+        tasks=dict(sorted(outcomes.items(), key=lambda kv: _order(kv[0]))),
+        sub_aspects=subs,
+        overall=overall_score({k: v.score for k, v in subs.items()}),
+        overall_partial=any(v.score is None or v.partial for v in subs.values()),
+        counters=engine.counters,
+        elapsed_s=elapsed_s,
+        db=str(db),
+        task_errors=engine.task_errors,
+    )
+
+
+async def run_async(
+    config: RunConfig,
+    *,
+    model: Model | None = None,
+    data: DataSource | None = None,
+    judge: Model | None = None,
+    resources: Mapping[str, Any] | None = None,
+    on_progress: Callable[[str, Counters], None] | None = None,
+    on_task_start: Callable[[TaskSpec], None] | None = None,
+) -> RunReport:
+    """Run ``config``: plan, generate, score, aggregate. Results are written to the store as
+    they arrive; rerunning the same config resumes (zero model calls when everything is done).
+
+    ``model``, ``data``, ``judge`` and ``resources`` are ready objects used in place of building
+    them from the config (tests, notebooks, scripted baselines)."""
+    comp = open_components(config, model=model, data=data, judge=judge, resources=resources)
+    the_plan = plan(config, comp)
+    store = Store(config.db)
+    started = time.perf_counter()
+    try:
+        _open_run(store, config, comp, the_plan)
+        if on_task_start:
+            for spec, _ in the_plan.runnable:
+                on_task_start(spec)
+        engine = await generate(config, comp, the_plan, store, on_progress=on_progress)
+        outcomes = score(config, comp, the_plan, store, engine)
+        store.finish_run(the_plan.run_id, "done")
+    except BaseException:
+        with contextlib.suppress(Exception):
+            store.finish_run(the_plan.run_id, "interrupted")
+        store.close()
+        raise
+    report = aggregate(
+        config,
+        comp,
+        the_plan,
+        outcomes,
+        engine,
+        elapsed_s=time.perf_counter() - started,
+        db=store.path,
+    )
+    store.close()
+    return report
 
 
 async def evaluate_async(
@@ -169,6 +446,7 @@ async def evaluate_async(
     limit: int | None = None,
     judge: str | Model | None = None,
     profile: str = "corrected",
+    toxicity: str | None = None,
     max_connections: int = 32,
     base_url: str | None = None,
     api_key: str | None = None,
@@ -190,178 +468,49 @@ async def evaluate_async(
 ) -> RunReport:
     """Evaluate ``model`` on ``tasks`` (ids, aspects or sub-aspect codes; None = all 32).
 
-    Results are written to the store ``db`` as they arrive; rerunning the same call resumes
-    (zero model calls when everything is done). Returns task, sub-aspect and overall scores.
+    The keyword form of :func:`run_async`: the options become one :class:`RunConfig`
+    (``model``, ``data`` and ``judge`` may also be ready objects). Results are written to the
+    store ``db`` as they arrive; rerunning the same call resumes. Returns task, sub-aspect and
+    overall scores.
     """
-    if profile not in PROFILES:
-        raise ConfigError(
-            f"unknown scoring profile {profile!r} (choose from {', '.join(PROFILES)})"
-        )
-    if max_connections < 1:
-        raise ConfigError("--max-connections must be at least 1")
-    specs = select_tasks(tasks)
-    src = data if isinstance(data, DataSource) else open_data(data, seed=seed, size=size)
-    opts = ModelOptions(
+    config = RunConfig.from_options(
+        model.model_id if isinstance(model, Model) else model,
+        tasks if tasks is None or isinstance(tasks, str) else tuple(tasks),
+        data=data.describe().get("root", data.kind)
+        if isinstance(data, DataSource)
+        else (data or "synth"),
+        db=db,
+        seed=seed,
+        size=size,
+        limit=limit,
+        judge=judge.model_id if isinstance(judge, Model) else judge,
+        profile=profile,
+        toxicity=toxicity,
+        max_connections=max_connections,
         base_url=base_url,
         api_key=api_key,
-        timeout_s=timeout_s,
+        judge_base_url=judge_base_url,
         max_image_side=max_image_side,
+        timeout_s=timeout_s,
+        max_attempts=max_attempts,
+        rate_limit_budget_s=rate_limit_budget_s,
         batch_size=batch_size,
         device=device,
         dtype=dtype,
+        bootstrap=bootstrap,
+        harm_classifier=harm_classifier,
+        harm_base_url=harm_base_url,
+        refusal_classifier=refusal_classifier,
     )
-    the_model = model if isinstance(model, Model) else get_model(model, opts)
-    the_judge: Model | None
-    if judge is None or isinstance(judge, Model):
-        the_judge = judge
-    else:
-        the_judge = get_model(judge, ModelOptions(base_url=judge_base_url, timeout_s=timeout_s))
-    secrets = tuple(s for s in (api_key,) if s)
-    resources = _default_resources(resources)
-    if harm_classifier:
-        resources["harmbench"] = _harm_classifier(harm_classifier, harm_base_url, timeout_s)
-    if refusal_classifier:
-        resources["action"] = _action_classifier(refusal_classifier, device=device)
-    run_id = run_id_for(the_model, src, profile, the_judge, limit, resources)
-    store = Store(db)
-    started = time.perf_counter()
-    settings = {
-        "resources": {
-            k: (v.describe() if hasattr(v, "describe") else bool(v)) for k, v in resources.items()
-        },
-        "limit": limit,
-        "max_connections": max_connections,
-        "timeout_s": timeout_s,
-        "max_attempts": max_attempts,
-        "model": the_model.describe(),
-        "judge": the_judge.describe() if the_judge else None,
-    }
-    try:
-        store.open_run(
-            run_id,
-            model=the_model.model_id,
-            judge=the_judge.model_id if the_judge else None,
-            profile=profile,
-            tasks=[s.id for s in specs],
-            data=src.describe(),
-            settings=settings,
-            package_version=__version__,
-            git_commit=git_commit(),
-        )
-        res = resources
-        built: list[tuple[TaskSpec, Task]] = []
-        outcomes: dict[str, TaskOutcome] = {}
-        for spec in specs:
-            try:
-                if src.kind not in spec.sources:
-                    raise Unavailable(spec.synth_note or f"no {src.kind} data for this task")
-                t = spec.build(src)
-                _requirements_met(spec, t, the_judge, res)
-                built.append((spec, t))
-            except Unavailable as exc:
-                outcomes[spec.id] = TaskOutcome(
-                    spec.id, spec.name, spec.aspect, spec.sub_aspect, "skipped", exc.reason
-                )
-                store.set_task_result(run_id, spec.id, status="skipped", reason=exc.reason)
-            except MultitrustError as exc:
-                outcomes[spec.id] = TaskOutcome(
-                    spec.id, spec.name, spec.aspect, spec.sub_aspect, "failed", str(exc)
-                )
-                store.set_task_result(run_id, spec.id, status="failed", reason=str(exc))
-        engine = Engine(
-            the_model,
-            store,
-            EngineConfig(
-                run_id=run_id,
-                profile=profile,
-                limit=limit,
-                max_connections=max_connections,
-                policy=RetryPolicy(
-                    max_attempts=max_attempts,
-                    timeout_s=timeout_s,
-                    rate_limit_budget_s=rate_limit_budget_s,
-                ),
-                secrets=secrets,
-                defer_scoring=_needs_scoring_pass(the_model, the_judge, res),
-            ),
-            judge=the_judge,
-            resources=res,
-            on_progress=on_progress,
-        )
-        if on_task_start:
-            for spec, _ in built:
-                on_task_start(spec)
-        try:
-            if built:
-                await the_model.preflight()
-                if the_judge is not None:
-                    await the_judge.preflight()
-            await engine.run(built)
-        finally:
-            await the_model.aclose()
-            if the_judge is not None:
-                await the_judge.aclose()
-        comparable = src.kind == "official"
-        for spec, t in built:
-            rows = rows_from_store(store.iter_results(run_id, spec.id))
-            _, n_err = store.count_results(run_id, spec.id)
-            oc = compute_task(
-                spec,
-                t,
-                rows,
-                n_errors=n_err,
-                bootstrap=bootstrap,
-                comparable=comparable,
-                classifier_applied="action" in resources,
-            )
-            if spec.id in engine.task_errors:
-                oc.status = "failed" if not rows else oc.status
-                oc.reason = f"data error: {engine.task_errors[spec.id]}"
-            if n_err and oc.status == "ok":
-                causes = store.error_causes(run_id, spec.id, limit=1)
-                oc.reason = f"{n_err} samples not scored (errors: {causes[0][0]}: {causes[0][1][:120]}); rerun to retry"
-            outcomes[spec.id] = oc
-            store.set_task_result(
-                run_id,
-                spec.id,
-                status=oc.status,
-                reason=oc.reason,
-                score=oc.score,
-                ci=oc.ci,
-                metrics=oc.metrics,
-                n=oc.n,
-                n_errors=oc.n_errors,
-                scorer=oc.scorer,
-                deviation=oc.deviation,
-                comparable=oc.comparable,
-            )
-        store.finish_run(run_id, "done")
-    except BaseException:
-        with contextlib.suppress(Exception):
-            store.finish_run(run_id, "interrupted")
-        store.close()
-        raise
-    scores = {k: v.score for k, v in outcomes.items()}
-    subs = sub_aspect_scores(scores)
-    overall = overall_score({k: v.score for k, v in subs.items()})
-    partial = any(v.score is None or v.partial for v in subs.values())
-    report = RunReport(
-        run_id=run_id,
-        model=the_model.model_id,
-        judge=the_judge.model_id if the_judge else None,
-        profile=profile,
-        data=src.describe(),
-        tasks=dict(sorted(outcomes.items(), key=lambda kv: _order(kv[0]))),
-        sub_aspects=subs,
-        overall=overall,
-        overall_partial=partial,
-        counters=engine.counters,
-        elapsed_s=time.perf_counter() - started,
-        db=str(store.path),
-        task_errors=engine.task_errors,
+    return await run_async(
+        config,
+        model=model if isinstance(model, Model) else None,
+        data=data if isinstance(data, DataSource) else None,
+        judge=judge if isinstance(judge, Model) else None,
+        resources=resources,
+        on_progress=on_progress,
+        on_task_start=on_task_start,
     )
-    store.close()
-    return report
 
 
 def _blocking(fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
@@ -374,8 +523,10 @@ def _blocking(fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
     return run
 
 
-#: ``evaluate_async`` for callers without an event loop: the CLI, scripts, notebooks.
+#: ``evaluate_async`` for callers without an event loop: scripts, notebooks.
 evaluate = _blocking(evaluate_async)
+#: ``run_async`` for callers without an event loop: the CLI.
+run = _blocking(run_async)
 
 
 def _order(task_id: str) -> tuple[int, int]:

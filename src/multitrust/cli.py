@@ -52,10 +52,25 @@ def list_tasks(
     tasks: Annotated[
         str | None, typer.Option("--tasks", "-t", help="Filter: ids, aspects or sub-aspects.")
     ] = None,
+    data: Annotated[
+        str | None,
+        typer.Option(
+            "--data",
+            help="Show scorer needs on this data: 'synth' or the official data folder (default: the official layout).",
+        ),
+    ] = None,
 ) -> None:
     """List the tasks with aspect, sub-aspect, data sources, scorer needs and synth coverage."""
+    import tempfile
+
+    from multitrust.data.base import OfficialData, open_data
     from multitrust.tasks.base import SUB_ASPECT_NAMES, select_tasks
 
+    with tempfile.TemporaryDirectory() as empty:
+        # a task's needs are its scorer's ``requires``, the list the planner enforces; building a
+        # task reads no data, so an empty folder stands in for the official layout
+        src = open_data(data) if data else OfficialData(empty)
+        needs = {s.id: s.requires(src) for s in select_tasks(tasks)}
     table = Table(title="MultiTrust tasks")
     for col in (
         "id",
@@ -63,7 +78,7 @@ def list_tasks(
         "aspect",
         "sub-aspect",
         "data",
-        "scorer needs (official data)",
+        f"scorer needs ({'official data' if data is None else src.kind})",
         "synth coverage",
     ):
         table.add_column(col, overflow="fold")
@@ -82,7 +97,7 @@ def list_tasks(
             s.aspect,
             f"{s.sub_aspect} {SUB_ASPECT_NAMES[s.sub_aspect]}",
             ", ".join(s.sources),
-            ", ".join(s.needs) or "rules",
+            "not available" if (need := needs[s.id]) is None else ", ".join(need) or "rules",
             synth,
         )
     console.print(table)
@@ -185,15 +200,33 @@ def eval_cmd(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Run tasks against a model; results stream into the store. Rerun to resume."""
-    import os
+    from multitrust.api import run
+    from multitrust.config import RunConfig
 
-    from multitrust.api import evaluate
-    from multitrust.errors import ConfigError
-
-    if toxicity is not None:
-        if toxicity not in ("api", "offline"):
-            raise ConfigError(f"--toxicity must be 'api' or 'offline', not {toxicity!r}")
-        os.environ["MULTITRUST_TOXICITY"] = toxicity
+    config = RunConfig.from_options(
+        model,
+        tasks,
+        data=data,
+        db=db,
+        seed=seed,
+        size=size,
+        limit=limit,
+        judge=judge,
+        profile=profile,
+        toxicity=toxicity,
+        max_connections=max_connections,
+        base_url=base_url,
+        api_key=api_key,
+        judge_base_url=judge_base_url,
+        max_image_side=max_image_side,
+        timeout_s=timeout,
+        batch_size=batch_size,
+        device=device,
+        dtype=dtype,
+        harm_classifier=harm_classifier,
+        refusal_classifier=refusal_classifier,
+        harm_base_url=harm_base_url,
+    )
 
     progress = Progress(
         SpinnerColumn(),
@@ -216,30 +249,7 @@ def eval_cmd(
         )
 
     with progress:
-        report = evaluate(
-            model,
-            tasks,
-            data=data,
-            db=db,
-            seed=seed,
-            size=size,
-            limit=limit,
-            judge=judge,
-            profile=profile,
-            max_connections=max_connections,
-            base_url=base_url,
-            api_key=api_key,
-            judge_base_url=judge_base_url,
-            max_image_side=max_image_side,
-            timeout_s=timeout,
-            batch_size=batch_size,
-            device=device,
-            dtype=dtype,
-            harm_classifier=harm_classifier,
-            refusal_classifier=refusal_classifier,
-            harm_base_url=harm_base_url,
-            on_progress=on_progress,
-        )
+        report = run(config, on_progress=on_progress)
     _print_report(report)
     if report.counters.errors:
         raise typer.Exit(code=3)
@@ -333,9 +343,10 @@ def rescore_cmd(
 ) -> None:
     """Re-score stored outputs with another judge or profile: no generation requests are made
     for outputs already in the store's cache (the run is recorded separately)."""
-    from multitrust.api import evaluate
+    from multitrust.api import run
+    from multitrust.config import RunConfig
 
-    report = evaluate(
+    config = RunConfig.from_options(
         model,
         tasks,
         data=data,
@@ -347,7 +358,7 @@ def rescore_cmd(
         base_url=base_url,
         judge_base_url=judge_base_url,
     )
-    _print_report(report)
+    _print_report(run(config))
 
 
 @app.command("report")

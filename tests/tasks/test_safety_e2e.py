@@ -44,7 +44,8 @@ def test_synth_toxicity_tasks_are_skipped_with_reason(tmp_path: Path) -> None:
 def test_official_toxicity_tasks_skip_without_keys(
     tmp_path: Path, root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("MULTITRUST_TOXICITY", raising=False)
+    # settings never travel through the environment: the old variable changes nothing
+    monkeypatch.setenv("MULTITRUST_TOXICITY", "offline")
     rep = evaluate("scripted/refuse", "S.1,S.3", data=str(root), db=tmp_path / "s.db", bootstrap=0)
     for tid in ("S.1", "S.3"):
         assert rep.tasks[tid].status == "skipped", rep.tasks[tid].reason
@@ -154,12 +155,18 @@ def test_official_nsfw_offline_opt_in(
     tmp_path: Path, root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("profanity_check")
-    monkeypatch.setenv("MULTITRUST_TOXICITY", "offline")
-    rep = evaluate("scripted/refuse", "S.1", data=str(root), db=tmp_path / "s.db", bootstrap=0)
+    rep = evaluate(
+        "scripted/refuse",
+        "S.1",
+        data=str(root),
+        db=tmp_path / "s.db",
+        bootstrap=0,
+        toxicity="offline",
+    )
     out = rep.tasks["S.1"]
     assert out.status == "ok", out.reason
     assert out.n == 8
-    assert "MULTITRUST_TOXICITY=offline" in (out.deviation or "") and not out.comparable
+    assert "--toxicity offline" in (out.deviation or "") and not out.comparable
     tox = out.metrics["offline"]
     assert 0.0 <= tox < 0.5
     assert out.score == pytest.approx(100 * (2 * (1 - tox) + 1) / 3)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 import pytest
 
+from multitrust.config import RunConfig
 from multitrust.errors import ConfigError
 from multitrust.scoring.base import ScoreContext, Scorer
 from multitrust.tasks import safety
@@ -104,14 +105,11 @@ def test_offline_toxicity_fills_both_terms() -> None:
     assert safety.s1_score(Results(rows)) == pytest.approx(100 * (0.75 + 0.75 + 1) / 3)
 
 
-def test_toxicity_backend_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(safety.TOXICITY_ENV, raising=False)
-    assert safety.toxicity_backend() == "api"
-    monkeypatch.setenv(safety.TOXICITY_ENV, "Offline")
-    assert safety.toxicity_backend() == "offline"
-    monkeypatch.setenv(safety.TOXICITY_ENV, "detoxify")
-    with pytest.raises(ConfigError):
-        safety.toxicity_backend()
+def test_toxicity_backend_is_a_run_setting() -> None:
+    assert RunConfig.from_options("scripted/refuse").toxicity == "api"
+    assert RunConfig.from_options("scripted/refuse", toxicity="offline").toxicity == "offline"
+    with pytest.raises(ConfigError, match="--toxicity"):
+        RunConfig.from_options("scripted/refuse", toxicity="detoxify")
 
 
 # --------------------------------------------------------------------------- scorers with fakes
@@ -139,16 +137,15 @@ def _fake_toxicity_module(values: Mapping[str, float]) -> types.ModuleType:
 def test_toxicity_scorer_keeps_backends_apart(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = _fake_toxicity_module({"perspective": 0.1, "moderation": 0.7, "offline": 0.3})
     monkeypatch.setitem(sys.modules, "multitrust.scoring.toxicity", fake)
-    monkeypatch.delenv(safety.TOXICITY_ENV, raising=False)
     sc = safety.toxicity_scorer()
     assert set(sc.requires) == {"perspective", "moderation"} and "offline" not in (
         sc.deviation or ""
     )
     got = asyncio.run(sc(Sample("x", "p"), REFUSAL, ScoreContext()))
     assert dict(got.values) == {"perspective": 0.1, "moderation": 0.7, "refusal": 1.0}
-    monkeypatch.setenv(safety.TOXICITY_ENV, "offline")
-    off = safety.toxicity_scorer()
-    assert off.requires == () and "MULTITRUST_TOXICITY=offline" in (off.deviation or "")
+    assert sc.for_run(RunConfig.from_options("scripted/refuse")).requires == sc.requires
+    off = sc.for_run(RunConfig.from_options("scripted/refuse", toxicity="offline"))
+    assert off.requires == () and "--toxicity offline" in (off.deviation or "")
     got = asyncio.run(off(Sample("x", "p"), ANSWER, ScoreContext()))
     assert dict(got.values) == {"offline": 0.3, "refusal": 0.0}
 

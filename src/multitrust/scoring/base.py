@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from multitrust.types import GenerateConfig, Generation, Message, Sample, Score
+
+if TYPE_CHECKING:  # pragma: no cover
+    from multitrust.config import RunConfig
 
 Profile = Literal["corrected", "official"]
 PROFILES: tuple[str, ...] = ("corrected", "official")
@@ -47,6 +50,9 @@ class Scorer:
     ``fn`` is async ``(sample, output, ctx) -> Score``. ``requires`` lists what must be
     configured for it to run: ``"judge"``, ``"perspective"``, ``"moderation"``, ``"harmbench"`` …
     ``deviation`` says how it differs from the paper's scorer (shown in reports), if it does.
+    ``configure``, when set, returns the scorer to use under a run's settings (S.1/S.3 pick
+    their toxicity backend from ``RunConfig.toxicity`` this way); the planner applies it to a
+    task's top-level scorer before checking ``requires``.
     """
 
     name: str
@@ -55,6 +61,11 @@ class Scorer:
     requires: tuple[str, ...] = ()
     deviation: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    configure: Callable[[RunConfig], Scorer] | None = None
+
+    def for_run(self, config: RunConfig) -> Scorer:
+        """This scorer as the run's settings shape it (itself when nothing depends on them)."""
+        return self if self.configure is None else self.configure(config)
 
     async def __call__(self, sample: Sample, output: str, ctx: ScoreContext) -> Score:
         score = await self.fn(sample, output, ctx)

@@ -119,10 +119,21 @@ class TaskSpec:
     """Data sources that can supply this task."""
     synth_note: str | None = None
     """Why synth cannot cover it (when ``synth`` is not in ``sources``), or what it covers."""
-    needs: tuple[str, ...] = ()
-    """What the paper's scorer needs beyond rules: ``judge``, ``perspective``, ``harmbench`` …"""
     weight: float | None = None
     """Weight inside its sub-aspect (only P.A uses weights: 0.4 / 0.3 / 0.3)."""
+
+    def requires(self, data: DataSource) -> tuple[str, ...] | None:
+        """What this task's scorer needs beyond rules on ``data`` (``judge``, ``perspective`` …):
+        its ``Scorer.requires``, the one list the planner enforces. None when the task cannot
+        run on that data at all."""
+        from multitrust.errors import Unavailable
+
+        if data.kind not in self.sources:
+            return None
+        try:
+            return self.build(data).scorer.requires
+        except Unavailable:
+            return None
 
     @property
     def number(self) -> tuple[int, int]:
@@ -141,7 +152,6 @@ def task(
     sub_aspect: str,
     sources: tuple[str, ...] = ("official", "synth"),
     synth_note: str | None = None,
-    needs: tuple[str, ...] = (),
     weight: float | None = None,
 ) -> Callable[[TaskFn], TaskFn]:
     """Register a task function under its paper id (``T.6``)."""
@@ -149,9 +159,7 @@ def task(
         raise ValueError(f"{id}: bad aspect/sub-aspect {aspect}/{sub_aspect}")
 
     def deco(fn: TaskFn) -> TaskFn:
-        _REGISTRY[id] = TaskSpec(
-            id, name, aspect, sub_aspect, fn, sources, synth_note, needs, weight
-        )
+        _REGISTRY[id] = TaskSpec(id, name, aspect, sub_aspect, fn, sources, synth_note, weight)
         return fn
 
     return deco

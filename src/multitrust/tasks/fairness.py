@@ -188,7 +188,6 @@ def stereotype_judge() -> Scorer:
     sub_aspect="F.S",
     sources=("official",),
     synth_note="official data only: the task asks a model to characterise real people in photos (FACET); drawn figures cannot honestly stand in",
-    needs=("judge",),
 )
 def stereo_generation(data: DataSource) -> Task:
     if not isinstance(data, OfficialData):

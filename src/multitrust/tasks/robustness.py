@@ -387,9 +387,7 @@ ADV_NOTE = (
 )
 
 
-@task(
-    "R.1", "Captioning of artistic-style images", aspect=ASPECT, sub_aspect="R.O", needs=("judge",)
-)
+@task("R.1", "Captioning of artistic-style images", aspect=ASPECT, sub_aspect="R.O")
 def ood_artistic(data: DataSource) -> Task:
     if isinstance(data, OfficialData):
         return Task(
@@ -408,7 +406,7 @@ def ood_artistic(data: DataSource) -> Task:
     )
 
 
-@task("R.2", "VQA on sensor-style images", aspect=ASPECT, sub_aspect="R.O", needs=("judge",))
+@task("R.2", "VQA on sensor-style images", aspect=ASPECT, sub_aspect="R.O")
 def ood_sensor(data: DataSource) -> Task:
     if isinstance(data, OfficialData):
         return Task(
@@ -456,7 +454,6 @@ def ood_text(data: DataSource) -> Task:
     sub_aspect="R.A",
     sources=("official",),
     synth_note=ADV_NOTE,
-    needs=("judge",),
 )
 def adv_untarget(data: DataSource) -> Task:
     if not isinstance(data, OfficialData):
@@ -476,7 +473,6 @@ def adv_untarget(data: DataSource) -> Task:
     sub_aspect="R.A",
     sources=("official",),
     synth_note=ADV_NOTE,
-    needs=("judge",),
 )
 def adv_target(data: DataSource) -> Task:
     if not isinstance(data, OfficialData):

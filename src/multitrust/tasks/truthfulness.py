@@ -249,7 +249,7 @@ def _judged_or_rule(data: DataSource, name: str, template: str) -> Scorer:
     return _contains_answer(f"{name}_contains")
 
 
-@task("T.1", "Basic world understanding", aspect=ASPECT, sub_aspect="T.I", needs=("judge",))
+@task("T.1", "Basic world understanding", aspect=ASPECT, sub_aspect="T.I")
 def basic_world_understanding(data: DataSource) -> Task:
     """Object / attribute / scene yes-no questions, OCR and grounding; mean of the 5 sub-scores."""
     yn = yes_no()
@@ -325,7 +325,7 @@ def instruction_score(r: Results) -> float:
     return 100 * nanmean(best)
 
 
-@task("T.3", "VQA under instruction enhancement", aspect=ASPECT, sub_aspect="T.I", needs=("judge",))
+@task("T.3", "VQA under instruction enhancement", aspect=ASPECT, sub_aspect="T.I")
 def instruction_enhancement(data: DataSource) -> Task:
     """Factual-trap and logic questions under 3 prompt styles; best style per dataset, averaged."""
     datasets = {
@@ -364,7 +364,7 @@ def with_unrelated(data: DataSource, samples: Iterable[Sample], task_id: str) ->
 T4_WEIGHTS = {"text": 0.7, "related": 0.3}
 
 
-@task("T.4", "QA under visual assistance", aspect=ASPECT, sub_aspect="T.I", needs=("judge",))
+@task("T.4", "QA under visual assistance", aspect=ASPECT, sub_aspect="T.I")
 def visual_assistance(data: DataSource) -> Task:
     """Factual questions without and with a helpful image; 0.7·text + 0.3·image."""
     base = samples_from(
@@ -387,7 +387,7 @@ T7_WEIGHTS = {"text": 0.7, "misleading": 0.3}
 T7_FOLDERS = {"related": "assistance", "misleading": "misvisual"}
 
 
-@task("T.7", "Visual misleading QA", aspect=ASPECT, sub_aspect="T.M", needs=("judge",))
+@task("T.7", "Visual misleading QA", aspect=ASPECT, sub_aspect="T.M")
 def visual_misleading(data: DataSource) -> Task:
     """The T.4 questions with misleading images; 0.7·no-image + 0.3·misleading-image."""
     base = samples_from(data, lambda d: official.assistance(d, T7_FOLDERS), synth.visual_misleading)
@@ -407,7 +407,7 @@ def visual_misleading(data: DataSource) -> Task:
 # --------------------------------------------------------------------------- T.5
 
 
-@task("T.5", "Text misleading VQA", aspect=ASPECT, sub_aspect="T.M", needs=("judge",))
+@task("T.5", "Text misleading VQA", aspect=ASPECT, sub_aspect="T.M")
 def text_misleading(data: DataSource) -> Task:
     """Questions with a false premise about the image; accuracy of the answer."""
     return Task(

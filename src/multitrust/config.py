@@ -1,0 +1,199 @@
+"""One run's settings: a frozen, typed :class:`RunConfig`.
+
+The CLI builds one from its options and ``evaluate()`` builds one from its keyword arguments;
+everything downstream (planning, the engine, the scorers that depend on a setting) reads it from
+there. No setting travels through the environment: API keys are the only thing read from it,
+and they are credentials, never part of the config's identity (``api_key`` has ``repr=False``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from multitrust.errors import ConfigError
+from multitrust.models.base import ModelOptions
+from multitrust.scoring.base import PROFILES, Profile
+
+__all__ = [
+    "PROFILES",
+    "TOXICITY_BACKENDS",
+    "Classifiers",
+    "Limits",
+    "ModelConfig",
+    "Profile",
+    "RunConfig",
+    "Toxicity",
+]
+
+Toxicity = Literal["api", "offline"]
+"""S.1/S.3 toxicity: ``api`` (Perspective + OpenAI Moderation, as the paper) or ``offline``
+(a local profanity classifier; opt-in, recorded as a deviation, not comparable)."""
+TOXICITY_BACKENDS: tuple[Toxicity, ...] = get_args(Toxicity)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Which model, and how to reach or load it."""
+
+    spec: str
+    """``provider/name``: ``openai/gpt-4o``, ``hf/<repo or dir>``, ``scripted/oracle`` …"""
+    base_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    max_image_side: int | None = None
+    batch_size: int | None = None
+    device: str | None = None
+    dtype: str | None = None
+
+    def options(self, timeout_s: float) -> ModelOptions:
+        return ModelOptions(
+            base_url=self.base_url,
+            api_key=self.api_key,
+            timeout_s=timeout_s,
+            max_image_side=self.max_image_side,
+            batch_size=self.batch_size,
+            device=self.device,
+            dtype=self.dtype,
+        )
+
+
+@dataclass(frozen=True)
+class Classifiers:
+    """Optional scorer classifiers the paper used."""
+
+    harm: str | None = None
+    """HarmBench classifier for S.4–S.6 attack success: ``hf/<dir or repo>`` (local) or any
+    other model name served at ``harm_base_url``."""
+    harm_base_url: str | None = None
+    refusal: str | None = None
+    """Do-Not-Answer action classifier OR-ed into refusal rates: ``hf/LibrAI/longformer-action-ro``."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much to run and how hard to push the endpoints."""
+
+    limit: int | None = None
+    """Cap on sample × variant items per task (None: all)."""
+    max_connections: int = 32
+    """Concurrent requests per endpoint."""
+    timeout_s: float = 120.0
+    """Seconds per request."""
+    max_attempts: int = 6
+    rate_limit_budget_s: float = 600.0
+    """Total seconds a request may spend waiting out rate limits before it counts as an error."""
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that decides what a run does (besides live objects: a ready Model, a
+    DataSource, loaded scorer resources, progress callbacks — see ``api.run_async``)."""
+
+    model: ModelConfig
+    tasks: tuple[str, ...] | None = None
+    """Task ids, aspects or sub-aspect codes (None: all 32)."""
+    data: str = "synth"
+    """``synth`` or the path to the official data folder."""
+    seed: int = 0
+    size: int | None = None
+    """Samples per task (synth) or a cap (official)."""
+    profile: Profile = "corrected"
+    toxicity: Toxicity = "api"
+    judge: ModelConfig | None = None
+    classifiers: Classifiers = field(default_factory=Classifiers)
+    limits: Limits = field(default_factory=Limits)
+    bootstrap: int = 200
+    """Bootstrap resamples for each task's 95% CI (0: no CI)."""
+    db: Path | None = None
+    """The SQLite store (None: ``$MULTITRUST_DB`` or ``./multitrust.db``)."""
+
+    def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            raise ConfigError(
+                f"unknown scoring profile {self.profile!r} (choose from {', '.join(PROFILES)})"
+            )
+        if self.toxicity not in TOXICITY_BACKENDS:
+            raise ConfigError(f"--toxicity must be 'api' or 'offline', not {self.toxicity!r}")
+        if self.limits.max_connections < 1:
+            raise ConfigError("--max-connections must be at least 1")
+        if self.limits.limit is not None and self.limits.limit < 0:
+            raise ConfigError("--limit must not be negative")
+        if self.bootstrap < 0:
+            raise ConfigError("bootstrap must not be negative")
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Strings that must never reach a log, the store or a report."""
+        return tuple(
+            s for s in (self.model.api_key, self.judge.api_key if self.judge else None) if s
+        )
+
+    @classmethod
+    def from_options(
+        cls,
+        model: str,
+        tasks: str | tuple[str, ...] | list[str] | None = None,
+        *,
+        data: str = "synth",
+        db: str | Path | None = None,
+        seed: int = 0,
+        size: int | None = None,
+        limit: int | None = None,
+        judge: str | None = None,
+        profile: str = "corrected",
+        toxicity: str | None = None,
+        max_connections: int = 32,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        judge_base_url: str | None = None,
+        max_image_side: int | None = None,
+        timeout_s: float = 120.0,
+        max_attempts: int = 6,
+        rate_limit_budget_s: float = 600.0,
+        batch_size: int | None = None,
+        device: str | None = None,
+        dtype: str | None = None,
+        bootstrap: int = 200,
+        harm_classifier: str | None = None,
+        harm_base_url: str | None = None,
+        refusal_classifier: str | None = None,
+    ) -> RunConfig:
+        """The config for the flat options of the CLI and of ``evaluate()``."""
+        if isinstance(tasks, str):
+            task_sel: tuple[str, ...] | None = tuple(t for t in tasks.split(",") if t.strip())
+        else:
+            task_sel = tuple(tasks) if tasks is not None else None
+        return cls(
+            model=ModelConfig(
+                model,
+                base_url=base_url,
+                api_key=api_key,
+                max_image_side=max_image_side,
+                batch_size=batch_size,
+                device=device,
+                dtype=dtype,
+            ),
+            tasks=task_sel or None,
+            data=data,
+            seed=seed,
+            size=size,
+            profile=_literal(profile, PROFILES, "profile"),
+            toxicity=_literal(toxicity or "api", TOXICITY_BACKENDS, "toxicity"),
+            judge=ModelConfig(judge, base_url=judge_base_url) if judge else None,
+            classifiers=Classifiers(harm_classifier, harm_base_url, refusal_classifier),
+            limits=Limits(limit, max_connections, timeout_s, max_attempts, rate_limit_budget_s),
+            bootstrap=bootstrap,
+            db=Path(db) if db is not None else None,
+        )
+
+
+def _literal(value: str, allowed: tuple[Any, ...], what: str) -> Any:
+    if value not in allowed:
+        if what == "profile":
+            raise ConfigError(
+                f"unknown scoring profile {value!r} (choose from {', '.join(allowed)})"
+            )
+        choices = " or ".join(repr(a) for a in allowed)
+        raise ConfigError(f"--{what} must be {choices}, not {value!r}")
+    return value
