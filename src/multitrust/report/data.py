@@ -15,7 +15,7 @@ from multitrust.aggregate import (
     reference_leaderboard,
     sub_aspect_scores,
 )
-from multitrust.engine.runner import is_failure
+from multitrust.report.gallery import is_failure
 from multitrust.store import RunInfo, Store
 from multitrust.tasks.base import SUB_ASPECT_NAMES, all_tasks
 from multitrust.types import Score
