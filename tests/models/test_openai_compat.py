@@ -29,15 +29,9 @@ from multitrust.errors import (
     ServerError,
 )
 from multitrust.models import ModelOptions, get_model
-from multitrust.models.base import Model
-from multitrust.models.openai_compat import (
-    build_payload,
-    normalize_base_url,
-    parse_completion,
-    parse_retry_after,
-    public_url,
-    status_error,
-)
+from multitrust.models._http import normalize_base_url, parse_retry_after, status_error
+from multitrust.models.base import Model, public_url
+from multitrust.models.openai_compat import build_payload, parse_completion
 from multitrust.types import GenerateConfig, Generation, Image, Message
 from tests.servers.openai_server import answer_for, serve
 

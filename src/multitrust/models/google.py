@@ -26,14 +26,14 @@ from multitrust.errors import (
     ConnectionFailed,
     ModelCallError,
 )
-from multitrust.models.base import Model, ModelOptions, env_key, provider
-from multitrust.models.images import COMMON_MIMES, encode_image
-from multitrust.models.openai_compat import (
+from multitrust.models._http import (
     error_for_status,
     parse_retry_after,
     prefixed_error,
     public_url,
 )
+from multitrust.models.base import Model, ModelOptions, env_key, provider
+from multitrust.models.images import COMMON_MIMES, encode_image
 from multitrust.types import GenerateConfig, Generation, Message, Sample
 
 #: Finish reasons that mean "withheld by a filter", not "the model chose to say nothing".
