@@ -8,7 +8,6 @@ images are base64 ``image`` blocks placed before the text, as for every backend.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 from collections.abc import Sequence
@@ -25,12 +24,11 @@ from multitrust.models._http import (
     error_for_status,
     normalize_base_url,
     parse_retry_after,
-    prefixed_error,
-    public_url,
 )
-from multitrust.models.base import Model, ModelOptions, env_key, provider
+from multitrust.models._sdk import SdkModel
+from multitrust.models.base import Model, ModelOptions, provider
 from multitrust.models.images import OPENAI_MIMES, encode_image
-from multitrust.types import GenerateConfig, Generation, Message, Sample
+from multitrust.types import GenerateConfig, Message
 
 
 def split_system(messages: Sequence[Message]) -> tuple[str | None, list[Message]]:
@@ -120,78 +118,44 @@ def parse_message(resp: Any) -> tuple[str, int | None, int | None]:
     return text, getattr(usage, "input_tokens", None), getattr(usage, "output_tokens", None)
 
 
-class AnthropicModel(Model):
+class AnthropicModel(SdkModel):
     """Claude models through ``anthropic.AsyncAnthropic``."""
 
     provider = "anthropic"
+    key_env = ("ANTHROPIC_API_KEY",)
 
-    def __init__(self, name: str, options: ModelOptions | None = None) -> None:
-        super().__init__(name, options)
-        o = self.options
-        self.base_url = normalize_base_url(o.base_url).removesuffix("/v1") if o.base_url else None
-        self._key = o.api_key or env_key("ANTHROPIC_API_KEY")
-        if not self._key:
-            if self.base_url is None:
-                raise ConfigError(
-                    f"{self.model_id} needs an API key: set ANTHROPIC_API_KEY or pass --api-key"
-                )
-            self._key = "EMPTY"
-        self._public_url = public_url(self.base_url) if self.base_url else None
-        self._client: Any = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+    def _base_url(self, url: str) -> str:
+        return normalize_base_url(url).removesuffix("/v1")
 
-    def __repr__(self) -> str:
-        return f"AnthropicModel({self.model_id!r})"
-
-    def _sdk(self) -> Any:
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            try:
-                import anthropic
-            except ImportError:
-                raise ConfigError("anthropic/ models need: pip install 'multitrust[api]'") from None
-            self._client = anthropic.AsyncAnthropic(
-                api_key=self._key,
-                base_url=self.base_url,
-                timeout=self.options.timeout_s,
-                max_retries=0,
-            )
-            self._loop = loop
-        return self._client
-
-    async def generate(
-        self, messages: Sequence[Message], config: GenerateConfig, *, sample: Sample | None = None
-    ) -> Generation:
+    def _new_client(self) -> Any:
         try:
-            client = self._sdk()
-            params = request_params(
-                self.name,
-                messages,
-                config,
-                self.options.max_image_side,
-                sampling=sdk_accepts_sampling(),
-            )
-            loop = asyncio.get_running_loop()
-            start = loop.time()
-            try:
-                resp = await client.messages.create(**params)
-            except Exception as exc:
-                mapped = map_error(exc)
-                if mapped is None:
-                    raise
-                raise mapped from None
-            latency = loop.time() - start
-            text, tokens_in, tokens_out = parse_message(resp)
-        except ModelCallError as exc:
-            raise prefixed_error(exc, self.model_id, self._key) from None
-        return Generation(
-            text=text, input_tokens=tokens_in, output_tokens=tokens_out, latency_s=latency
+            import anthropic
+        except ImportError:
+            raise ConfigError("anthropic/ models need: pip install 'multitrust[api]'") from None
+        return anthropic.AsyncAnthropic(
+            api_key=self._key,
+            base_url=self.base_url,
+            timeout=self.options.timeout_s,
+            max_retries=0,
         )
 
-    async def aclose(self) -> None:
-        client, self._client = self._client, None
-        if client is not None and self._loop is asyncio.get_running_loop():
-            await client.close()
+    def _request(self, messages: Sequence[Message], config: GenerateConfig) -> Any:
+        return request_params(
+            self.name,
+            messages,
+            config,
+            self.options.max_image_side,
+            sampling=sdk_accepts_sampling(),
+        )
+
+    async def _send(self, client: Any, request: Any) -> Any:
+        return await client.messages.create(**request)
+
+    def _parse(self, resp: Any) -> tuple[str, int | None, int | None]:
+        return parse_message(resp)
+
+    def _map_error(self, exc: Exception) -> ModelCallError | None:
+        return map_error(exc)
 
 
 @provider("anthropic")

@@ -13,7 +13,6 @@ is not retried within the run since the same input would be blocked again.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -29,12 +28,11 @@ from multitrust.errors import (
 from multitrust.models._http import (
     error_for_status,
     parse_retry_after,
-    prefixed_error,
-    public_url,
 )
-from multitrust.models.base import Model, ModelOptions, env_key, provider
+from multitrust.models._sdk import SdkModel
+from multitrust.models.base import Model, ModelOptions, provider
 from multitrust.models.images import COMMON_MIMES, encode_image
-from multitrust.types import GenerateConfig, Generation, Message, Sample
+from multitrust.types import GenerateConfig, Message
 
 #: Finish reasons that mean "withheld by a filter", not "the model chose to say nothing".
 BLOCKED_REASONS = frozenset(
@@ -168,77 +166,44 @@ def map_error(exc: Exception) -> ModelCallError | None:
     return None
 
 
-class GoogleModel(Model):
+class GoogleModel(SdkModel):
     """Gemini models through ``google.genai.Client(...).aio``."""
 
     provider = "google"
+    key_env = ("GOOGLE_API_KEY", "GEMINI_API_KEY")
 
-    def __init__(self, name: str, options: ModelOptions | None = None) -> None:
-        super().__init__(name, options)
-        o = self.options
-        self.base_url = o.base_url.rstrip("/") if o.base_url else None
-        self._key = o.api_key or env_key("GOOGLE_API_KEY", "GEMINI_API_KEY")
-        if not self._key:
-            if self.base_url is None:
-                raise ConfigError(
-                    f"{self.model_id} needs an API key: set GOOGLE_API_KEY (or GEMINI_API_KEY) or pass --api-key"
-                )
-            self._key = "EMPTY"
-        self._public_url = public_url(self.base_url) if self.base_url else None
-        self._client: Any = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def __repr__(self) -> str:
-        return f"GoogleModel({self.model_id!r})"
-
-    def _sdk(self) -> Any:
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            try:
-                from google import genai
-                from google.genai import types
-            except ImportError:
-                raise ConfigError("google/ models need: pip install 'multitrust[api]'") from None
-            http = types.HttpOptions(
-                base_url=self.base_url,
-                timeout=int(self.options.timeout_s * 1000),
-                retry_options=types.HttpRetryOptions(attempts=1),  # the engine retries, not the SDK
-            )
-            self._client = genai.Client(api_key=self._key, http_options=http).aio
-            self._loop = loop
-        return self._client
-
-    async def generate(
-        self, messages: Sequence[Message], config: GenerateConfig, *, sample: Sample | None = None
-    ) -> Generation:
+    def _new_client(self) -> Any:
         try:
-            contents, gen_config = build_request(messages, config, self.options)
-            client = self._sdk()
-            loop = asyncio.get_running_loop()
-            start = loop.time()
-            try:
-                resp = await client.models.generate_content(
-                    model=self.name, contents=contents, config=gen_config
-                )
-            except Exception as exc:
-                mapped = map_error(exc)
-                if mapped is None:
-                    raise
-                raise mapped from None
-            latency = loop.time() - start
-            text, tokens_in, tokens_out = parse_response(resp)
-        except ModelCallError as exc:
-            raise prefixed_error(exc, self.model_id, self._key) from None
-        return Generation(
-            text=text, input_tokens=tokens_in, output_tokens=tokens_out, latency_s=latency
+            from google import genai
+            from google.genai import types
+        except ImportError:
+            raise ConfigError("google/ models need: pip install 'multitrust[api]'") from None
+        http = types.HttpOptions(
+            base_url=self.base_url,
+            timeout=int(self.options.timeout_s * 1000),
+            retry_options=types.HttpRetryOptions(attempts=1),  # the engine retries, not the SDK
+        )
+        return genai.Client(api_key=self._key, http_options=http).aio
+
+    def _request(self, messages: Sequence[Message], config: GenerateConfig) -> Any:
+        return build_request(messages, config, self.options)
+
+    async def _send(self, client: Any, request: Any) -> Any:
+        contents, gen_config = request
+        return await client.models.generate_content(
+            model=self.name, contents=contents, config=gen_config
         )
 
-    async def aclose(self) -> None:
-        client, self._client = self._client, None
-        if client is not None and self._loop is asyncio.get_running_loop():
-            close = getattr(client, "aclose", None)
-            if close is not None:
-                await close()
+    def _parse(self, resp: Any) -> tuple[str, int | None, int | None]:
+        return parse_response(resp)
+
+    def _map_error(self, exc: Exception) -> ModelCallError | None:
+        return map_error(exc)
+
+    async def _close_client(self, client: Any) -> None:
+        close = getattr(client, "aclose", None)
+        if close is not None:
+            await close()
 
 
 @provider("google")
