@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from multitrust import __version__
 from multitrust.aggregate import (
@@ -24,7 +24,7 @@ from multitrust.aggregate import (
     rows_from_store,
     sub_aspect_scores,
 )
-from multitrust.config import RunConfig
+from multitrust.config import RunConfig, RunOptions
 from multitrust.data.base import DataSource, open_data
 from multitrust.engine.retry import RetryPolicy
 from multitrust.engine.runner import Counters, Engine, EngineConfig
@@ -32,6 +32,9 @@ from multitrust.errors import ConfigError, MultitrustError, Unavailable
 from multitrust.models.base import Model, ModelOptions, get_model
 from multitrust.store import Store
 from multitrust.tasks.base import Task, TaskSpec, select_tasks
+
+if TYPE_CHECKING:  # pragma: no cover - typing_extensions ships with mypy
+    from typing_extensions import Unpack
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -440,67 +443,30 @@ async def evaluate_async(
     tasks: str | Sequence[str] | None = None,
     *,
     data: str | DataSource | None = "synth",
-    db: str | Path | None = None,
-    seed: int = 0,
-    size: int | None = None,
-    limit: int | None = None,
     judge: str | Model | None = None,
-    profile: str = "corrected",
-    toxicity: str | None = None,
-    max_connections: int = 32,
-    base_url: str | None = None,
-    api_key: str | None = None,
-    judge_base_url: str | None = None,
-    max_image_side: int | None = None,
-    timeout_s: float = 120.0,
-    max_attempts: int = 6,
-    rate_limit_budget_s: float = 600.0,
-    batch_size: int | None = None,
-    device: str | None = None,
-    dtype: str | None = None,
-    bootstrap: int = 200,
     resources: dict[str, Any] | None = None,
-    harm_classifier: str | None = None,
-    harm_base_url: str | None = None,
-    refusal_classifier: str | None = None,
     on_progress: Callable[[str, Counters], None] | None = None,
     on_task_start: Callable[[TaskSpec], None] | None = None,
+    **options: Unpack[RunOptions],
 ) -> RunReport:
     """Evaluate ``model`` on ``tasks`` (ids, aspects or sub-aspect codes; None = all 32).
 
-    The keyword form of :func:`run_async`: the options become one :class:`RunConfig`
-    (``model``, ``data`` and ``judge`` may also be ready objects). Results are written to the
-    store ``db`` as they arrive; rerunning the same call resumes. Returns task, sub-aspect and
-    overall scores.
+    The keyword form of :func:`run_async`: ``options`` (``db``, ``size``, ``limit``,
+    ``profile``, ``toxicity``, ``timeout_s`` … see :class:`~multitrust.config.RunOptions`)
+    become one :class:`RunConfig`; ``model``, ``data`` and ``judge`` may also be ready objects.
+    Results are written to the store as they arrive; rerunning the same call resumes.
+    Returns task, sub-aspect and overall scores.
     """
+    if isinstance(data, DataSource):
+        data_spec = str(data.describe().get("root", data.kind))
+    else:
+        data_spec = data or "synth"
     config = RunConfig.from_options(
         model.model_id if isinstance(model, Model) else model,
-        tasks if tasks is None or isinstance(tasks, str) else tuple(tasks),
-        data=data.describe().get("root", data.kind)
-        if isinstance(data, DataSource)
-        else (data or "synth"),
-        db=db,
-        seed=seed,
-        size=size,
-        limit=limit,
+        tasks,
+        data=data_spec,
         judge=judge.model_id if isinstance(judge, Model) else judge,
-        profile=profile,
-        toxicity=toxicity,
-        max_connections=max_connections,
-        base_url=base_url,
-        api_key=api_key,
-        judge_base_url=judge_base_url,
-        max_image_side=max_image_side,
-        timeout_s=timeout_s,
-        max_attempts=max_attempts,
-        rate_limit_budget_s=rate_limit_budget_s,
-        batch_size=batch_size,
-        device=device,
-        dtype=dtype,
-        bootstrap=bootstrap,
-        harm_classifier=harm_classifier,
-        harm_base_url=harm_base_url,
-        refusal_classifier=refusal_classifier,
+        **options,
     )
     return await run_async(
         config,

@@ -8,13 +8,17 @@ and they are credentials, never part of the config's identity (``api_key`` has `
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, get_args
 
 from multitrust.errors import ConfigError
 from multitrust.models.base import ModelOptions
 from multitrust.scoring.base import PROFILES, Profile
+
+if TYPE_CHECKING:  # pragma: no cover - typing_extensions ships with mypy; not needed at run time
+    from typing_extensions import Unpack
 
 __all__ = [
     "PROFILES",
@@ -24,6 +28,7 @@ __all__ = [
     "ModelConfig",
     "Profile",
     "RunConfig",
+    "RunOptions",
     "Toxicity",
 ]
 
@@ -133,59 +138,78 @@ class RunConfig:
     def from_options(
         cls,
         model: str,
-        tasks: str | tuple[str, ...] | list[str] | None = None,
+        tasks: str | Sequence[str] | None = None,
         *,
         data: str = "synth",
-        db: str | Path | None = None,
-        seed: int = 0,
-        size: int | None = None,
-        limit: int | None = None,
         judge: str | None = None,
-        profile: str = "corrected",
-        toxicity: str | None = None,
-        max_connections: int = 32,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        judge_base_url: str | None = None,
-        max_image_side: int | None = None,
-        timeout_s: float = 120.0,
-        max_attempts: int = 6,
-        rate_limit_budget_s: float = 600.0,
-        batch_size: int | None = None,
-        device: str | None = None,
-        dtype: str | None = None,
-        bootstrap: int = 200,
-        harm_classifier: str | None = None,
-        harm_base_url: str | None = None,
-        refusal_classifier: str | None = None,
+        **options: Unpack[RunOptions],
     ) -> RunConfig:
         """The config for the flat options of the CLI and of ``evaluate()``."""
+        o = options
         if isinstance(tasks, str):
-            task_sel: tuple[str, ...] | None = tuple(t for t in tasks.split(",") if t.strip())
+            task_sel = tuple(t for t in tasks.split(",") if t.strip())
         else:
-            task_sel = tuple(tasks) if tasks is not None else None
+            task_sel = tuple(tasks) if tasks is not None else ()
+        db = o.get("db")
         return cls(
             model=ModelConfig(
                 model,
-                base_url=base_url,
-                api_key=api_key,
-                max_image_side=max_image_side,
-                batch_size=batch_size,
-                device=device,
-                dtype=dtype,
+                base_url=o.get("base_url"),
+                api_key=o.get("api_key"),
+                max_image_side=o.get("max_image_side"),
+                batch_size=o.get("batch_size"),
+                device=o.get("device"),
+                dtype=o.get("dtype"),
             ),
             tasks=task_sel or None,
             data=data,
-            seed=seed,
-            size=size,
-            profile=_literal(profile, PROFILES, "profile"),
-            toxicity=_literal(toxicity or "api", TOXICITY_BACKENDS, "toxicity"),
-            judge=ModelConfig(judge, base_url=judge_base_url) if judge else None,
-            classifiers=Classifiers(harm_classifier, harm_base_url, refusal_classifier),
-            limits=Limits(limit, max_connections, timeout_s, max_attempts, rate_limit_budget_s),
-            bootstrap=bootstrap,
+            seed=o.get("seed", 0),
+            size=o.get("size"),
+            profile=_literal(o.get("profile", "corrected"), PROFILES, "profile"),
+            toxicity=_literal(o.get("toxicity") or "api", TOXICITY_BACKENDS, "toxicity"),
+            judge=ModelConfig(judge, base_url=o.get("judge_base_url")) if judge else None,
+            classifiers=Classifiers(
+                o.get("harm_classifier"), o.get("harm_base_url"), o.get("refusal_classifier")
+            ),
+            limits=Limits(
+                limit=o.get("limit"),
+                max_connections=o.get("max_connections", 32),
+                timeout_s=o.get("timeout_s", 120.0),
+                max_attempts=o.get("max_attempts", 6),
+                rate_limit_budget_s=o.get("rate_limit_budget_s", 600.0),
+            ),
+            bootstrap=o.get("bootstrap", 200),
             db=Path(db) if db is not None else None,
         )
+
+
+class RunOptions(TypedDict, total=False):
+    """The flat keyword options of ``evaluate()`` and ``RunConfig.from_options`` (besides the
+    model, tasks, data and judge); each maps to one field of :class:`RunConfig`."""
+
+    db: str | Path | None
+    seed: int
+    size: int | None
+    limit: int | None
+    profile: str
+    """``corrected`` (default) or ``official``."""
+    toxicity: str | None
+    """``api`` (default) or ``offline``."""
+    max_connections: int
+    base_url: str | None
+    api_key: str | None
+    judge_base_url: str | None
+    max_image_side: int | None
+    timeout_s: float
+    max_attempts: int
+    rate_limit_budget_s: float
+    batch_size: int | None
+    device: str | None
+    dtype: str | None
+    bootstrap: int
+    harm_classifier: str | None
+    harm_base_url: str | None
+    refusal_classifier: str | None
 
 
 def _literal(value: str, allowed: tuple[Any, ...], what: str) -> Any:
