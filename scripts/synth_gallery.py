@@ -17,13 +17,14 @@ from __future__ import annotations
 import argparse
 import io
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image as PILImage
 
-from multitrust.data.base import UNRELATED_POOLS, SynthData
+from multitrust.data.base import UNRELATED_POOLS, OfficialData, SynthData
 from multitrust.tasks.base import SUB_ASPECT_NAMES, TaskSpec, all_tasks
 from multitrust.types import Image, Sample
 
@@ -117,7 +118,9 @@ def pool_shots() -> list[Shot]:
 
 def _scorer(spec: TaskSpec) -> str:
     if "synth" not in spec.sources:
-        return "paper: " + (", ".join(spec.needs) or "rules")
+        with tempfile.TemporaryDirectory() as empty:  # building a task reads no data
+            needs = spec.requires(OfficialData(empty)) or ()
+        return "paper: " + (", ".join(needs) or "rules")
     task = spec.build(SynthData(seed=0, size=1))
     needs = f" (needs {', '.join(task.scorer.requires)})" if task.scorer.requires else ""
     return f"`{task.scorer.id}`{needs}"
