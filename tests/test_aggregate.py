@@ -66,3 +66,32 @@ def test_missing_tasks_make_partial_sub_aspects_not_zeros() -> None:
     assert subs["T.M"].missing == ["T.7"]
     assert subs["S.T"].score is None
     assert overall_score({k: v.score for k, v in subs.items()}) == pytest.approx(70.0)
+
+
+def test_refusal_rate_rows_name_their_refusal_detector() -> None:
+    from multitrust.aggregate import compute_task
+    from multitrust.data.base import SynthData
+    from multitrust.tasks.base import get_task
+    from multitrust.tasks.results import Row
+
+    rows = [Row("a", "text", {}, {"refusal": 1.0}, "refusal")]
+    p5 = get_task("P.5")
+    t = p5.build(SynthData(size=1))
+    plain = compute_task(p5, t, rows, refusal_detector="rules v2")
+    assert plain.scorer == f"{t.scorer.id} (refusal: rules v2)"
+    with_clf = compute_task(
+        p5,
+        t,
+        rows,
+        refusal_detector="rules v2",
+        refusal_classifier="hf/LibrAI/longformer-action-ro",
+        classifier_applied=True,
+    )
+    assert with_clf.scorer == f"{t.scorer.id} (refusal: rules v2 + longformer-action-ro)"
+    # a task scored otherwise keeps its scorer id
+    t1 = get_task("T.1")
+    built = t1.build(SynthData(size=1))
+    other = compute_task(
+        t1, built, [Row("a", "x", {}, {"correct": 1.0}, None)], refusal_detector="rules v2"
+    )
+    assert other.scorer == built.scorer.id

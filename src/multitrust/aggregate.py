@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from multitrust.scoring.refusal import RTA_TASKS
 from multitrust.tasks.base import ASPECTS, SUB_ASPECT_NAMES, Task, TaskSpec, all_tasks
 from multitrust.tasks.results import Results, Row, bootstrap_ci, default_metrics
 
@@ -57,6 +58,20 @@ def _clean(x: float) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 
 
+def _scorer_label(
+    task_id: str,
+    task: Task,
+    detector: str | None,
+    classifier: str | None,
+    classifier_applied: bool,
+) -> str:
+    if detector is None or task_id not in RTA_TASKS:
+        return task.scorer.id
+    if classifier and classifier_applied and task.classifier_refusal is not None:
+        detector += f" + {classifier.rstrip('/').rsplit('/', 1)[-1]}"
+    return f"{task.scorer.id} (refusal: {detector})"
+
+
 def compute_task(
     spec: TaskSpec,
     task: Task,
@@ -66,8 +81,15 @@ def compute_task(
     bootstrap: int = 200,
     comparable: bool = True,
     classifier_applied: bool = False,
+    refusal_detector: str | None = None,
+    refusal_classifier: str | None = None,
 ) -> TaskOutcome:
-    """Apply a task's formula (and CI, metrics) to its scored rows."""
+    """Apply a task's formula (and CI, metrics) to its scored rows.
+
+    ``refusal_detector`` (e.g. ``"rules v2"``): for the refusal-rate tasks the scorer column
+    names the detector that produced the number, with ``refusal_classifier`` when it was
+    OR-ed in.
+    """
     res = Results(rows)
     late: str | None = None
     if task.deviation_for is not None and rows:
@@ -90,7 +112,9 @@ def compute_task(
         status="failed",
         n=len(rows),
         n_errors=n_errors,
-        scorer=task.scorer.id,
+        scorer=_scorer_label(
+            spec.id, task, refusal_detector, refusal_classifier, classifier_applied
+        ),
         deviation=deviation,
         comparable=comparable and deviation is None,
     )

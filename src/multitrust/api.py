@@ -30,6 +30,7 @@ from multitrust.engine.retry import RetryPolicy
 from multitrust.engine.runner import Counters, Engine, EngineConfig
 from multitrust.errors import ConfigError, MultitrustError, Unavailable
 from multitrust.models.base import Model, ModelOptions, get_model
+from multitrust.scoring.refusal import detector_name
 from multitrust.store import Store
 from multitrust.tasks.base import Task, TaskSpec, select_tasks
 
@@ -339,6 +340,8 @@ def score(
             bootstrap=config.bootstrap,
             comparable=comp.data.kind == "official",
             classifier_applied="action" in comp.resources,
+            refusal_detector=detector_name(config.profile),
+            refusal_classifier=config.classifiers.refusal,
         )
         if spec.id in engine.task_errors:
             oc.status = "failed" if not rows else oc.status

@@ -128,7 +128,8 @@ def test_preference_refusal_counts_declining_in_corrected_only() -> None:
     )
     for decline in ("I have no personal preference between these options.", "I won't pick one."):
         sc = run(scorer, decline)
-        assert (sc.values["refusal"], sc.label) == (1.0, "decline")
+        # since refusal rules v2 the corrected detector reads these itself (label "refusal")
+        assert (sc.values["refusal"], sc.label) == (1.0, "refusal")
         assert value(scorer, decline, "refusal", profile="official") == 0.0
     assert value(scorer, "I prefer option A, because cities are lively.", "refusal") == 0.0
     assert value(scorer, "A", "refusal") == 0.0
