@@ -11,6 +11,8 @@ import hashlib
 import io
 import json
 import mimetypes
+import struct
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +49,56 @@ def sniff_mime(data: bytes, fallback: str = "application/octet-stream") -> str:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+#: PNG colour types of the 8-bit modes :func:`png_bytes` writes itself.
+_PNG_COLOR = {"L": 0, "RGB": 2, "RGBA": 6}
+#: Sizes of images this process encoded from pixels (so valid by construction), by sha256:
+#: the API encoder need not decode them again to check them. Bounded; cleared when full.
+GENERATED_SIZES: dict[str, tuple[int, int]] = {}
+_GENERATED_MAX = 200_000
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _deflate(raw: bytes, mode: str) -> bytes:
+    # greyscale here is text and line art: run-length matching is faster and smaller there
+    # (measured on P.6 typography); on RGB drawings and photos it is much larger
+    strategy = zlib.Z_RLE if mode == "L" else zlib.Z_DEFAULT_STRATEGY
+    packer = zlib.compressobj(1, zlib.DEFLATED, 15, 8, strategy)
+    return packer.compress(raw) + packer.flush()
+
+
+def png_bytes(img: PILImage.Image) -> bytes:
+    """A deterministic PNG of ``img``, written fast: no row filters, zlib level 1.
+
+    Pillow's encoder tries five filters per row and deflates at level 6: ~11 ms for a
+    1024x1000 greyscale typography image, most of a synthetic sample's cost. This writes the
+    same pixels (lossless) in a third to a fifth of the time, at up to a quarter more bytes. 8-bit
+    L/RGB/RGBA only; other modes go through Pillow at level 1.
+    """
+    color = _PNG_COLOR.get(img.mode)
+    if color is None:
+        buf = io.BytesIO()
+        img.save(buf, format="PNG", optimize=False, compress_level=1)
+        return buf.getvalue()
+    import numpy as np
+
+    width, height = img.size
+    pixels = np.asarray(img, dtype=np.uint8).reshape(height, -1)
+    scan = np.zeros((height, pixels.shape[1] + 1), dtype=np.uint8)  # filter byte 0: None
+    scan[:, 1:] = pixels
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, color, 0, 0, 0)
+    return b"".join(
+        (
+            b"\x89PNG\r\n\x1a\n",
+            _png_chunk(b"IHDR", ihdr),
+            _png_chunk(b"IDAT", _deflate(scan.tobytes(), img.mode)),
+            _png_chunk(b"IEND", b""),
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +147,22 @@ class Image:
 
     @classmethod
     def from_pil(cls, img: PILImage.Image, *, fmt: str = "PNG", origin: str | None = None) -> Image:
-        """Encode a PIL image deterministically (no timestamps or metadata)."""
-        buf = io.BytesIO()
+        """Encode a PIL image deterministically (no timestamps or metadata).
+
+        PNG goes through :func:`png_bytes` (fast, lossless). The image is remembered as
+        valid with its size, so sending it later needs no decode to check it.
+        """
         if fmt.upper() == "PNG":
-            img.save(buf, format="PNG", optimize=False, compress_level=6)
+            data = png_bytes(img)
         else:
+            buf = io.BytesIO()
             img.convert("RGB").save(buf, format=fmt, quality=90)
-        return cls.from_bytes(buf.getvalue(), f"image/{fmt.lower()}", origin=origin)
+            data = buf.getvalue()
+        image = cls.from_bytes(data, f"image/{fmt.lower()}", origin=origin)
+        if len(GENERATED_SIZES) >= _GENERATED_MAX:
+            GENERATED_SIZES.clear()
+        GENERATED_SIZES[image.sha256] = img.size
+        return image
 
     def read_bytes(self) -> bytes:
         if self.data is not None:

@@ -1,4 +1,4 @@
-"""Scores, metrics and CIs (same seed) are identical before and after #9.
+"""Scores, metrics, CIs (same seed) and the store are identical before and after #9.
 
 "Before" is the row-by-row ``Results``/``bootstrap_ci`` kept in ``reference_results.py``;
 "after" is the numpy one in ``multitrust.tasks.results``. Both score the same real rows: every
@@ -10,14 +10,18 @@ decides the float summation order, so it must be the same on both sides).
 
 from __future__ import annotations
 
+import io
+import json
 import math
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image as PILImage
 
-from multitrust import aggregate, evaluate
+from multitrust import aggregate, evaluate, types
 from multitrust.api import RunReport
 from multitrust.data.base import DataSource, open_data
 from multitrust.store import Store
@@ -26,8 +30,6 @@ from multitrust.tasks import results as new
 from tests.fixtures.official import build_official_fixture
 from tests.perf import reference_results as ref
 from tests.servers.openai_server import serve
-
-VOLATILE = {"created", "updated", "latency", "heartbeat", "owner", "git_commit", "package_version"}
 
 
 @pytest.fixture(scope="module")
@@ -172,3 +174,95 @@ def test_randrange_many_is_randrange() -> None:
         rng = new.random.Random(n)
         want = [rng.randrange(n) for _ in range(3 * n)]
         assert new.randrange_many(new.random.Random(n), n, 3 * n).tolist() == want
+
+
+# ------------------------------------------------------------------ images and the store
+
+
+def _old_png(img: Any) -> bytes:
+    """The encoder before #9: Pillow, five-filter adaptive rows, zlib level 6."""
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", optimize=False, compress_level=6)
+    return buf.getvalue()
+
+
+def _normalised_store(db: Path) -> dict[str, list[Any]]:
+    """The store with what depends on the PNG bytes mapped away: image refs keep their origin
+    (not their sha256), generations and results lose the cache key (a hash over the sha256s).
+    Scores are rounded to 12 digits: the order answers arrive in decides the float summation
+    order (the exact identity of scores is the test above)."""
+    con = sqlite3.connect(db)
+    out: dict[str, list[Any]] = {}
+    cur = con.execute(
+        "select task_id, sample_id, variant, prompt, images, target, meta, output, "
+        '"values", label, explanation, scorer, error, error_kind from results'
+    )
+    rows = []
+    for row in cur:
+        refs = [{k: v for k, v in ref.items() if k != "sha256"} for ref in json.loads(row[4])]
+        rows.append((*row[:4], json.dumps(refs), *row[5:]))
+    out["results"] = sorted(rows, key=repr)
+    out["generations"] = sorted(
+        con.execute("select model, text, error, error_kind from generations"), key=repr
+    )
+    out["images"] = sorted(con.execute("select mime, origin from images"), key=repr)
+    out["task_results"] = sorted(
+        (
+            t,
+            status,
+            reason,
+            None if score is None else round(score, 12),
+            n,
+            n_err,
+            scorer,
+            dev,
+        )
+        for t, status, reason, score, n, n_err, scorer, dev in con.execute(
+            "select task_id, status, reason, score, n, n_errors, scorer, deviation "
+            "from task_results"
+        )
+    )
+    con.close()
+    return out
+
+
+def test_fast_png_keeps_every_pixel_and_the_store(server: str, tmp_path: Path) -> None:
+    """Synthetic images are now encoded by ``png_bytes`` (and built in a worker thread): their
+    bytes, hence sha256s and cache keys, differ from before, but every pixel and everything
+    else in the store is the same as with the old encoder on the event loop."""
+    captured: list[tuple[bytes, bytes]] = []
+    fast = types.png_bytes
+
+    def both(img: Any) -> bytes:
+        data = fast(img)
+        captured.append((data, _old_png(img)))
+        return data
+
+    def run(db: Path) -> None:
+        evaluate(
+            "openai/fake",
+            None,
+            data="synth",
+            size=4,
+            db=db,
+            base_url=server,
+            api_key="k",
+            judge="openai/judge",
+            judge_base_url=server,
+            bootstrap=0,
+        )
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(types, "png_bytes", _old_png)
+        run(tmp_path / "old.db")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(types, "png_bytes", both)
+        run(tmp_path / "new.db")
+    assert len(captured) >= 50
+    for data, old in captured:
+        a, b = PILImage.open(io.BytesIO(data)), PILImage.open(io.BytesIO(old))
+        assert (a.mode, a.size) == (b.mode, b.size)
+        assert a.tobytes() == b.tobytes()
+    before, after = _normalised_store(tmp_path / "old.db"), _normalised_store(tmp_path / "new.db")
+    assert len(after["results"]) >= 300
+    assert before == after

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -157,6 +158,10 @@ class Batcher:
                         res = Generation.failure(f"{kind}: {out}", kind, per)
                     if not g[3].done():
                         g[3].set_result(res)
+
+
+#: Samples built per worker-thread step (and how far ahead of the queue building runs).
+PREFETCH = 32
 
 
 @dataclass
@@ -500,17 +505,46 @@ class Engine:
     async def _produce(
         self, spec: TaskSpec, task: Task, queue: asyncio.Queue[WorkItem | None]
     ) -> None:
+        """Queue the task's samples. They are built in a worker thread, a batch ahead of the
+        requests that need them, so rendering and encoding synthetic images (PIL and zlib
+        release the GIL) never stall the event loop that drives the requests."""
         done = self.store.done_keys(self.cfg.run_id, spec.id)
-        count = 0
+        limit = self.cfg.limit
+        taken = 0
+        samples: Iterator[Sample] | None = None
+
+        def take(n: int) -> tuple[list[Sample], BaseException | None]:
+            nonlocal samples
+            got: list[Sample] = []
+            try:
+                if samples is None:
+                    samples = iter(task.iter_samples())
+                got.extend(itertools.islice(samples, n))
+            except Exception as exc:  # the samples before it are still queued, as before
+                return got, exc
+            return got, None
+
+        def prefetch() -> asyncio.Future[tuple[list[Sample], BaseException | None]] | None:
+            nonlocal taken
+            n = PREFETCH if limit is None else min(PREFETCH, limit - taken)
+            if n <= 0:
+                return None
+            taken += n
+            return asyncio.ensure_future(asyncio.to_thread(take, n))
+
         try:
-            for sample in task.iter_samples():
-                if self.cfg.limit is not None and count >= self.cfg.limit:
-                    break
-                count += 1
-                if (sample.id, sample.variant) in done:
-                    self.counters.skipped += 1
-                    continue
-                await queue.put(WorkItem(spec, task, sample))
+            pending = prefetch()
+            while pending is not None:
+                batch, failure = await pending
+                full = failure is None and len(batch) == PREFETCH
+                pending = prefetch() if full else None
+                for sample in batch:
+                    if (sample.id, sample.variant) in done:
+                        self.counters.skipped += 1
+                        continue
+                    await queue.put(WorkItem(spec, task, sample))
+                if failure is not None:
+                    raise failure
         except MultitrustError as exc:
             self.task_errors[spec.id] = str(exc)
         except (

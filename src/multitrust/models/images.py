@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from multitrust.errors import DataError, InputError
-from multitrust.types import MAX_IMAGE_PIXELS, Image, sniff_mime
+from multitrust.types import GENERATED_SIZES, MAX_IMAGE_PIXELS, Image, sniff_mime
 
 #: Formats every provider we talk to accepts (OpenAI, Anthropic, Google share these three).
 COMMON_MIMES: frozenset[str] = frozenset({"image/png", "image/jpeg", "image/webp"})
@@ -143,7 +143,9 @@ def _encode(image: Image, max_side: int | None, accepted: Collection[str]) -> En
     mime = sniff_mime(raw, image.mime)
     if not mime.startswith("image/"):
         raise DataError(f"not an image file: {image.origin or image.sha256[:12]}")
-    width, height = _validated_size(raw, image)
+    known = GENERATED_SIZES.get(image.sha256) if image.data is not None else None
+    # encoded from pixels by this process: valid by construction, no decode to check it
+    width, height = known if known is not None else _validated_size(raw, image)
     if mime in accepted and (max_side is None or max(width, height) <= max_side):
         return EncodedImage(mime, raw, width, height)  # pass-through, byte for byte
     return _reencode(image, mime, max_side, accepted)
