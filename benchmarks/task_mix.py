@@ -168,7 +168,7 @@ def instrument(parts: Parts) -> None:
     types.png_bytes = parts.wrap("encode", types.png_bytes)  # type: ignore[assignment]
     images.encode_image = parts.wrap("encode", images.encode_image)  # type: ignore[assignment]
     openai_compat.data_url = parts.wrap("encode", openai_compat.data_url)  # type: ignore[assignment]
-    runner._thumbnail = parts.wrap("encode", runner._thumbnail)  # store thumbnails of failures
+    runner.thumbnail = parts.wrap("encode", runner.thumbnail)  # type: ignore[attr-defined]
     # request: payload, body JSON, response parsing
     openai_compat.build_payload = parts.wrap("request", openai_compat.build_payload)  # type: ignore[assignment]
     openai_compat.parse_completion = parts.wrap("request", openai_compat.parse_completion)  # type: ignore[assignment]
