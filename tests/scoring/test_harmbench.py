@@ -144,8 +144,3 @@ def test_pair_style_classifier_resource() -> None:
     cls.verdict = None
     r = score(jailbreak_judge(), "x", ctx=ScoreContext(resources={"harmbench": cls}), behavior="b")
     assert r.values == {"jailbroken": None}
-
-
-def test_prompt_matches_the_classifier_module() -> None:
-    classifiers = pytest.importorskip("multitrust.scoring.classifiers")
-    assert classifiers.HARMBENCH_PROMPT == HARMBENCH_PROMPT

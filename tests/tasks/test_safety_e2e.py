@@ -92,7 +92,6 @@ def test_official_risk_identification_needs_a_judge(tmp_path: Path, root: Path) 
 
 
 def test_official_jailbreak_with_judge(tmp_path: Path, root: Path) -> None:
-    pytest.importorskip("multitrust.scoring.harmbench")
     rep = evaluate(
         "scripted/refuse",
         JAILBREAK,
