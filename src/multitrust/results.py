@@ -69,7 +69,8 @@ def load_results(
         recs = _records(store, models, include_errors)
     finally:
         store.close()
-    return pd.DataFrame.from_records(recs)
+    frame: pd.DataFrame = pd.DataFrame.from_records(recs)
+    return frame
 
 
 def task_summaries(
@@ -98,7 +99,8 @@ def task_summaries(
                 )
     finally:
         store.close()
-    return pd.DataFrame.from_records(rows)
+    frame: pd.DataFrame = pd.DataFrame.from_records(rows)
+    return frame
 
 
 def export(

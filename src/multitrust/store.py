@@ -475,4 +475,5 @@ class Store:
         return row[0], row[1]
 
     def integrity_ok(self) -> bool:
-        return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        verdict: str = self.conn.execute("PRAGMA integrity_check").fetchone()[0]
+        return verdict == "ok"

@@ -186,7 +186,8 @@ class Image:
                 if w * h > MAX_IMAGE_PIXELS:
                     raise DataError(f"image too large to decode ({w}x{h}): {where}")
                 im.load()
-                return im.convert("RGB")
+                rgb: PILImage.Image = im.convert("RGB")
+                return rgb
         except DataError:
             raise
         except (PILImageMod.DecompressionBombError, PILImageMod.DecompressionBombWarning):

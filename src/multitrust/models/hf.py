@@ -191,7 +191,7 @@ def _load_checkpoint(name: str, options: ModelOptions, device: str, dtype: str) 
     model = place_model(model, device, mkw)
     try:
         processor = (
-            AutoProcessor.from_pretrained(name, **hub)
+            AutoProcessor.from_pretrained(name, **hub)  # type: ignore[no-untyped-call]
             if multimodal
             else AutoTokenizer.from_pretrained(name, **hub)
         )
@@ -508,7 +508,7 @@ class HFModel(Model):
 
     # -- settings ------------------------------------------------------------------------------
 
-    @property  # type: ignore[override]
+    @property
     def max_batch_size(self) -> int:
         if self._batch_size is None:
             gpu = _is_gpu(resolve_device(self.options.device))

@@ -321,7 +321,8 @@ class HttpxTransport:
         import httpx
 
         try:
-            return (await self._client().get(url)).status_code
+            status: int = (await self._client().get(url)).status_code
+            return status
         except httpx.TimeoutException:
             raise CallTimeout(f"no response within {self._timeout_s:g}s") from None
         except (httpx.HTTPError, OSError) as exc:
