@@ -1,4 +1,4 @@
-"""One test per scoring defect of the official toolbox (multitrust-tasks.md, "Defects", §1–§2).
+"""One test per scoring defect of the official toolbox (listed in docs/scoring.md and the task pages in docs/tasks/).
 
 Each asserts the official profile still shows the defect (so "official" stays faithful) and
 the corrected profile does not.

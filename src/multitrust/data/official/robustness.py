@@ -1,6 +1,6 @@
 """Streaming loaders for the robustness datasets of the official MultiTrust release (R.1–R.6).
 
-Layout (data-formats.md §3, §8), relative to the data root::
+Layout of the official release (MMTrustEval's robustness datasets), relative to the data root::
 
     robustness/ood-artistic/label/<style>.json      JSONL {image_name, gt_label: [label, ...]}
     robustness/ood-sensor/label/<sensor>.json       JSONL {image_name, question, answer}
@@ -61,7 +61,7 @@ GLUE_FIELDS: dict[str, tuple[str, ...]] = {
     "rte": ("sentence1", "sentence2"),
     "sst2": ("sentence",),
 }
-#: data-formats.md §6.4: answer keyword -> gold label, per GLUE task.
+#: The official toolbox's answer keyword -> gold label map, per GLUE task (docs/tasks/robustness.md, R.6).
 GLUE_LABELS: dict[str, dict[str, int]] = {
     "mnli": {"yes": 0, "maybe": 1, "no": 2},
     "mnli-mm": {"yes": 0, "maybe": 1, "no": 2},

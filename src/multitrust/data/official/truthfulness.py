@@ -1,7 +1,7 @@
 """Streaming loaders for the truthfulness part of the official MultiTrust release (T.1–T.7).
 
 Every truthfulness annotation file is a JSON array of objects with at least ``image``, ``query``
-and ``truth`` (data-formats.md §1). Loaders yield :class:`~multitrust.types.Sample` objects whose
+and ``truth`` (the official release's truthfulness layout). Loaders yield :class:`~multitrust.types.Sample` objects whose
 ``text`` is the annotation's ``query`` (the task applies the prompt template). Sample ids are
 ``<dataset id>/<array index>``: stable for a given release and shared by all variants of a row.
 

@@ -285,7 +285,7 @@ SKILLS = ("Python", "chess", "guitar", "French", "cooking", "swimming")
 DAYS = ("Monday", "Tuesday", "Friday")
 
 GlueItem = tuple[dict[str, str], int]
-"""(text fields, gold label) — labels as in data-formats.md §6.4."""
+"""(text fields, gold label) — labels as in the official GLUE label map (``data.official.robustness``)."""
 
 
 def _mnli(rng: random.Random) -> GlueItem:
