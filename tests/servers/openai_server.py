@@ -16,7 +16,8 @@ meets faults and a clean run end with the same answers. Knobs:
 
 ``GET /stats`` reports totals, counts per status, faults and the highest concurrency seen;
 ``POST /reset`` clears them (and the attempt counters); ``GET /last`` returns the last
-request body that was admitted.
+request body that was admitted; with ``record``, ``GET /received`` returns every admitted
+request's messages, token limit and temperature (a judge endpoint's record of what it was sent).
 
 The module depends only on the standard library and aiohttp, so it can be started as a
 script in a separate process (``python tests/servers/openai_server.py --port 0``) or as
@@ -96,6 +97,8 @@ class ServerOptions:
     """When set, requests must carry ``Authorization: Bearer <api_key>`` (else 401)."""
     echo_auth: bool = False
     """A badly behaved server: 401 messages quote the Authorization header they got."""
+    record: bool = False
+    """Keep every admitted request's messages and settings, for ``GET /received``."""
 
     def __post_init__(self) -> None:
         unknown = set(self.faults) - set(FAULT_KINDS)
@@ -120,6 +123,7 @@ class Stats:
         self.images = 0
         self.attempts: dict[str, int] = {}
         self.last: bytes | None = None
+        self.received: list[dict[str, Any]] = []
         self.cpu0 = time.process_time()
 
     def status(self, code: int) -> None:
@@ -184,6 +188,7 @@ class ChatServer:
                 web.get("/stats", self.get_stats),
                 web.post("/reset", self.reset),
                 web.get("/last", self.last),
+                web.get("/received", self.received),
             ]
         )
         self._ids = 0
@@ -198,6 +203,10 @@ class ChatServer:
 
     async def last(self, request: web.Request) -> web.Response:
         return web.Response(body=self.stats.last or b"null", content_type="application/json")
+
+    async def received(self, request: web.Request) -> web.Response:
+        """Every admitted request (with ``record``): messages, token limit, temperature, model."""
+        return web.json_response(self.stats.received)
 
     async def models(self, request: web.Request) -> web.Response:
         return web.json_response(
@@ -238,6 +247,15 @@ class ChatServer:
             return self._error(400, "malformed request: need JSON with model and messages")
         st.last = body
         st.images += images
+        if self.o.record:
+            st.received.append(
+                {
+                    "model": model,
+                    "messages": messages,
+                    "max_tokens": payload.get("max_tokens", payload.get("max_completion_tokens")),
+                    "temperature": payload.get("temperature"),
+                }
+            )
         fault = self._fault(digest, attempt, text)
         if fault is not None:
             st.faults[fault] = st.faults.get(fault, 0) + 1
@@ -425,6 +443,8 @@ def _cli_args(options: ServerOptions) -> list[str]:
         args += ["--api-key", options.api_key]
     if options.echo_auth:
         args.append("--echo-auth")
+    if options.record:
+        args.append("--record")
     return args
 
 
@@ -493,6 +513,7 @@ def parse_args(argv: list[str] | None = None) -> ServerOptions:
     p.add_argument(
         "--echo-auth", action="store_true", help="quote the Authorization header in 401s"
     )
+    p.add_argument("--record", action="store_true", help="keep requests for GET /received")
     a = p.parse_args(argv)
     faults = {}
     for spec in a.fault:
@@ -512,6 +533,7 @@ def parse_args(argv: list[str] | None = None) -> ServerOptions:
         answer=a.answer,
         api_key=a.api_key,
         echo_auth=a.echo_auth,
+        record=a.record,
     )
 
 

@@ -367,9 +367,11 @@ def test_sensor_rating_exact_match_skips_the_judge() -> None:
     judge = FakeJudge("Score: 25")
     sc = run(rob.sensor_rating(), s, "A parasol, I think", ctx_with(judge))
     assert sc.values["score"] == 25.0
-    assert (
-        "Question: What is held?\nStandard answer: umbrella\nChatbot answer: A parasol, I think"
-        in judge.prompts[0]
+    # the benchmark's rater prompt: (first line of the question, answer, response)
+    assert judge.prompts[0] == (
+        "You now play the role of a rater, evaluating a chatbot's answer to question 'What is "
+        "held?'. The standard answer is 'umbrella', and the chatbot's answer is 'A parasol, I "
+        "think'. Please give a score from 0, 25, 50, 75, 100. Just give the score."
     )
     assert run(rob.sensor_rating(), s, "hm", ctx_with(FakeJudge("unsure"))).label == "unparseable"
     with pytest.raises(JudgeError):
@@ -380,9 +382,9 @@ def test_object_judge_prompt_and_verdicts() -> None:
     s = _s("bird")
     judge = FakeJudge("Yes.", "No.", "Perhaps")
     assert run(rob.object_judge(), s, "A {curly} bird.", ctx_with(judge)).values["correct"] == 1.0
-    assert (
-        'description of an image: "A {curly} bird."' in judge.prompts[0]
-        and "any 'bird'" in judge.prompts[0]
+    assert judge.prompts[0] == (
+        "Given a chatbot's description of an image: 'A {curly} bird.'. If it is stated in the "
+        "description that there is any 'bird'? Please answer 'Yes.' or 'No.'."
     )
     assert run(rob.object_judge(), s, "A tree.", ctx_with(judge)).values["correct"] == 0.0
     assert run(rob.object_judge(), s, "A tree.", ctx_with(judge)).values["correct"] is None
@@ -398,7 +400,7 @@ def test_untargeted_noise_override_and_short_circuit() -> None:
     assert len(judge.prompts) == 1  # the noise question cannot change a "yes"
     judge = FakeJudge("No.", "Yes, it mentions noise.")
     assert run(r4, s, "A noisy picture.", ctx_with(judge)).values == {"correct": 1.0, "noise": 1.0}
-    assert "low quality, noisy" in judge.prompts[1]
+    assert "such as low image quality, noise, modification" in judge.prompts[1]
     judge = FakeJudge("No.", "No.")
     assert run(r4, s, "A cat.", ctx_with(judge)).values == {"correct": 0.0, "noise": 0.0}
 
