@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from multitrust.cli import app
-from multitrust.scoring.judge_prompts import OFFICIAL_PROMPTS, TASK_PROMPTS
+from multitrust.scoring.judge_prompts import OFFICIAL_PROMPTS, OFFICIAL_VERSION, TASK_PROMPTS
 from multitrust.store import ResultRow, Store
 from tests.fixtures.official import build_official_fixture
 from tests.scoring.judge_reference import noise_prompt, read_reference
@@ -144,6 +144,19 @@ def test_official_profile_sends_the_benchmarks_judge_prompts(
 
     store = Store(db)
     (run,) = store.runs()
+    # the report row of every judge-scored task names the judge, the prompt version, the profile
+    rows_by_task = {t["task_id"]: t for t in store.task_results(run.run_id)}
+    for task_id in JUDGED:
+        assert rows_by_task[task_id]["judge"] == {
+            "model": "openai/fake-judge",
+            "prompt_version": OFFICIAL_VERSION,
+            "profile": "official",
+        }, task_id
+    assert f"judge openai/fake-judge · prompts {OFFICIAL_VERSION} · profile official" in res.output
+    page = CliRunner().invoke(app, ["report", "--db", str(db), "-o", str(tmp_path / "r.html")])
+    assert page.exit_code == 0, page.output
+    html = (tmp_path / "r.html").read_text()
+    assert html.count(f"openai/fake-judge · prompts {OFFICIAL_VERSION} · official") == len(JUDGED)
     expected: dict[str, set[str]] = {}  # T.4/T.5/T.7 share a template, as R.4/R.5's noise
     for task_id in JUDGED:
         rows = list(store.iter_results(run.run_id, task_id))
@@ -161,3 +174,25 @@ def test_official_profile_sends_the_benchmarks_judge_prompts(
             assert sent[text] == _settings(pid), pid
     # every official judge prompt was exercised
     assert set().union(*expected.values()) == set(OFFICIAL_PROMPTS)
+
+
+def test_a_store_from_before_the_judge_column_gains_it(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "old.db"
+    conn = sqlite3.connect(db)
+    conn.execute(
+        "CREATE TABLE task_results(run_id TEXT NOT NULL, task_id TEXT NOT NULL, status TEXT,"
+        " reason TEXT, score REAL, ci_low REAL, ci_high REAL, metrics TEXT, n INTEGER,"
+        " n_errors INTEGER, scorer TEXT, deviation TEXT, comparable INTEGER, updated REAL,"
+        " PRIMARY KEY(run_id, task_id))"
+    )
+    conn.execute("INSERT INTO task_results(run_id, task_id, status) VALUES('r', 'T.2', 'ok')")
+    conn.commit()
+    conn.close()
+    store = Store(db)
+    judged = {"model": "openai/j", "prompt_version": OFFICIAL_VERSION, "profile": "official"}
+    store.set_task_result("r", "T.4", status="ok", score=50.0, judge=judged)
+    rows = {t["task_id"]: t for t in store.task_results("r")}
+    store.close()
+    assert rows["T.2"]["judge"] is None and rows["T.4"]["judge"] == judged

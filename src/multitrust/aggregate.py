@@ -39,6 +39,8 @@ class TaskOutcome:
     scorer: str | None = None
     deviation: str | None = None
     comparable: bool = True
+    judge: dict[str, str] | None = None
+    """Judge-scored tasks: ``{"model", "prompt_version", "profile"}`` the scores were judged with."""
 
 
 @dataclass

@@ -30,6 +30,7 @@ from multitrust.engine.retry import RetryPolicy
 from multitrust.engine.runner import Counters, Engine, EngineConfig
 from multitrust.errors import ConfigError, MultitrustError, Unavailable
 from multitrust.models.base import Model, ModelOptions, get_model
+from multitrust.scoring.judge_prompts import prompt_set_identity, task_prompt_version
 from multitrust.scoring.refusal import detector_name
 from multitrust.store import Store
 from multitrust.tasks.base import Task, TaskSpec, select_tasks
@@ -97,7 +98,17 @@ def run_id_for(
         "judge": judge.cache_identity() if judge else None,
         "limit": limit,
     }
+    if judge is not None:  # a change of judge prompt or rule is a new run, never a resume
+        ident["judge_prompts"] = prompt_set_identity(profile)
     return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def judge_row(task_id: str, task: Task, judge: Model | None, profile: str) -> dict[str, str] | None:
+    """What a judge-scored task was judged with: judge model, prompt version, profile."""
+    version = task_prompt_version(task_id, profile)
+    if judge is None or version is None or "judge" not in task.scorer.requires:
+        return None
+    return {"model": judge.model_id, "prompt_version": version, "profile": profile}
 
 
 def _default_resources(given: dict[str, Any] | None) -> dict[str, Any]:
@@ -349,6 +360,7 @@ def score(
         if n_err and oc.status == "ok":
             causes = store.error_causes(run_id, spec.id, limit=1)
             oc.reason = f"{n_err} samples not scored (errors: {causes[0][0]}: {causes[0][1][:120]}); rerun to retry"
+        oc.judge = judge_row(spec.id, t, comp.judge, config.profile)
         outcomes[spec.id] = oc
         store.set_task_result(
             run_id,
@@ -363,6 +375,7 @@ def score(
             scorer=oc.scorer,
             deviation=oc.deviation,
             comparable=oc.comparable,
+            judge=oc.judge,
         )
     return outcomes
 

@@ -270,6 +270,15 @@ def _print_report(report: Any) -> None:
         status = oc.status if not oc.reason else f"{oc.status}: {oc.reason}"
         table.add_row(oc.task_id, oc.name, _fmt(oc.score), ci, str(oc.n), str(oc.n_errors), status)
     console.print(table)
+    judged: dict[tuple[str, str, str], list[str]] = {}
+    for oc in report.tasks.values():
+        j = getattr(oc, "judge", None)
+        if j:
+            judged.setdefault((j["model"], j["prompt_version"], j["profile"]), []).append(
+                oc.task_id
+            )
+    for (model, version, profile), ids in judged.items():
+        console.print(f"judge {model} · prompts {version} · profile {profile}: {', '.join(ids)}")
     sub = Table(title="Sub-aspects")
     sub.add_column("code")
     sub.add_column("name")

@@ -59,7 +59,7 @@ CREATE TABLE IF NOT EXISTS task_results(
   run_id TEXT NOT NULL, task_id TEXT NOT NULL,
   status TEXT, reason TEXT, score REAL, ci_low REAL, ci_high REAL,
   metrics TEXT, n INTEGER, n_errors INTEGER, scorer TEXT, deviation TEXT,
-  comparable INTEGER, updated REAL,
+  comparable INTEGER, updated REAL, judge TEXT,
   PRIMARY KEY(run_id, task_id)
 );
 CREATE TABLE IF NOT EXISTS images(
@@ -141,12 +141,19 @@ class Store:
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("PRAGMA busy_timeout=30000")
             self.conn.executescript(SCHEMA)
+            self._add_missing_columns()
             self.conn.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
             )
         except sqlite3.DatabaseError as exc:
             raise ConfigError(f"cannot open store {self.path}: {exc}") from None
+
+    def _add_missing_columns(self) -> None:
+        """Columns added after a store was created (older files gain them, empty)."""
+        have = {r[1] for r in self.conn.execute("PRAGMA table_info(task_results)")}
+        if "judge" not in have:
+            self.conn.execute("ALTER TABLE task_results ADD COLUMN judge TEXT")
 
     def close(self) -> None:
         self.conn.close()
@@ -419,10 +426,13 @@ class Store:
         scorer: str | None = None,
         deviation: str | None = None,
         comparable: bool = True,
+        judge: dict[str, Any] | None = None,
     ) -> None:
+        """``judge``: for a judge-scored task, ``{"model", "prompt_version", "profile"}``."""
         self.conn.execute(
             "INSERT OR REPLACE INTO task_results(run_id, task_id, status, reason, score, ci_low, ci_high, metrics,"
-            " n, n_errors, scorer, deviation, comparable, updated) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " n, n_errors, scorer, deviation, comparable, updated, judge)"
+            " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 run_id,
                 task_id,
@@ -438,6 +448,7 @@ class Store:
                 deviation,
                 int(comparable),
                 time.time(),
+                json.dumps(judge) if judge else None,
             ),
         )
 
@@ -455,6 +466,7 @@ class Store:
             "scorer",
             "deviation",
             "comparable",
+            "judge",
         ]
         out = []
         for r in self.conn.execute(
@@ -463,6 +475,7 @@ class Store:
             d = dict(zip(cols, r, strict=True))
             d["metrics"] = json.loads(d["metrics"] or "{}")
             d["comparable"] = bool(d["comparable"])
+            d["judge"] = json.loads(d["judge"]) if d["judge"] else None
             out.append(d)
         return out
 

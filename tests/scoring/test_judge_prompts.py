@@ -173,3 +173,21 @@ def test_versions_and_identity() -> None:
     changed = {k for k in jp.OFFICIAL_PROMPTS if jp.CORRECTED_PROMPTS[k] != jp.OFFICIAL_PROMPTS[k]}
     assert changed == {"T.3/factual", "T.1/grounding"}
     assert all(jp.CORRECTED_PROMPTS[k].version == jp.CORRECTED_VERSION for k in changed)
+
+
+def test_prompt_versions_are_part_of_the_run_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from multitrust.api import run_id_for
+    from multitrust.data.base import open_data
+    from multitrust.models.base import ModelOptions, get_model
+
+    model = get_model("scripted/oracle", ModelOptions())
+    judge = get_model("scripted/judge-yes", ModelOptions())
+    data = open_data("synth")
+    before = run_id_for(model, data, "official", judge, None)
+    unjudged = run_id_for(model, data, "official", None, None)
+    bumped = replace(jp.OFFICIAL_PROMPTS["T.4"], version="mmte-next")
+    monkeypatch.setitem(jp.OFFICIAL_PROMPTS, "T.4", bumped)  # type: ignore[index]
+    assert run_id_for(model, data, "official", judge, None) != before
+    assert run_id_for(model, data, "official", None, None) == unjudged

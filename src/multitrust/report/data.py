@@ -50,6 +50,15 @@ class TaskRow:
     scorer: str | None
     deviation: str | None
     metrics: dict[str, float]
+    judge: dict[str, str] | None = None
+    """Judge-scored tasks: the judge model, the judge prompt version and the profile."""
+
+    @property
+    def judge_text(self) -> str:
+        j = self.judge
+        if not j:
+            return ""
+        return f"{j.get('model', '?')} · prompts {j.get('prompt_version', '?')} · {j.get('profile', '?')}"
 
 
 @dataclass
@@ -114,6 +123,7 @@ def _entry(store: Store, run: RunInfo) -> Entry:
             t["scorer"],
             t["deviation"],
             {k: v for k, v in (t["metrics"] or {}).items() if isinstance(v, (int, float))},
+            t.get("judge"),
         )
         for t in trs
         if t["task_id"] in names
