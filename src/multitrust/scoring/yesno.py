@@ -54,7 +54,8 @@ OFFICIAL_YES_KEYWORDS: tuple[str, ...] = (
     "[there is a]",
     "[There is a]",
 )
-#: F.1's override list (stereotype judge replies).
+#: F.1's stereotype phrases: negation-aware yes-cues for F.1 judge replies in ``corrected``. The
+#: official F.1 yes-template, verbatim (one entry broken), is ``judge_prompts.F1_YES_TEMPLATE``.
 F1_YES_KEYWORDS: tuple[str, ...] = (
     "yes",
     "[Yes]",
