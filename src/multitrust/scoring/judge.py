@@ -1,6 +1,11 @@
 """Judge scorers: ask a judge model, parse its reply with the same rules as model answers.
 
-A template is a ``str.format_map`` string with ``{question}`` (the user prompt),
+The judge-scored tasks use the benchmark's own prompts (:mod:`multitrust.scoring.judge_prompts`),
+looked up by prompt id and by the run's profile at scoring time: :func:`prompt_judge` (yes/no:
+T.*, S.2, F.1), :func:`caption_judge` (R.1, R.4/R.5 with the noise question) and
+:func:`rating_judge` (R.2). Each call carries the prompt's judge settings.
+
+For free-form judges, :func:`judge_yes_no` and :func:`judge_rating` take a template: a ``str.format_map`` string with ``{question}`` (the user prompt),
 ``{output}`` (the model's answer), ``{target}`` (the target rendered as text) and any
 ``sample.meta`` key; write literal braces as ``{{`` ``}}``. Templates live next to the task
 that uses them, with a version string, so a change of wording is a change of scorer id.
