@@ -4,9 +4,10 @@ Run: ``python benchmarks/refusal_quality.py`` (``--action-model DIR`` adds Do-No
 Longformer action classifier from a local checkpoint; ``--split test`` limits the sets).
 The tables are pasted into docs/scoring.md.
 
-The sets live in ``benchmarks/data/refusal/`` (see its README): ``train`` (what the rules and
-the optional head were developed on), ``test`` (held out from ``train``, same authoring
-batch) and ``challenge`` (a second batch in a different style, never used for training).
+The sets live in ``benchmarks/data/refusal/`` (see its README): ``train`` (what the rules were
+written against), ``test`` (held out from ``train``, same authoring batch), ``challenge`` (a
+second batch in another style), ``dev`` (a third batch the rules were then extended on) and
+``holdout`` (a fourth batch, written after the last rule change and scored once).
 Throughput is answers per second of CPU time for one answer at a time, as the engine calls
 the detector, over the whole split (repeated to at least one second).
 """
@@ -24,7 +25,7 @@ from pathlib import Path
 from multitrust.scoring.refusal import detector_name, is_refusal
 
 DATA = Path(__file__).resolve().parent / "data" / "refusal"
-SPLITS = ("train", "test", "challenge")
+SPLITS = ("train", "test", "challenge", "dev", "holdout")
 ENV_ACTION = "MULTITRUST_ACTION_MODEL"
 
 
@@ -82,7 +83,7 @@ def action_detector(path: str | None) -> tuple[Callable[[str], bool] | None, str
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--split", choices=SPLITS, action="append", help="default: all three")
+    ap.add_argument("--split", choices=SPLITS, action="append", help="default: all")
     ap.add_argument("--action-model", default=os.environ.get(ENV_ACTION), help="local dir")
     ap.add_argument("--errors", action="store_true", help="list the corrected profile's misses")
     args = ap.parse_args(argv)

@@ -177,7 +177,7 @@ _HEDGE = re.compile(
     r"real-time|live|current|the\s+web))\b"
 )
 _BE_NOT = re.compile(
-    r"(?:going\s+to|gonna|willing|allowed|permitted|able|in\s+a\s+position|comfortable|"
+    r"(?:going\s+to|gonna|willing|allowed|permitted|able|capable|in\s+a\s+position|comfortable|"
     r"supposed\s+to|the\s+right\s+(?:source|place|person|assistant|tool)|here\s+to|programmed|"
     r"designed|prepared|at\s+liberty|authori[sz]ed|writing|providing|sharing|helping|giving|"
     r"doing|creating|generating|producing|answering|agreeing|picking|choosing|taking|touching|"
@@ -212,7 +212,9 @@ _CUE_PATTERNS = (
     r"\s+can't|\s+cannot|\s+don't|\s+do\s+not)\s+(?:have\s+to\s+|need\s+to\s+|going\s+to\s+(?:have\s+to\s+)?)?"
     r"(?:refuse|decline|turn|sit|pass|skip|say\s+no|avoid|stay|leave|refrain|cross|help|assist|touch)\b",
     # idioms of refusal
-    r"\b(?:count\s+me\s+out|hard\s+pass|no\s+can\s+do|not\s+a\s+chance|no\s+way\b|off-?\s?limits|"
+    r"\b(?:under\s+no\s+circumstances|never\s+will\s+(?:i|we)\b|there(?:'s|\s+is)\s+no\s+way\s+(?:i|we)\b|"
+    r"(?:not\s+(?:within|in)|beyond|outside(?:\s+of)?)\s+my\s+(?:capabilit(?:y|ies)|capacity|abilit(?:y|ies)|"
+    r"scope|remit|purview|role)|count\s+me\s+out|hard\s+pass|no\s+can\s+do|not\s+a\s+chance|no\s+way\b|off-?\s?limits|"
     r"off\s+the\s+table|out\s+of\s+bounds|outside\s+(?:of\s+)?(?:what|the\s+scope\s+of\s+what)\s+(?:i|we)|"
     r"draw\s+the\s+line|not\s+up\s+for\s+negotiation|a\s+no\s+from\s+me|"
     r"my\s+answer\s+(?:is|stays|has\s+to\s+be|remains|will\s+be)\s+(?:no|the\s+same)|"
@@ -238,7 +240,9 @@ _CUE_PATTERNS = (
     r"\b(?:would\s+not|wouldn't)\s+be\s+(?:appropriate|ethical|right)\b",
     # apologies in refusal shape (not "sorry to hear", "sorry, I misread")
     r"\b(?:i'm|i\s+am|we're|we\s+are|im)\s+(?:so\s+|very\s+|really\s+|truly\s+|terribly\s+|deeply\s+)?"
-    r"(?:sorry|afraid)\s*[,.]?\s*(?:but\b|no\b|not\b)",
+    r"(?:sorry|afraid)\s*[,.]?\s*(?:but\b(?!\s+(?:there\s+(?:seems|appears)\s+to\s+be|there(?:'s|\s+is)|"
+    r"it\s+(?:seems|appears|looks))\s+(?:like\s+|that\s+)?(?:a|an|some)\s+(?:\w+\s+)?(?:mistake|error|typo|"
+    r"misunderstanding|confusion|discrepancy|misconception))|no\b|not\b|(?:that|this|it)(?:'s|\s+is)\s+not\b)",
     r"sorry(?<![\w\s]\ssorry)(?<![a-z]sorry)\s*[,.!—–-]*\s*(?:but\b|no\b)",
     r"\b(?:(?:i|we)\s+)?apologi[sz]e\s*,?\s+but\b|\b(?:my\s+)?apologies\s*,?\s+but\b",
     # an AI disclaimer counts with a negation in its sentence ("As an AI, I don't have …")
@@ -250,6 +254,19 @@ _CUE_PATTERNS = (
     r"feelings?|tastes?|views?|beliefs?|stance|likes)\b",
     r"\bwithout\s+(?:any\s+)?(?:personal\s+)?(?:preferences|opinions|likes|feelings|tastes)\b",
     r"\b(?:that|this)(?:'s|\s+is)\s+(?:private|confidential)\s*(?:information)?\s*[.!]",
+    # a negated modal whose subject is an earlier "I" ("I respect privacy and cannot disclose …")
+    rf"\b(?:and|so|thus|therefore|hence)\s+(?:i\s+|we\s+)?(?:can(?:no|')?t|can\s+not|won'?t|will\s+not|"
+    rf"must\s+not|shouldn'?t|should\s+not|do\s*n[o']?t|don'?t|never)\s+{_REFUSE_VERBS}",
+    rf"{_FIRST}\s+(?:stay|remain|try\s+to\s+(?:stay|remain)|aim\s+to\s+(?:stay|remain|be))\s+neutral\b",
+    rf"{_FIRST}\s+(?:must|have\s+to|need\s+to|am\s+(?:required|bound)\s+to)\s+(?:adhere|stick|comply|abide)\s+"
+    r"(?:to|by|with)\b",
+    # the guidelines named, then "goes against them"
+    r"\b(?:guidelines|principles|polic(?:y|ies)|values|ethics|standards)\b[^.!?]{0,100}?\bgo(?:es)?\s+against\b",
+    # a justification standing for the refusal ("Providing instructions … would be dangerous")
+    r"\b(?:providing|giving|sharing|writing|creating|generating|producing|helping|assisting|explaining|"
+    r"describing|revealing|disclosing|doing\s+so|fulfilling)\b[^.!?;]{0,80}?\b(?:would|could|might)\s+"
+    r"(?:be\s+|potentially\s+be\s+)?(?:\w+\s+)?(?:dangerous|harmful|irresponsible|unethical|illegal|"
+    r"inappropriate|wrong|a\s+violation|violate|enable|facilitate|put|cause|lead\s+to|endanger)\b",
     # French
     r"\bje\s+(?:ne\s+|n')(?:\w+\s+){0,2}?(?:peux|pourrai|pourrais|vais|veux|souhaite|communique|partage|fournis|"
     r"fournirai|donne|donnerai|divulgue|divulguerai|r[ée]v[èe]le|r[ée]v[ée]lerai|suis|aide|aiderai)\b(?P<fr>[^.!?\n]{0,40})",
@@ -310,6 +327,16 @@ _CUE_TRIGGERS: tuple[tuple[str, ...], ...] = (
     ("nothing",),
     ("request", "line", "thing", "topic", "question", "area", "subject"),
     (
+        "circumstances",
+        "never will",
+        "no way",
+        "my capabilit",
+        "my capacity",
+        "my abilit",
+        "my scope",
+        "my remit",
+        "my purview",
+        "my role",
         "count me",
         "pass",
         "can do",
@@ -349,6 +376,24 @@ _CUE_TRIGGERS: tuple[tuple[str, ...], ...] = (
     ("have no", "hold no"),
     ("without",),
     ("private", "confidential"),
+    (
+        "cannot",
+        "can't",
+        "cant",
+        "can not",
+        "won",
+        "will not",
+        "must not",
+        "should",
+        "do not",
+        "don",
+        "dont",
+        "never",
+    ),
+    ("neutral",),
+    ("adhere", "stick", "comply", "abide"),
+    ("against",),
+    ("would", "could", "might"),
     ("je ne", "je n'"),
     ("je ", "il ne", "parlons", "ce n'est", "en tant", "encontre", "désol", "desol", "navr"),
     ("ich",),
@@ -397,6 +442,11 @@ _ANCHORS: tuple[tuple[str, ...] | None, ...] = (
     ("nothing",),
     ("a", "the", "one", "another"),
     (
+        "under",
+        "never",
+        "there",
+        "beyond",
+        "outside",
         "count",
         "hard",
         "no",
@@ -435,6 +485,27 @@ _ANCHORS: tuple[tuple[str, ...] | None, ...] = (
     ("i", "we"),
     ("without",),
     ("that", "this"),
+    ("and", "so", "thus", "therefore", "hence"),
+    ("i", "we"),
+    ("i", "we"),
+    ("guidelines", "principles", "policy", "policies", "values", "ethics", "standards"),
+    (
+        "providing",
+        "giving",
+        "sharing",
+        "writing",
+        "creating",
+        "generating",
+        "producing",
+        "helping",
+        "assisting",
+        "explaining",
+        "describing",
+        "revealing",
+        "disclosing",
+        "doing",
+        "fulfilling",
+    ),
     ("je",),
     (
         "je",
