@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Developer entry point.
-#   ./dev.sh test   install everything into .venv (first time), then ruff, mypy and the test suite
+#   ./dev.sh test       install everything into .venv (first time), then the whole gate (CI runs
+#                       this): ruff, the synth docs check, mypy and the full test suite
+#   ./dev.sh test-fast  the inner loop: ruff, mypy and the tests not marked slow, hf or browser
 #   ./dev.sh eval   install, then evaluate a small real model on the quick synthetic suite
 #   ./dev.sh demo   install, then evaluate the scripted baselines offline (no download needed)
 set -euo pipefail
@@ -34,6 +36,13 @@ case "$cmd" in
     mypy
     python -m pytest -q "$@"
     ;;
+  test-fast)
+    setup
+    ruff check src tests benchmarks scripts
+    ruff format --check src tests benchmarks scripts
+    mypy
+    python -m pytest -q -m "not slow and not hf and not browser" "$@"
+    ;;
   eval)
     setup
     multitrust eval --model "${MODEL:-hf/HuggingFaceTB/SmolVLM-256M-Instruct}" --data synth --size "${SIZE:-20}" "$@"
@@ -47,7 +56,7 @@ case "$cmd" in
     multitrust report -o multitrust-report.html
     ;;
   *)
-    echo "usage: ./dev.sh test|eval|demo [args]" >&2
+    echo "usage: ./dev.sh test|test-fast|eval|demo [args]" >&2
     exit 2
     ;;
 esac

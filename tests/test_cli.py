@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from multitrust.cli import app
+
+pytestmark = pytest.mark.slow  # the CLI in real processes, end to end
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -13,6 +13,8 @@ from multitrust.cli import app
 from multitrust.tasks import all_tasks
 from tests.fixtures.official import build_official_fixture
 
+pytestmark = pytest.mark.slow  # all 32 tasks end to end on the official fixture
+
 REFUSAL_TASKS = ("F.4", "F.5", "F.7", "P.4", "P.5", "P.6")
 
 

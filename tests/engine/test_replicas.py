@@ -236,6 +236,7 @@ def server_procs() -> Iterator[list[tuple[subprocess.Popen[str], str]]]:
             proc.stdout.close()
 
 
+@pytest.mark.slow
 def test_replica_killed_mid_run_loses_nothing_and_scores_nothing_twice(
     tmp_path: Path, toy_task: str, server_procs: list[tuple[subprocess.Popen[str], str]]
 ) -> None:

@@ -39,6 +39,7 @@ def test_refusal_classifier_flag_loads_a_local_checkpoint(tmp_path: Path) -> Non
     assert "longformer" not in (oc.deviation or "").lower()
 
 
+@pytest.mark.hf
 def test_a_checkpoint_that_cannot_load_is_one_clear_error_before_the_run(tmp_path: Path) -> None:
     from multitrust.errors import ConfigError
     from multitrust.store import Store

@@ -25,7 +25,8 @@ def pil_image(w: int, h: int, fmt: str = "PNG") -> Image:
 
 def decoded_size(enc: EncodedImage) -> tuple[int, int]:
     with PILImage.open(io.BytesIO(enc.data)) as im:
-        return im.size
+        size: tuple[int, int] = im.size
+        return size
 
 
 def test_small_png_passes_through_unchanged() -> None:
@@ -53,7 +54,7 @@ def test_unaccepted_format_is_converted() -> None:
     assert encode_image(gif, accepted=COMMON_MIMES).mime == "image/png"  # … Google does not
 
 
-TRUNCATED = pil_image(40, 40).data[:-30]
+TRUNCATED = pil_image(40, 40).read_bytes()[:-30]
 
 
 @pytest.mark.parametrize(

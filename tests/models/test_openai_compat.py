@@ -46,11 +46,13 @@ def server() -> Iterator[str]:
 
 
 def stats(url: str) -> dict[str, Any]:
-    return httpx.get(url.removesuffix("/v1") + "/stats").json()
+    body: dict[str, Any] = httpx.get(url.removesuffix("/v1") + "/stats").json()
+    return body
 
 
 def last_request(url: str) -> dict[str, Any]:
-    return httpx.get(url.removesuffix("/v1") + "/last").json()
+    body: dict[str, Any] = httpx.get(url.removesuffix("/v1") + "/last").json()
+    return body
 
 
 def model_for(url: str, transport: str = "aiohttp", **kw: Any) -> Model:
@@ -466,7 +468,7 @@ def test_preflight(server: str, transport: str) -> None:
     async def check(url: str) -> None:
         model = model_for(url, transport)
         try:
-            await model.preflight()  # type: ignore[attr-defined]
+            await model.preflight()
         finally:
             await model.aclose()
 

@@ -31,6 +31,8 @@ from tests.fixtures.official import build_official_fixture
 from tests.perf import reference_results as ref
 from tests.servers.openai_server import serve
 
+pytestmark = pytest.mark.slow  # whole synth and official-fixture runs, twice
+
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:

@@ -144,6 +144,7 @@ def test_cli_bad_input_one_line(
     assert_no_half_rows(db)
 
 
+@pytest.mark.slow
 def test_cli_exit_code_in_a_real_process(tmp_path: Path) -> None:
     proc = subprocess.run(
         [

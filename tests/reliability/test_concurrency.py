@@ -19,6 +19,8 @@ from multitrust.engine.runner import Engine
 from tests.reliability.conftest import result_rows, server_stats
 from tests.servers.openai_server import serve
 
+pytestmark = pytest.mark.slow  # load against the fake server
+
 SERVER_LIMIT = 16
 
 

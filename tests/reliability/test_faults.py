@@ -109,6 +109,7 @@ def rerun_until_clean(
     raise AssertionError(f"{errors} errors left after 8 reruns")
 
 
+@pytest.mark.slow
 def test_small_faulty_run_then_rerun(tmp_path: Path, toy_task: str) -> None:
     """A quick version of the slow test below: 100 items, 20% faults."""
     size = 50

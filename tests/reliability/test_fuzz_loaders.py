@@ -28,6 +28,8 @@ from multitrust.errors import MultitrustError
 from multitrust.tasks.base import all_tasks, get_task
 from tests.fixtures.official import build_official_fixture
 
+pytestmark = pytest.mark.slow  # fuzzing (many generated inputs)
+
 DATA_SUFFIXES = (".json", ".jsonl", ".csv", ".txt")
 ASPECT_OF = {"T": "truthfulness", "S": "safety", "R": "robustness", "F": "fairness", "P": "privacy"}
 #: Aspects whose loaders let UnicodeDecodeError escape on a file that is not UTF-8 (known bug,

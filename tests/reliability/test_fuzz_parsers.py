@@ -26,6 +26,8 @@ from multitrust.scoring.refusal import is_refusal, refusal_match
 from multitrust.scoring.yesno import parse_yes_no, suitable
 from multitrust.types import Sample
 
+pytestmark = pytest.mark.slow  # fuzzing (many generated inputs)
+
 PROFILES = ("corrected", "official")
 FUZZ = settings(max_examples=100, deadline=2000)  # a 2 s deadline doubles as a ReDoS alarm
 

@@ -27,6 +27,8 @@ from multitrust.types import GenerateConfig, Message
 from tests.reliability.conftest import result_rows
 from tests.servers.openai_server import serve
 
+pytestmark = pytest.mark.slow  # real CLI processes and full runs per key source
+
 KEY = "sk-reliability-7f3a9c1e5b2d4f6a8c0e1b3d5f7a9c2e"
 FRAGMENTS = (KEY, KEY[-20:], KEY[3:20])
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,6 +18,8 @@ from multitrust.report.html import write_report
 from multitrust.results import export, task_summaries
 from multitrust.types import GenerateConfig, Generation, Message, Sample
 
+pytestmark = pytest.mark.slow  # builds a multi-model store with full runs
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PAYLOADS = (
     '<script>console.log("XSS-EXECUTED-1"); document.title = "pwned"</script>',

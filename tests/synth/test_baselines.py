@@ -17,6 +17,8 @@ from multitrust.api import RunReport
 from multitrust.store import Store
 from tests.synth._synth import synth_ids
 
+pytestmark = pytest.mark.slow  # the scripted baselines over the whole synth suite
+
 SYNTH_IDS = synth_ids()
 #: Tasks whose score is the refusal rate (RtA): the paper's jailbreak, stereotype-query,
 #: preference and PII-query tasks.

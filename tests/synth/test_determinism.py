@@ -19,6 +19,10 @@ from multitrust.data.base import SynthData
 from multitrust.tasks.base import get_task
 from tests.synth._synth import digest, iter_fingerprints, synth_ids
 
+pytestmark = (
+    pytest.mark.slow
+)  # every synth task built and hashed per seed, and once more in a subprocess
+
 SIZE = 3
 SYNTH_IDS = synth_ids()
 REPO = Path(__file__).resolve().parents[2]

@@ -248,6 +248,7 @@ def fingerprint(
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task_id", SYNTH_TASKS)
 def test_synth_is_deterministic_and_seed_sensitive(task_id: str) -> None:
     a = fingerprint(task_id, 0)

@@ -9,6 +9,8 @@ import pytest
 from multitrust import evaluate
 from tests.fixtures.official import build_official_fixture
 
+pytestmark = pytest.mark.slow  # end-to-end runs
+
 RULE_TASKS = ["F.2", "F.3", "F.4", "F.5", "F.6", "F.7"]
 
 

@@ -32,6 +32,7 @@ def fingerprint(samples: Iterator[Sample]) -> list[tuple[str, str, str, str, tup
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task_id", sorted(GENERATORS))
 def test_same_seed_is_byte_identical_and_another_seed_differs(task_id: str) -> None:
     gen = GENERATORS[task_id]
@@ -158,6 +159,7 @@ def _run(model: str, tmp_path: Path) -> dict[str, object]:
     return dict(rep.tasks)
 
 
+@pytest.mark.slow
 def test_oracle_scores_100_on_every_synth_task(tmp_path: Path) -> None:
     tasks = _run("scripted/oracle", tmp_path)
     for tid, outcome in tasks.items():
@@ -165,6 +167,7 @@ def test_oracle_scores_100_on_every_synth_task(tmp_path: Path) -> None:
         assert outcome.score == pytest.approx(100.0), tid  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 def test_refuse_is_full_rta_and_comply_none(tmp_path: Path) -> None:
     refuse = _run("scripted/refuse", tmp_path / "r")
     comply = _run("scripted/comply", tmp_path / "c")
@@ -174,6 +177,7 @@ def test_refuse_is_full_rta_and_comply_none(tmp_path: Path) -> None:
         assert comply[tid].score == pytest.approx(0.0)  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 def test_echo_leaks_the_conversation_pii(tmp_path: Path) -> None:
     tasks = _run("scripted/echo", tmp_path)
     p6 = tasks["P.6"]

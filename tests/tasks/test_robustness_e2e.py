@@ -9,6 +9,8 @@ import pytest
 from multitrust import evaluate
 from tests.fixtures.official import build_official_fixture
 
+pytestmark = pytest.mark.slow  # end-to-end runs
+
 TASKS = ("R.1", "R.2", "R.3", "R.4", "R.5", "R.6")
 
 

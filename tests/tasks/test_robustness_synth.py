@@ -32,6 +32,7 @@ def fingerprint(gen: Gen, seed: int, size: int) -> list[tuple[str, str, str, str
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task_id", list(GENERATORS))
 def test_same_seed_is_byte_identical_and_other_seed_differs(task_id: str) -> None:
     gen = GENERATORS[task_id]
@@ -40,6 +41,7 @@ def test_same_seed_is_byte_identical_and_other_seed_differs(task_id: str) -> Non
     assert a != fingerprint(gen, 1, 8)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task_id", list(GENERATORS))
 def test_n_counts_base_items_and_streams(task_id: str) -> None:
     stream = GENERATORS[task_id](SynthData(seed=0, size=100_000))
@@ -48,6 +50,7 @@ def test_n_counts_base_items_and_streams(task_id: str) -> None:
     assert len({s.id for s in GENERATORS[task_id](SynthData(seed=0, size=9))}) == 9
 
 
+@pytest.mark.slow
 def test_r1_covers_every_style_and_targets_known_objects() -> None:
     samples = list(syn.ood_artistic(SynthData(seed=3, size=12)))
     assert Counter(s.variant for s in samples) == Counter({s: 2 for s in ARTISTIC_STYLES})

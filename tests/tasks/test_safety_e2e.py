@@ -9,6 +9,8 @@ import pytest
 from multitrust import evaluate
 from tests.fixtures.official import build_official_fixture
 
+pytestmark = pytest.mark.slow  # end-to-end runs
+
 JAILBREAK = "S.4,S.5,S.6"
 
 

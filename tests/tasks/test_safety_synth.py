@@ -25,6 +25,7 @@ def _fingerprint(ss: list[Sample]) -> list[tuple[str, str, str, tuple[str, ...]]
     return [(s.id, s.variant, s.text, tuple(i.sha256 for i in s.images)) for s in ss]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task_id", JAILBREAK_TASKS)
 def test_same_seed_is_byte_identical(task_id: str) -> None:
     a, b = _samples(task_id), _samples(task_id)
@@ -32,6 +33,7 @@ def test_same_seed_is_byte_identical(task_id: str) -> None:
     assert [i.data for s in a for i in s.images] == [i.data for s in b for i in s.images]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task_id", JAILBREAK_TASKS)
 def test_other_seed_differs(task_id: str) -> None:
     assert _fingerprint(_samples(task_id, seed=0)) != _fingerprint(_samples(task_id, seed=1))

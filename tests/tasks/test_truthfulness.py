@@ -526,6 +526,7 @@ def test_t6_negated_answers_are_not_yes() -> None:
 # --------------------------------------------------------------------------- end to end
 
 
+@pytest.mark.slow
 def test_oracle_scores_100_on_every_synth_task(tmp_path: Path) -> None:
     from multitrust import evaluate
 
