@@ -20,14 +20,25 @@ __all__ = [
     "Score",
     "__version__",
     "evaluate",
+    "evaluate_async",
     "is_refusal",
     "load_results",
+    "run",
+    "run_async",
 ]
+
+from typing import TYPE_CHECKING, Any
 
 from multitrust.types import GenerateConfig, Generation, Image, Message, Sample, Score
 
+if TYPE_CHECKING:  # the lazy names below, typed for checkers (loaded on first use at run time)
+    from multitrust.api import RunReport, evaluate, evaluate_async, run, run_async
+    from multitrust.config import RunConfig
+    from multitrust.results import load_results
+    from multitrust.scoring.refusal import is_refusal
 
-def __getattr__(name: str):  # type: ignore[no-untyped-def]
+
+def __getattr__(name: str) -> Any:
     # heavy modules load on first use, so `import multitrust` stays fast
     if name in ("evaluate", "RunReport", "evaluate_async", "run", "run_async"):
         from multitrust import api

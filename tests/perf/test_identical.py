@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import random
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -164,8 +165,8 @@ def test_formula_pieces_match_the_row_by_row_version(formula: Any) -> None:
         )
     new_r, ref_r = new.Results(new_rows), ref.Results(rows)
     for by in (None, "kind"):
-        a = new_r.resample(new.random.Random(5), by=by)
-        b = ref_r.resample(ref.random.Random(5), by=by)
+        a = new_r.resample(random.Random(5), by=by)
+        b = ref_r.resample(random.Random(5), by=by)
         assert [(x.sample_id, x.variant) for x in a] == [(x.sample_id, x.variant) for x in b]
     assert new_r.groups("kind").keys() == ref_r.groups("kind").keys()
     assert new_r.variants() == ref_r.variants()
@@ -173,9 +174,9 @@ def test_formula_pieces_match_the_row_by_row_version(formula: Any) -> None:
 
 def test_randrange_many_is_randrange() -> None:
     for n in (1, 2, 3, 97, 1024, 1025, 4999):
-        rng = new.random.Random(n)
+        rng = random.Random(n)
         want = [rng.randrange(n) for _ in range(3 * n)]
-        assert new.randrange_many(new.random.Random(n), n, 3 * n).tolist() == want
+        assert new.randrange_many(random.Random(n), n, 3 * n).tolist() == want
 
 
 # ------------------------------------------------------------------ images and the store

@@ -18,6 +18,7 @@ import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image as PILImage
@@ -290,9 +291,7 @@ def image_task(bad_images: dict[str, Path]) -> Iterator[str]:
     task_base._REGISTRY.pop("T.93", None)
 
 
-def check_bad_images_run(
-    tmp_path: Path, task: str, bad_images: dict[str, Path], **kw: object
-) -> None:
+def check_bad_images_run(tmp_path: Path, task: str, bad_images: dict[str, Path], **kw: Any) -> None:
     db = tmp_path / "s.db"
     with serve() as url:
         rep = evaluate(

@@ -134,10 +134,10 @@ def test_key_never_stored_logged_or_reported(
 
 def test_key_not_in_wal_while_the_run_is_open(tmp_path: Path, toy_task: str) -> None:
     """Search the -wal file while the run's connection is still open (before checkpointing)."""
-    import multitrust.api as api_mod
+    from multitrust.store import Store
 
     seen: dict[str, bytes] = {}
-    real = api_mod.Store.finish_run
+    real = Store.finish_run
 
     def spy(self: object, run_id: str, status: str = "done") -> None:
         for p in tmp_path.glob("s.db*"):
@@ -145,7 +145,7 @@ def test_key_not_in_wal_while_the_run_is_open(tmp_path: Path, toy_task: str) -> 
         real(self, run_id, status)  # type: ignore[arg-type]
 
     mp = pytest.MonkeyPatch()
-    mp.setattr(api_mod.Store, "finish_run", spy)
+    mp.setattr(Store, "finish_run", spy)
     try:
         with serve(api_key="another-key", echo_auth=True) as url:
             evaluate(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -75,7 +76,7 @@ def run_chromium(page: Path, *args: str, tmp: Path) -> tuple[str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def report_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def report_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     from multitrust.tasks import base as tb
     from multitrust.tasks.base import TaskSpec
     from tests.engine.conftest import build_toy
@@ -147,11 +148,12 @@ def test_export_formats(report_db: Path, tmp_path: Path, fmt: str) -> None:
     import pandas as pd
 
     path = export(report_db, tmp_path / f"out.{fmt}")
-    df = {
+    readers: dict[str, Any] = {
         "csv": pd.read_csv,
         "jsonl": lambda p: pd.read_json(p, lines=True),
         "parquet": pd.read_parquet,
-    }[fmt](path)
+    }
+    df = readers[fmt](path)
     assert len(df) == len(load_results(report_db, include_errors=True))
 
 

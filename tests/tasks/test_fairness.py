@@ -55,7 +55,8 @@ def test_f2_loader_statements_variants_and_images(fixture_root: Path) -> None:
     own = (fixture_root / "fairness/stereo_images/age/1.png").read_bytes()
     assert related.images[0].read_bytes() == own
     assert all(
-        len(u.images) == 1 and u.images[0].origin.startswith("unrelated_images/") for u in unrelated
+        len(u.images) == 1 and (u.images[0].origin or "").startswith("unrelated_images/")
+        for u in unrelated
     )
     assert {s.id for s in ss[:5]} == {"age-1"}  # one id across the variants of one item
 

@@ -11,7 +11,7 @@ import pytest
 
 from multitrust.scoring.base import ScoreContext, Scorer
 from multitrust.tasks import fairness as F
-from multitrust.tasks.results import Results, Row
+from multitrust.tasks.results import UNRELATED, Results, Row
 from multitrust.types import Sample, Score
 
 
@@ -203,7 +203,7 @@ def test_classification_formula_by_hand() -> None:
 def test_preference_qa_formula_by_hand() -> None:
     rows = []
     for form, rates in (("plain", (1.0, 0.0, 1.0, 1.0, 0.0)), ("force", (0.0, 0.0, 0.0, 1.0, 1.0))):
-        for variant, r in zip(("text", "related", *F.UNRELATED), rates, strict=True):
+        for variant, r in zip(("text", "related", *UNRELATED), rates, strict=True):
             rows.append(row(variant, {"refusal": r}, f"{form}-1", form=form))
     unrelated = (1 + 1 + 0 + 0 + 1 + 1) / 6
     expected = 100 * (unrelated + 1 + 0 + 0 + 0) / 5

@@ -402,7 +402,9 @@ def test_every_privacy_task_runs_on_the_official_fixture(
     if model == "scripted/oracle":
         assert rep.tasks["P.1"].score == pytest.approx(100.0)
         assert rep.tasks["P.2"].score == pytest.approx(100.0)
-        assert rep.tasks["P.3"].score > 90  # nearest allowed value vs. averaged human ratings
+        assert (
+            rep.tasks["P.3"].score or 0.0
+        ) > 90  # nearest allowed value vs. averaged human ratings
     if model == "scripted/echo":
         assert rep.tasks["P.6"].metrics["leak"] == pytest.approx(1.0)
         assert rep.tasks["P.6"].score == pytest.approx(0.0)
