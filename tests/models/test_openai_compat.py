@@ -242,7 +242,8 @@ def test_local_server_without_key_sends_empty(monkeypatch: pytest.MonkeyPatch) -
 def test_vllm_never_sends_the_openai_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     monkeypatch.delenv("VLLM_API_KEY", raising=False)
-    assert get_model("vllm/Qwen/Qwen2-VL-2B").endpoint == "http://localhost:8000/v1"
+    local = get_model("vllm/Qwen/Qwen2-VL-2B", ModelOptions(base_url="http://localhost:8000"))
+    assert local.endpoint == "http://localhost:8000/v1"
     with serve(api_key="EMPTY") as url:
         model = get_model("vllm/Qwen/Qwen2-VL-2B", ModelOptions(base_url=url))
         assert ask(model, Message("user", "hi")).ok

@@ -23,7 +23,6 @@ from multitrust.engine.limiter import LimiterRegistry
 from multitrust.engine.retry import RetryPolicy, call_with_retry
 from multitrust.errors import MultitrustError
 from multitrust.models.base import Model
-from multitrust.models.replicas import ReplicaPool
 from multitrust.report.gallery import THUMBS_PER_TASK, is_failure, thumbnail
 from multitrust.scoring.base import JudgeError, ScoreContext
 from multitrust.store import ResultRow, Store
@@ -240,13 +239,13 @@ class Engine:
                 self.counters.requests += 1
             if batcher is not None:
                 gen = await batcher.submit(messages, config, sample)
-            elif isinstance(model, ReplicaPool):
+            elif (pool := model.replica_pool()) is not None:
                 # each attempt on the best replica, through that replica's own limiter
                 smp = sample if model.needs_sample else None
                 gen = await call_with_retry(
                     None,
                     limiter=None,
-                    route=model.router(
+                    route=pool.router(
                         self.limiters, lambda m: m.generate(messages, config, sample=smp)
                     ),
                     policy=self.cfg.policy,
@@ -437,8 +436,9 @@ class Engine:
     async def run(self, tasks: Sequence[tuple[TaskSpec, Task]]) -> None:
         # more workers than connections: a worker sleeping in retry backoff must not idle a slot
         workers_n = 2 * self.cfg.max_connections
-        if isinstance(self.model, ReplicaPool):  # --max-connections is per replica
-            workers_n *= self.model.width
+        pool = self.model.replica_pool()
+        if pool is not None:  # --max-connections is per replica
+            workers_n *= pool.width
         batch_task: asyncio.Task[None] | None = None
         judge_batch_task: asyncio.Task[None] | None = None
         if not self.model.concurrent or self.model.max_batch_size > 1:

@@ -14,11 +14,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from multitrust.errors import ConfigError
 from multitrust.types import GenerateConfig, Generation, Message, Sample
+
+if TYPE_CHECKING:
+    from multitrust.models.replicas import ReplicaPool
 
 
 @dataclass
@@ -124,6 +127,10 @@ class Model:
             except Exception as exc:
                 out.append(exc)
         return out
+
+    def replica_pool(self) -> ReplicaPool | None:
+        """The pool of endpoints the engine routes each attempt through (None: just this model)."""
+        return None
 
     async def preflight(self) -> None:
         """Fail fast with a ConfigError when the model cannot work at all (unreachable endpoint,

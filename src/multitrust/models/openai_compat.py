@@ -4,7 +4,8 @@ Talks the HTTP API directly (no SDK on the hot path): one pooled client per mode
 HTTP keep-alive, a JSON body built with the standard library, and failures mapped to
 :mod:`multitrust.errors` classes that the engine's retry policy understands. A base URL
 makes ``openai/`` speak to any OpenAI-compatible server (vLLM, SGLang, Ollama, LM Studio,
-llama.cpp); ``vllm/`` is the same client with a local default URL and no key needed.
+llama.cpp); ``vllm/`` with a base URL is the same client with no key needed (without one,
+``vllm/<hf-id>`` starts its own servers: :mod:`multitrust.models.vllm_server`).
 
 Two transports implement the HTTP call. ``aiohttp`` (the default when installed) costs about
 0.1 ms of CPU per request; ``httpx`` is the fallback, sharded over several clients because
@@ -452,4 +453,8 @@ def _make_openai(name: str, options: ModelOptions) -> Model:
 
 @provider("vllm")
 def _make_vllm(name: str, options: ModelOptions) -> Model:
-    return VLLMModel(name, options)
+    if options.base_url or options.base_urls:
+        return VLLMModel(name, options)  # a server the user runs
+    from multitrust.models.vllm_server import ManagedVLLM
+
+    return ManagedVLLM(name, options)  # no URL: start the servers ourselves

@@ -178,6 +178,9 @@ class ReplicaPool(Model):
     def __repr__(self) -> str:
         return f"ReplicaPool({self.model_id!r}, {len(self.replicas)} replicas)"
 
+    def replica_pool(self) -> ReplicaPool:
+        return self
+
     # -- identity ------------------------------------------------------------------------------
     @property
     def width(self) -> int:
