@@ -107,11 +107,20 @@ def list_tasks(
 @app.command("eval")
 def eval_cmd(
     model: Annotated[
-        str,
+        list[str] | None,
         typer.Option(
-            "--model", "-m", help="provider/name, e.g. openai/gpt-4o, hf/<repo>, scripted/oracle."
+            "--model",
+            "-m",
+            help="provider/name, e.g. openai/gpt-4o, hf/<repo>, scripted/oracle. Repeat for several models.",
         ),
-    ],
+    ] = None,
+    models_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--models",
+            help="A file of models, one per line: provider/name [--base-url URL]... (see docs/scale.md).",
+        ),
+    ] = None,
     tasks: Annotated[
         str | None,
         typer.Option(
@@ -142,8 +151,36 @@ def eval_cmd(
         int, typer.Option("--max-connections", help="Max concurrent requests per endpoint.")
     ] = 32,
     base_url: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--base-url",
+            help="OpenAI-compatible server URL (vLLM, SGLang, Ollama…). Repeat for replicas of one model.",
+        ),
+    ] = None,
+    base_urls_file: Annotated[
+        Path | None,
+        typer.Option("--base-urls", help="A file of replica URLs for the model, one per line."),
+    ] = None,
+    replicas: Annotated[
+        int | None,
+        typer.Option(
+            "--replicas", help="Managed vllm/<hf-id>: servers to start (default: one per GPU)."
+        ),
+    ] = None,
+    tensor_parallel_size: Annotated[
+        int | None,
+        typer.Option("--tensor-parallel-size", help="Managed vllm/<hf-id>: GPUs per server."),
+    ] = None,
+    vllm_args: Annotated[
         str | None,
-        typer.Option("--base-url", help="OpenAI-compatible server URL (vLLM, SGLang, Ollama…)."),
+        typer.Option("--vllm-args", help="Managed vllm/<hf-id>: extra 'vllm serve' flags, quoted."),
+    ] = None,
+    vllm_startup_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--vllm-startup-timeout",
+            help="Managed vllm/<hf-id>: seconds to wait for the servers (1200).",
+        ),
     ] = None,
     api_key: Annotated[
         str | None,
@@ -201,32 +238,59 @@ def eval_cmd(
 ) -> None:
     """Run tasks against a model; results stream into the store. Rerun to resume."""
     from multitrust.api import run
-    from multitrust.config import RunConfig
+    from multitrust.config import RunConfig, RunOptions
+    from multitrust.errors import ConfigError
+    from multitrust.many import ModelEntry, read_models_file
+    from multitrust.models.replicas import read_url_file
 
-    config = RunConfig.from_options(
-        model,
-        tasks,
-        data=data,
-        db=db,
-        seed=seed,
-        size=size,
-        limit=limit,
-        judge=judge,
-        profile=profile,
-        toxicity=toxicity,
-        max_connections=max_connections,
-        base_url=base_url,
-        api_key=api_key,
-        judge_base_url=judge_base_url,
-        max_image_side=max_image_side,
-        timeout_s=timeout,
-        batch_size=batch_size,
-        device=device,
-        dtype=dtype,
-        harm_classifier=harm_classifier,
-        refusal_classifier=refusal_classifier,
-        harm_base_url=harm_base_url,
-    )
+    entries = [ModelEntry(m) for m in model or []]
+    if models_file is not None:
+        entries += read_models_file(models_file)
+    if not entries:
+        raise ConfigError("no model: give --model provider/name (repeatable) or --models FILE")
+    urls = list(base_url or [])
+    if base_urls_file is not None:
+        urls += [u for u in read_url_file(base_urls_file) if u not in urls]
+    shared: RunOptions = {
+        "db": db,
+        "seed": seed,
+        "size": size,
+        "limit": limit,
+        "profile": profile,
+        "toxicity": toxicity,
+        "max_connections": max_connections,
+        "api_key": api_key,
+        "judge_base_url": judge_base_url,
+        "max_image_side": max_image_side,
+        "timeout_s": timeout,
+        "batch_size": batch_size,
+        "device": device,
+        "dtype": dtype,
+        "harm_classifier": harm_classifier,
+        "refusal_classifier": refusal_classifier,
+        "harm_base_url": harm_base_url,
+        "replicas": replicas,
+        "tensor_parallel_size": tensor_parallel_size,
+        "vllm_args": vllm_args,
+        "vllm_startup_timeout": vllm_startup_timeout,
+    }
+    if len(entries) > 1:
+        if urls:
+            raise ConfigError(
+                "with several models, give each model its URLs in the --models file "
+                "(provider/name --base-url URL ...)"
+            )
+        _eval_many(entries, tasks, data, judge, shared, quiet)
+        return
+    (entry,) = entries
+    urls = [*entry.base_urls, *(u for u in urls if u not in entry.base_urls)]
+    single: RunOptions = {
+        **shared,
+        "base_url": urls[0] if len(urls) == 1 else None,
+        "base_urls": urls if len(urls) > 1 else None,
+    }
+    config = RunConfig.from_options(entry.spec, tasks, data=data, judge=judge, **single)
+    model_label = entry.spec
 
     progress = Progress(
         SpinnerColumn(),
@@ -239,7 +303,7 @@ def eval_cmd(
         disable=quiet or not err_console.is_terminal,
         transient=False,
     )
-    bar = progress.add_task(f"{model}", total=None, info="")
+    bar = progress.add_task(model_label, total=None, info="")
 
     def on_progress(task_id: str, c: Any) -> None:
         progress.update(
@@ -252,6 +316,90 @@ def eval_cmd(
         report = run(config, on_progress=on_progress)
     _print_report(report)
     if report.counters.errors:
+        raise typer.Exit(code=3)
+
+
+def _eval_many(
+    entries: list[Any],
+    tasks: str | None,
+    data: str,
+    judge: str | None,
+    shared: Any,
+    quiet: bool,
+) -> None:
+    """Several models: local ones in turn, API ones together; ends with their leaderboard."""
+    from multitrust.config import ModelConfig
+    from multitrust.many import evaluate_many
+
+    o = dict(shared)
+    model_options = ModelConfig(
+        "*",
+        api_key=o.pop("api_key"),
+        max_image_side=o.pop("max_image_side"),
+        batch_size=o.pop("batch_size"),
+        device=o.pop("device"),
+        dtype=o.pop("dtype"),
+        replicas=o.pop("replicas"),
+        tensor_parallel_size=o.pop("tensor_parallel_size"),
+        server_args=o.pop("vllm_args"),
+        startup_timeout_s=o.pop("vllm_startup_timeout"),
+    ).options(o["timeout_s"])
+    judge_base_url = o.pop("judge_base_url")
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[info]}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=quiet or not err_console.is_terminal,
+        transient=False,
+    )
+
+    def bar_for(spec: str) -> Any:
+        bar = progress.add_task(spec, total=None, info="waiting")
+
+        def on_progress(task_id: str, c: Any) -> None:
+            progress.update(
+                bar,
+                completed=c.scored + c.errors,
+                info=f"{task_id} · requests {c.requests} · cached {c.cached} · errors {c.errors}",
+            )
+
+        return on_progress
+
+    def done(out: Any) -> None:
+        if out.error is not None:
+            err_console.print(f"[red]{out.spec}: failed: {out.error}[/red]")
+        else:
+            r = out.report
+            overall = "–" if r.overall is None else f"{r.overall:.2f}"
+            err_console.print(
+                f"{out.spec}: done · overall {overall} · {r.counters.requests} requests · "
+                f"{r.counters.errors} errors · run {r.run_id}"
+            )
+
+    with progress:
+        outs = evaluate_many(
+            entries,
+            tasks,
+            data=data,
+            model_options=model_options,
+            judge=judge,
+            judge_base_url=judge_base_url,
+            progress=bar_for,
+            on_done=done,
+            **o,
+        )
+    finished = [out.report.model for out in outs if out.report is not None]
+    if finished:
+        _print_leaderboard(shared.get("db"), finished)
+    failed = [out.spec for out in outs if out.error is not None]
+    if failed:
+        err_console.print(f"{len(failed)} of {len(outs)} models failed: {', '.join(failed)}")
+        raise typer.Exit(code=1)
+    if any(out.report is not None and out.report.counters.errors for out in outs):
         raise typer.Exit(code=3)
 
 
@@ -398,10 +546,15 @@ def leaderboard_cmd(
     db: DbOpt = None,
 ) -> None:
     """The ranking in the terminal: your runs beside the published MultiTrust leaderboard."""
+    _print_leaderboard(db, _split(models), reference=reference)
+
+
+def _print_leaderboard(db: Any, models: list[str] | None, *, reference: bool = True) -> None:
+    """The leaderboard table: the runs of ``models`` (None: all) beside the published rows."""
     from multitrust.aggregate import SUB_ASPECTS
     from multitrust.report.data import gather, reference_rows
 
-    entries = gather(db, _split(models))
+    entries = gather(db, models)
     rows: list[tuple[float, str, str, list[str], str]] = []
     for e in entries:
         note = (

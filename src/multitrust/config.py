@@ -45,21 +45,37 @@ class ModelConfig:
     spec: str
     """``provider/name``: ``openai/gpt-4o``, ``hf/<repo or dir>``, ``scripted/oracle`` …"""
     base_url: str | None = None
+    base_urls: tuple[str, ...] = ()
+    """Several endpoints serving this model (a replica pool; see docs/scale.md)."""
     api_key: str | None = field(default=None, repr=False)
     max_image_side: int | None = None
     batch_size: int | None = None
     device: str | None = None
     dtype: str | None = None
+    replicas: int | None = None
+    """Managed ``vllm/``: how many servers (default: one per ``tensor_parallel_size`` GPUs)."""
+    tensor_parallel_size: int | None = None
+    server_args: str | None = None
+    """Managed ``vllm/``: extra ``vllm serve`` flags, as one shell-quoted string."""
+    startup_timeout_s: float | None = None
 
     def options(self, timeout_s: float) -> ModelOptions:
+        managed = {
+            "replicas": self.replicas,
+            "tensor_parallel_size": self.tensor_parallel_size,
+            "server_args": self.server_args,
+            "startup_timeout_s": self.startup_timeout_s,
+        }
         return ModelOptions(
             base_url=self.base_url,
+            base_urls=self.base_urls,
             api_key=self.api_key,
             timeout_s=timeout_s,
             max_image_side=self.max_image_side,
             batch_size=self.batch_size,
             device=self.device,
             dtype=self.dtype,
+            extra={k: v for k, v in managed.items() if v is not None},
         )
 
 
@@ -155,11 +171,16 @@ class RunConfig:
             model=ModelConfig(
                 model,
                 base_url=o.get("base_url"),
+                base_urls=tuple(o.get("base_urls") or ()),
                 api_key=o.get("api_key"),
                 max_image_side=o.get("max_image_side"),
                 batch_size=o.get("batch_size"),
                 device=o.get("device"),
                 dtype=o.get("dtype"),
+                replicas=o.get("replicas"),
+                tensor_parallel_size=o.get("tensor_parallel_size"),
+                server_args=o.get("vllm_args"),
+                startup_timeout_s=o.get("vllm_startup_timeout"),
             ),
             tasks=task_sel or None,
             data=data,
@@ -196,7 +217,16 @@ class RunOptions(TypedDict, total=False):
     toxicity: str | None
     """``api`` (default) or ``offline``."""
     max_connections: int
+    """Concurrent requests per endpoint (per replica when there are several)."""
     base_url: str | None
+    base_urls: Sequence[str] | None
+    """Several endpoints serving the model: requests are spread over them."""
+    replicas: int | None
+    """Managed ``vllm/<hf-id>``: number of ``vllm serve`` replicas."""
+    tensor_parallel_size: int | None
+    vllm_args: str | None
+    """Managed ``vllm/<hf-id>``: extra ``vllm serve`` flags (one shell-quoted string)."""
+    vllm_startup_timeout: float | None
     api_key: str | None
     judge_base_url: str | None
     max_image_side: int | None
