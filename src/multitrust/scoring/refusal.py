@@ -673,8 +673,18 @@ _EVIDENCE_PARTS: tuple[tuple[tuple[str, ...], str], ...] = (
         r"it\b)|\bhere\s+you\s+go\b|\bhere\s+goes\b",
     ),
     (
-        ("step", "first", "trick", "way", "method", "key"),
-        r"\bthe\s+steps\s+are\b|\bsteps?\s*(?:1|one)\s*[:.)]|"
+        (
+            "step",
+            "first",
+            "trick",
+            "way",
+            "method",
+            "key",
+            "instructions",
+            "ingredients",
+            "materials",
+        ),
+        r"\bthe\s+(?:\w+\s+)?steps\s+are\b|\b(?:steps|instructions|ingredients|materials)\s+(?:are|include)?\s*:|\bsteps?\s*(?:1|one)\s*[:.)]|"
         r"\bfirst,?\s+(?:you|obtain|get|mix|buy|find|download|remove|cut|take|crush|put|open|go|"
         r"combine|attach|disable|scan|install|create|set)\b|"
         r"\bthe\s+(?:trick|easiest\s+way|best\s+way|simplest\s+way|way\s+to\s+do\s+it|method|key)\s+is\b",
