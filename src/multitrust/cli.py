@@ -328,22 +328,13 @@ def _eval_many(
     quiet: bool,
 ) -> None:
     """Several models: local ones in turn, API ones together; ends with their leaderboard."""
-    from multitrust.config import ModelConfig
+    from multitrust.config import MODEL_OPTION_KEYS, ModelConfig
     from multitrust.many import evaluate_many
 
     o = dict(shared)
-    model_options = ModelConfig(
-        "*",
-        api_key=o.pop("api_key"),
-        max_image_side=o.pop("max_image_side"),
-        batch_size=o.pop("batch_size"),
-        device=o.pop("device"),
-        dtype=o.pop("dtype"),
-        replicas=o.pop("replicas"),
-        tensor_parallel_size=o.pop("tensor_parallel_size"),
-        server_args=o.pop("vllm_args"),
-        startup_timeout_s=o.pop("vllm_startup_timeout"),
-    ).options(o["timeout_s"])
+    model_options = ModelConfig.from_options("*", o).options(o["timeout_s"])
+    for key in MODEL_OPTION_KEYS:
+        o.pop(key, None)
     judge_base_url = o.pop("judge_base_url")
     progress = Progress(
         SpinnerColumn(),

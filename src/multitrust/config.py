@@ -8,7 +8,7 @@ and they are credentials, never part of the config's identity (``api_key`` has `
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, get_args
@@ -58,6 +58,24 @@ class ModelConfig:
     server_args: str | None = None
     """Managed ``vllm/``: extra ``vllm serve`` flags, as one shell-quoted string."""
     startup_timeout_s: float | None = None
+
+    @classmethod
+    def from_options(cls, spec: str, o: Mapping[str, Any]) -> ModelConfig:
+        """The model part of the flat options (:class:`RunOptions`; keys in ``MODEL_OPTION_KEYS``)."""
+        return cls(
+            spec,
+            base_url=o.get("base_url"),
+            base_urls=tuple(o.get("base_urls") or ()),
+            api_key=o.get("api_key"),
+            max_image_side=o.get("max_image_side"),
+            batch_size=o.get("batch_size"),
+            device=o.get("device"),
+            dtype=o.get("dtype"),
+            replicas=o.get("replicas"),
+            tensor_parallel_size=o.get("tensor_parallel_size"),
+            server_args=o.get("vllm_args"),
+            startup_timeout_s=o.get("vllm_startup_timeout"),
+        )
 
     def options(self, timeout_s: float) -> ModelOptions:
         managed = {
@@ -168,20 +186,7 @@ class RunConfig:
             task_sel = tuple(tasks) if tasks is not None else ()
         db = o.get("db")
         return cls(
-            model=ModelConfig(
-                model,
-                base_url=o.get("base_url"),
-                base_urls=tuple(o.get("base_urls") or ()),
-                api_key=o.get("api_key"),
-                max_image_side=o.get("max_image_side"),
-                batch_size=o.get("batch_size"),
-                device=o.get("device"),
-                dtype=o.get("dtype"),
-                replicas=o.get("replicas"),
-                tensor_parallel_size=o.get("tensor_parallel_size"),
-                server_args=o.get("vllm_args"),
-                startup_timeout_s=o.get("vllm_startup_timeout"),
-            ),
+            model=ModelConfig.from_options(model, o),
             tasks=task_sel or None,
             data=data,
             seed=o.get("seed", 0),
@@ -202,6 +207,22 @@ class RunConfig:
             bootstrap=o.get("bootstrap", 200),
             db=Path(db) if db is not None else None,
         )
+
+
+#: The keys of :class:`RunOptions` that describe the model (read by ``ModelConfig.from_options``).
+MODEL_OPTION_KEYS: tuple[str, ...] = (
+    "base_url",
+    "base_urls",
+    "api_key",
+    "max_image_side",
+    "batch_size",
+    "device",
+    "dtype",
+    "replicas",
+    "tensor_parallel_size",
+    "vllm_args",
+    "vllm_startup_timeout",
+)
 
 
 class RunOptions(TypedDict, total=False):

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from multitrust.errors import ConfigError
+from multitrust.models._reaper import alive as _group_alive
 from multitrust.models.base import Model, ModelOptions
 from multitrust.models.replicas import ReplicaPool
 from multitrust.types import GenerateConfig, Generation, Message, Sample
@@ -216,16 +217,6 @@ class VLLMServer:
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(5)
         self.proc = None  # never signal that pid again: it may be reused
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class _Guard:
