@@ -95,3 +95,24 @@ def test_refusal_rate_rows_name_their_refusal_detector() -> None:
         t1, built, [Row("a", "x", {}, {"correct": 1.0}, None)], refusal_detector="rules v2"
     )
     assert other.scorer == built.scorer.id
+
+
+def test_bootstrap_ci_does_not_depend_on_the_order_rows_arrived() -> None:
+    # the store returns rows in the order answers were written, which concurrency shuffles
+    from multitrust.aggregate import compute_task
+    from multitrust.scoring.base import Scorer
+    from multitrust.tasks.base import Task, TaskSpec
+    from multitrust.tasks.results import Results, Row
+
+    rows = [
+        Row(f"s{i}", v, {}, {"acc": float((i * 7 + len(v)) % 3 == 0)})
+        for i in range(12)
+        for v in ("text", "related")
+    ]
+    scorer = Scorer(name="acc", fn=lambda *_: None)  # type: ignore[arg-type]
+    spec = TaskSpec("T.1", "t", "truthfulness", "T.I", lambda _src: task)
+    task = Task(samples=list, scorer=scorer, score=lambda r: 100 * r.mean("acc"))
+    forward = compute_task(spec, task, rows, bootstrap=50)
+    backward = compute_task(spec, task, rows[::-1], bootstrap=50)
+    assert forward.ci is not None and forward.ci == backward.ci
+    assert forward.score == backward.score == 100 * Results(rows).mean("acc")

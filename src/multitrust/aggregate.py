@@ -138,7 +138,9 @@ def compute_task(
         return out
     if bootstrap > 0:
         n_boot = bootstrap if len(rows) <= 5000 else max(50, bootstrap // 4)
-        lo, hi = bootstrap_ci(res, task.score, n=n_boot)
+        # resample in a fixed row order: the store holds rows in the order answers arrived
+        ordered = Results(sorted(rows, key=lambda row: (row.sample_id, row.variant)))
+        lo, hi = bootstrap_ci(ordered, task.score, n=n_boot)
         if not (math.isnan(lo) or math.isnan(hi)):
             out.ci = (lo, hi)
     out.status = "ok"

@@ -1,0 +1,160 @@
+"""Golden score snapshots: every task's score, CI and metrics on fixed inputs.
+
+``snapshot()`` runs the synthetic suite and the official-layout fixture against scripted
+models with fixed seeds and returns plain JSON data; ``tests/test_golden_scores.py`` compares it
+with the stored ``scores_synth.json`` / ``scores_official.json``, so a refactor that moves a
+score (by any amount) fails. Regenerate with ``python scripts/regen_golden_scores.py`` only in a
+commit that names the bug fix that legitimately changes a score.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from multitrust import evaluate
+
+GOLDEN_DIR = Path(__file__).parent
+SYNTH_FILE = GOLDEN_DIR / "scores_synth.json"
+OFFICIAL_FILE = GOLDEN_DIR / "scores_official.json"
+
+#: (model under test, judge): scripted policies that reach every branch a formula has
+SYNTH_RUNS: tuple[tuple[str, str], ...] = (
+    ("scripted/oracle", "scripted/judge-yes"),
+    ("scripted/refuse", "scripted/judge-no"),
+    ("scripted/comply", "scripted/judge-yes"),
+    ("scripted/echo", "scripted/judge-yes"),
+    ("scripted/yes", "scripted/judge-no"),
+)
+OFFICIAL_RUNS: tuple[tuple[str, str], ...] = (
+    ("scripted/oracle", "scripted/judge-yes"),
+    ("scripted/refuse", "scripted/judge-yes"),
+    ("scripted/echo", "scripted/judge-no"),
+)
+SYNTH_SIZE = 4
+SEED = 0
+BOOTSTRAP = 30
+
+
+@contextlib.contextmanager
+def _offline_toxicity() -> Iterator[None]:
+    """S.1/S.3 scored by the offline classifier, so all 32 tasks run without API keys."""
+    old = os.environ.get("MULTITRUST_TOXICITY")
+    os.environ["MULTITRUST_TOXICITY"] = "offline"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("MULTITRUST_TOXICITY", None)
+        else:
+            os.environ["MULTITRUST_TOXICITY"] = old
+
+
+@contextlib.contextmanager
+def _memo_png() -> Iterator[None]:
+    """Encode each distinct synthetic image once across the runs (encoding is deterministic
+    and dominates the runtime; the scores cannot tell)."""
+    from multitrust.types import Image
+
+    original = Image.from_pil.__func__  # type: ignore[attr-defined]
+    memo: dict[tuple[Any, ...], Image] = {}
+
+    def from_pil(
+        cls: type[Image], img: Any, *, fmt: str = "PNG", origin: str | None = None
+    ) -> Image:
+        key = (img.mode, img.size, img.tobytes(), str(img.getpalette()), fmt, origin)
+        if key not in memo:
+            memo[key] = original(cls, img, fmt=fmt, origin=origin)
+        return memo[key]
+
+    Image.from_pil = classmethod(from_pil)  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        Image.from_pil = classmethod(original)  # type: ignore[method-assign,assignment]
+
+
+def _num(x: float | None) -> float | str | None:
+    if x is None:
+        return None
+    x = float(x)
+    return "nan" if math.isnan(x) else x
+
+
+def _run(model: str, judge: str, data: str, db: Path) -> dict[str, Any]:
+    with _offline_toxicity():
+        rep = evaluate(
+            model,
+            None,
+            data=data,
+            db=db,
+            judge=judge,
+            seed=SEED,
+            size=SYNTH_SIZE if data == "synth" else None,
+            bootstrap=BOOTSTRAP,
+            resources={"harmbench": None},
+        )
+    return {
+        tid: {
+            "status": oc.status,
+            "score": _num(oc.score),
+            "ci": None if oc.ci is None else [_num(oc.ci[0]), _num(oc.ci[1])],
+            "metrics": {k: _num(v) for k, v in sorted(oc.metrics.items())},
+            "n": oc.n,
+            "n_errors": oc.n_errors,
+        }
+        for tid, oc in rep.tasks.items()
+    }
+
+
+def snapshot_synth() -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp, _memo_png():
+        return {
+            f"{model} | {judge}": _run(model, judge, "synth", Path(tmp) / f"s{i}.db")
+            for i, (model, judge) in enumerate(SYNTH_RUNS)
+        }
+
+
+def snapshot_official() -> dict[str, Any]:
+    from tests.fixtures.official import build_official_fixture
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = build_official_fixture(Path(tmp) / "data")
+        return {
+            f"{model} | {judge}": _run(model, judge, str(root), Path(tmp) / f"o{i}.db")
+            for i, (model, judge) in enumerate(OFFICIAL_RUNS)
+        }
+
+
+def differences(expected: Any, actual: Any, path: str = "") -> list[str]:
+    """Where two snapshots differ: floats equal to 1e-12 (NaN equals NaN), all else exactly."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        out: list[str] = []
+        for key in sorted(set(expected) | set(actual)):
+            if key not in actual:
+                out.append(f"{path}/{key}: missing now")
+            elif key not in expected:
+                out.append(f"{path}/{key}: new ({actual[key]!r})")
+            else:
+                out.extend(differences(expected[key], actual[key], f"{path}/{key}"))
+        return out
+    if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
+        return [
+            d
+            for i, (e, a) in enumerate(zip(expected, actual, strict=True))
+            for d in differences(e, a, f"{path}[{i}]")
+        ]
+    both_num = all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in (expected, actual)
+    )
+    if both_num:
+        e, a = float(expected), float(actual)
+        if e == a or abs(e - a) <= 1e-12 or (math.isnan(e) and math.isnan(a)):
+            return []
+        return [f"{path}: {expected!r} -> {actual!r}"]
+    return [] if expected == actual else [f"{path}: {expected!r} -> {actual!r}"]
