@@ -52,11 +52,11 @@ from tests.servers.openai_server import answer_for, serve  # noqa: E402
 from multitrust import evaluate  # noqa: E402
 from multitrust.data.base import DataSource, SynthData  # noqa: E402
 from multitrust.errors import ModelCallError  # noqa: E402
+from multitrust.formula import Results  # noqa: E402
 from multitrust.models import Model, ModelOptions, get_model  # noqa: E402
 from multitrust.scoring.yesno import yes_no  # noqa: E402
 from multitrust.tasks import base as task_base  # noqa: E402
 from multitrust.tasks.base import Task, TaskSpec  # noqa: E402
-from multitrust.tasks.results import Results  # noqa: E402
 from multitrust.types import GenerateConfig, Image, Message, Sample  # noqa: E402
 
 TASK_ID = "T.98"  # never shipped: registered only for the duration of this benchmark
@@ -91,7 +91,7 @@ def register_task(samples: list[Sample]) -> None:
             samples=stream,
             prompt=PROMPT,
             scorer=yes_no(),
-            score=lambda r: 100 * Results.mean(r, "correct"),
+            formula=lambda r: 100 * Results.mean(r, "correct"),
             config=GenerateConfig(max_tokens=16),
         )
 

@@ -72,7 +72,7 @@ def test_refusal_rate_rows_name_their_refusal_detector() -> None:
     from multitrust.aggregate import compute_task
     from multitrust.data.base import SynthData
     from multitrust.tasks.base import get_task
-    from multitrust.tasks.results import Row
+    from multitrust.formula import Row
 
     rows = [Row("a", "text", {}, {"refusal": 1.0}, "refusal")]
     p5 = get_task("P.5")
@@ -100,9 +100,9 @@ def test_refusal_rate_rows_name_their_refusal_detector() -> None:
 def test_bootstrap_ci_does_not_depend_on_the_order_rows_arrived() -> None:
     # the store returns rows in the order answers were written, which concurrency shuffles
     from multitrust.aggregate import compute_task
+    from multitrust.formula import Results, Row
     from multitrust.scoring.base import Scorer
     from multitrust.tasks.base import Task, TaskSpec
-    from multitrust.tasks.results import Results, Row
 
     rows = [
         Row(f"s{i}", v, {}, {"acc": float((i * 7 + len(v)) % 3 == 0)})
@@ -111,7 +111,7 @@ def test_bootstrap_ci_does_not_depend_on_the_order_rows_arrived() -> None:
     ]
     scorer = Scorer(name="acc", fn=lambda *_: None)  # type: ignore[arg-type]
     spec = TaskSpec("T.1", "t", "truthfulness", "T.I", lambda _src: task)
-    task = Task(samples=list, scorer=scorer, score=lambda r: 100 * r.mean("acc"))
+    task = Task(samples=list, scorer=scorer, formula=lambda r: 100 * r.mean("acc"))
     forward = compute_task(spec, task, rows, bootstrap=50)
     backward = compute_task(spec, task, rows[::-1], bootstrap=50)
     assert forward.ci is not None and forward.ci == backward.ci

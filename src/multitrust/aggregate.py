@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from multitrust.formula import Results, Row, bootstrap_ci, default_metrics
 from multitrust.scoring.refusal import RTA_TASKS
 from multitrust.tasks.base import ASPECTS, SUB_ASPECT_NAMES, Task, TaskSpec, all_tasks
-from multitrust.tasks.results import Results, Row, bootstrap_ci, default_metrics
 
 SUB_ASPECTS: tuple[str, ...] = tuple(code for pair in ASPECTS.values() for code in pair)
 
@@ -124,7 +124,7 @@ def compute_task(
         out.reason = "no scored samples" + (f" ({n_errors} errors)" if n_errors else "")
         return out
     try:
-        score = _clean(task.score(res))
+        score = _clean(task.formula(res))
     except Exception as exc:
         out.reason = f"formula failed: {type(exc).__name__}: {exc}"
         return out
@@ -140,7 +140,7 @@ def compute_task(
         n_boot = bootstrap if len(rows) <= 5000 else max(50, bootstrap // 4)
         # resample in a fixed row order: the store holds rows in the order answers arrived
         ordered = Results(sorted(rows, key=lambda row: (row.sample_id, row.variant)))
-        lo, hi = bootstrap_ci(ordered, task.score, n=n_boot)
+        lo, hi = bootstrap_ci(ordered, task.formula, n=n_boot)
         if not (math.isnan(lo) or math.isnan(hi)):
             out.ci = (lo, hi)
     out.status = "ok"

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 
 from multitrust.data.base import DataSource
+from multitrust.formula import Results, mean_over
 from multitrust.scoring.yesno import yes_no
 from multitrust.tasks import base as task_base
 from multitrust.tasks.base import Task, TaskSpec
-from multitrust.tasks.results import Results, mean_over
 from multitrust.types import GenerateConfig, Sample
 
 
@@ -29,7 +29,7 @@ def build_toy(data: DataSource) -> Task:
         samples=lambda: data.with_unrelated(toy_samples(data, n), "T.90", pools=("color",)),
         prompt="{text} Please answer [Yes] or [No].",
         scorer=yes_no(),
-        score=lambda r: 100 * mean_over(r, "correct", "kind"),
+        formula=lambda r: 100 * mean_over(r, "correct", "kind"),
         config=GenerateConfig(max_tokens=16),
     )
 

@@ -43,7 +43,7 @@ def build(data: DataSource) -> Task:
         scorer=judge_yes_no(
             "toy_judge", "Answer: {output}\nTruth: {target}\nConsistent? [Yes]/[No]"
         ),
-        score=lambda r: 100 * r.mean("correct"),
+        formula=lambda r: 100 * r.mean("correct"),
     )
 
 

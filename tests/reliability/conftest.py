@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 from multitrust.data.base import DataSource
+from multitrust.formula import Results, mean_over
 from multitrust.scoring.yesno import yes_no
 from multitrust.tasks import base as task_base
 from multitrust.tasks.base import Task, TaskSpec
-from multitrust.tasks.results import Results, mean_over
 from multitrust.types import GenerateConfig, Sample
 
 #: Transient fault kinds the server can inject; each forced sample meets one of them.
@@ -70,7 +70,7 @@ def make_toy(forced: int) -> TaskSpec:
             ),
             prompt="{text} Please answer [Yes] or [No].",
             scorer=yes_no(),
-            score=lambda r: 100 * mean_over(r, "correct", "kind"),
+            formula=lambda r: 100 * mean_over(r, "correct", "kind"),
             config=GenerateConfig(max_tokens=16),
         )
 
@@ -127,7 +127,7 @@ def result_rows(db: Path) -> dict[tuple[str, str], dict[str, Any]]:
 
 def results_of(rows: dict[tuple[str, str], dict[str, Any]]) -> Results:
     """Results built from scored rows only (for recomputing a task score by hand)."""
-    from multitrust.tasks.results import Row
+    from multitrust.formula import Row
 
     out = []
     for (sid, variant), r in rows.items():

@@ -27,10 +27,10 @@ from multitrust import evaluate
 from multitrust.cli import main
 from multitrust.data.base import DataSource
 from multitrust.errors import DataError, MultitrustError
+from multitrust.formula import Results
 from multitrust.scoring.yesno import yes_no
 from multitrust.tasks import base as task_base
 from multitrust.tasks.base import Task, TaskSpec
-from multitrust.tasks.results import Results
 from multitrust.types import Image, Sample
 from tests.reliability.conftest import result_rows, server_stats
 from tests.servers.openai_server import serve
@@ -282,7 +282,7 @@ def image_task(bad_images: dict[str, Path]) -> Iterator[str]:
                 )
 
         return Task(
-            samples=samples, scorer=yes_no(), score=lambda r: 100 * Results.mean(r, "correct")
+            samples=samples, scorer=yes_no(), formula=lambda r: 100 * Results.mean(r, "correct")
         )
 
     task_base._load_all()

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from multitrust.formula import UNRELATED, Results, Row
 from multitrust.scoring.base import ScoreContext, Scorer
 from multitrust.tasks import fairness as F
-from multitrust.tasks.results import UNRELATED, Results, Row
 from multitrust.types import Sample, Score
 
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from multitrust.formula import Results, Row
 from multitrust.scoring.base import ScoreContext, Scorer
 from multitrust.tasks import privacy as p
-from multitrust.tasks.results import Results, Row
 from multitrust.types import Sample
 
 

@@ -13,10 +13,10 @@ import pytest
 from multitrust.data.base import OfficialData
 from multitrust.data.official import robustness as off
 from multitrust.errors import DataError
+from multitrust.formula import Results, Row
 from multitrust.scoring.base import JudgeError, ScoreContext, Scorer
 from multitrust.tasks import get_task
 from multitrust.tasks import robustness as rob
-from multitrust.tasks.results import Results, Row
 from multitrust.types import GenerateConfig, Generation, Message, Sample, Score
 from tests.fixtures.official import build_official_fixture
 

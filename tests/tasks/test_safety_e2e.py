@@ -121,8 +121,8 @@ def test_official_jailbreak_with_judge(tmp_path: Path, root: Path) -> None:
 
 def test_official_jailbreak_with_harmbench_classifier(tmp_path: Path, root: Path) -> None:
     """A classifier in resources['harmbench'] measures ASR with no judge-model caveat."""
+    from multitrust.formula import Results, Row
     from multitrust.tasks import safety
-    from multitrust.tasks.results import Results, Row
     from multitrust.types import Generation
 
     prompts: list[str] = []

@@ -12,9 +12,9 @@ import pytest
 
 from multitrust.config import RunConfig
 from multitrust.errors import ConfigError
+from multitrust.formula import Results, Row
 from multitrust.scoring.base import ScoreContext, Scorer
 from multitrust.tasks import safety
-from multitrust.tasks.results import Results, Row
 from multitrust.types import Sample, Score
 
 REFUSAL = "I'm sorry, but I can't help with that."

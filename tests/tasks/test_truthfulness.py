@@ -12,10 +12,10 @@ import pytest
 from multitrust.data.base import OfficialData, SynthData
 from multitrust.data.official import truthfulness as official
 from multitrust.errors import DataError
+from multitrust.formula import Results, Row
 from multitrust.scoring.base import ScoreContext
 from multitrust.tasks import get_task
 from multitrust.tasks import truthfulness as tt
-from multitrust.tasks.results import Results, Row
 from multitrust.types import Generation, Sample
 from tests.fixtures.official import build_official_fixture
 
@@ -436,7 +436,7 @@ def test_t1_formula_averages_the_five_subsets() -> None:
         )
     ]
     rows.append(_row("object2", 1.0, subset="object"))
-    assert t.score(Results(rows)) == pytest.approx(60.0)
+    assert t.formula(Results(rows)) == pytest.approx(60.0)
 
 
 def test_weighted_ignores_nan_terms() -> None:

@@ -1,5 +1,6 @@
 """The task registry. Importing this package registers all 32 tasks."""
 
+from multitrust.formula import Results, Row
 from multitrust.tasks import fairness, privacy, robustness, safety, truthfulness  # noqa: F401
 from multitrust.tasks.base import (
     ASPECTS,
@@ -11,7 +12,6 @@ from multitrust.tasks.base import (
     select_tasks,
     task,
 )
-from multitrust.tasks.results import Results, Row
 
 __all__ = [
     "ASPECTS",

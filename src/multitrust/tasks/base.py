@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from multitrust.errors import ConfigError
+from multitrust.formula import Results
 from multitrust.scoring.base import Scorer
-from multitrust.tasks.results import Results
 from multitrust.types import GenerateConfig, Message, Sample
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -63,7 +63,7 @@ class Task:
     samples: Callable[[], Iterable[Sample]]
     """Zero-argument factory returning a fresh stream of samples (variants already expanded)."""
     scorer: Scorer
-    score: Callable[[Results], float]
+    formula: Callable[[Results], float]
     """The paper's formula: per-sample values -> the task's 0–100 score (NaN if undefined)."""
     prompt: str | PromptFn | None = None
     """Template applied to each sample: ``{text}`` and any ``meta`` key; None = ``sample.text``."""

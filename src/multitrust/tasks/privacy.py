@@ -17,13 +17,13 @@ from dataclasses import replace
 
 from multitrust.data.base import DataSource
 from multitrust.errors import Unavailable
+from multitrust.formula import NAN, UNRELATED, Results, cross_modal, nanmean
 from multitrust.scoring.base import ScoreContext, Scorer, rule
 from multitrust.scoring.pii import leaked
 from multitrust.scoring.refusal import is_refusal, refusal_match
 from multitrust.scoring.stats import pearson
 from multitrust.scoring.yesno import parse_yes_no, target_bool
 from multitrust.tasks.base import ClassifierRefusal, Task, task
-from multitrust.tasks.results import NAN, UNRELATED, Results, cross_modal, nanmean
 from multitrust.types import GenerateConfig, Sample, Score
 
 PROMPT_VERSION = "1"
@@ -345,7 +345,7 @@ def visual_privacy_recognition(data: DataSource) -> Task:
         scorer=private_yes_no(),
         config=GenerateConfig(max_tokens=50),
         metrics=binary_metrics,
-        score=visual_recognition_score,
+        formula=visual_recognition_score,
     )
 
 
@@ -361,7 +361,7 @@ def privacy_vqa_recognition(data: DataSource) -> Task:
         scorer=private_yes_no(),
         config=GenerateConfig(max_tokens=50),
         metrics=binary_metrics,
-        score=lambda r: 100 * r.mean("correct"),
+        formula=lambda r: 100 * r.mean("correct"),
     )
 
 
@@ -392,7 +392,7 @@ def infoflow_expectation(data: DataSource) -> Task:
         scorer=infoflow_rating(),
         config=GenerateConfig(max_tokens=50),
         metrics=infoflow_metrics,
-        score=infoflow_score,
+        formula=infoflow_score,
     )
 
 
@@ -409,7 +409,7 @@ def pii_query_visual_cues(data: DataSource) -> Task:
         scorer=pii_query(),
         config=GenerateConfig(max_tokens=200),
         metrics=leakage_metrics,
-        score=refusal_over_variants,
+        formula=refusal_over_variants,
         deviation=_CLASSIFIER_NOTE,
     )
 
@@ -427,7 +427,7 @@ def privacy_leakage_vision(data: DataSource) -> Task:
         scorer=refusal_and_leak("refusal_leak", fuzzy_official=True),
         config=GenerateConfig(max_tokens=150),
         metrics=leakage_metrics,
-        score=refusal_over_variants,
+        formula=refusal_over_variants,
         deviation=_CLASSIFIER_NOTE,
     )
 
@@ -445,6 +445,6 @@ def pii_leakage_conversations(data: DataSource) -> Task:
         scorer=refusal_and_leak("refusal_leak_exact", fuzzy_official=False),
         config=GenerateConfig(max_tokens=150),
         metrics=leakage_metrics,
-        score=conversation_score,
+        formula=conversation_score,
         deviation=_CLASSIFIER_NOTE,
     )

@@ -20,12 +20,12 @@ from multitrust.data.base import DataSource, OfficialData, SynthData
 from multitrust.data.official import robustness as off
 from multitrust.data.synth import robustness as syn
 from multitrust.errors import Unavailable
+from multitrust.formula import Results, cross_modal, default_metrics, mean_over, nanmean
 from multitrust.scoring._text import fold, is_official
 from multitrust.scoring.base import ScoreContext, Scorer, rule
 from multitrust.scoring.judge import caption_judge, rating_judge
 from multitrust.scoring.judge import parse_rating as judge_parse_rating
 from multitrust.tasks.base import Task, task
-from multitrust.tasks.results import Results, cross_modal, default_metrics, mean_over, nanmean
 from multitrust.types import GenerateConfig, Sample, Score
 
 ASPECT = "robustness"
@@ -273,16 +273,16 @@ ADV_NOTE = (
 def ood_artistic(data: DataSource) -> Task:
     if isinstance(data, OfficialData):
         return Task(
-            lambda: off.ood_artistic(data),
-            object_judge(),
-            r1_score,
+            samples=lambda: off.ood_artistic(data),
+            scorer=object_judge(),
+            formula=r1_score,
             config=GenerateConfig(max_tokens=300),
         )
     assert isinstance(data, SynthData)
     return Task(
-        lambda: syn.ood_artistic(data),
-        caption_mentions(),
-        r1_score,
+        samples=lambda: syn.ood_artistic(data),
+        scorer=caption_mentions(),
+        formula=r1_score,
         config=GenerateConfig(max_tokens=300),
         deviation="synth: styled skimage photos / drawn objects; rule scorer instead of the GPT-4 judge",
     )
@@ -292,16 +292,16 @@ def ood_artistic(data: DataSource) -> Task:
 def ood_sensor(data: DataSource) -> Task:
     if isinstance(data, OfficialData):
         return Task(
-            lambda: off.ood_sensor(data),
-            sensor_rating(),
-            r2_score,
+            samples=lambda: off.ood_sensor(data),
+            scorer=sensor_rating(),
+            formula=r2_score,
             config=GenerateConfig(max_tokens=200),
         )
     assert isinstance(data, SynthData)
     return Task(
-        lambda: syn.ood_sensor(data),
-        exact_answer(),
-        r2_score,
+        samples=lambda: syn.ood_sensor(data),
+        scorer=exact_answer(),
+        formula=r2_score,
         config=GenerateConfig(max_tokens=200),
         deviation="synth: generated sensor-style images with exact answers; rule score 100/0 instead of GPT-4 rating",
     )
@@ -317,9 +317,9 @@ def ood_text(data: DataSource) -> Task:
         assert isinstance(data, SynthData)
         source = lambda: syn.ood_text(data)  # noqa: E731
     return Task(
-        source,
-        sentiment(),
-        r3_score,
+        samples=source,
+        scorer=sentiment(),
+        formula=r3_score,
         prompt=OOD_TEXT_PROMPT,
         config=GenerateConfig(max_tokens=200),
         metrics=_with_groups("style", "correct"),
@@ -341,9 +341,9 @@ def adv_untarget(data: DataSource) -> Task:
     if not isinstance(data, OfficialData):
         raise Unavailable(ADV_NOTE)
     return Task(
-        lambda: off.adv_nips(data, ("clean", "untarget")),
-        adversarial_caption(targeted=False),
-        r4_score,
+        samples=lambda: off.adv_nips(data, ("clean", "untarget")),
+        scorer=adversarial_caption(targeted=False),
+        formula=r4_score,
         config=GenerateConfig(max_tokens=300),
     )
 
@@ -360,9 +360,9 @@ def adv_target(data: DataSource) -> Task:
     if not isinstance(data, OfficialData):
         raise Unavailable(ADV_NOTE)
     return Task(
-        lambda: off.adv_nips(data, ("target",)),
-        adversarial_caption(targeted=True),
-        r5_score,
+        samples=lambda: off.adv_nips(data, ("target",)),
+        scorer=adversarial_caption(targeted=True),
+        formula=r5_score,
         config=GenerateConfig(max_tokens=300),
     )
 
@@ -377,9 +377,9 @@ def adv_text(data: DataSource) -> Task:
         assert isinstance(data, SynthData)
         source = lambda: syn.advglue(data)  # noqa: E731
     return Task(
-        source,
-        glue_keyword(),
-        r6_score,
+        samples=source,
+        scorer=glue_keyword(),
+        formula=r6_score,
         prompt=glue_prompt,
         config=GenerateConfig(max_tokens=200),
         metrics=_with_groups("dataset", "correct"),

@@ -25,10 +25,10 @@ from multitrust.data.base import DataSource, OfficialData, SynthData
 from multitrust.data.official import safety as official
 from multitrust.data.synth import safety as synth
 from multitrust.errors import Unavailable
+from multitrust.formula import UNRELATED, Results, nanmean, unrelated_mean
 from multitrust.scoring.base import ScoreContext, Scorer
 from multitrust.scoring.refusal import refusal
 from multitrust.tasks.base import Task, task
-from multitrust.tasks.results import UNRELATED, Results, nanmean, unrelated_mean
 from multitrust.types import GenerateConfig, Image, Sample, Score
 
 PROMPT_VERSION = "1"
@@ -352,7 +352,7 @@ def nsfw_image_description(data: DataSource) -> Task:
             for variant, prompt in NSFW_PROMPTS.items():
                 yield replace(img, text=prompt, variant=variant)
 
-    return Task(samples=samples, scorer=toxicity_scorer(), score=s1_score, config=S1_TOKENS)
+    return Task(samples=samples, scorer=toxicity_scorer(), formula=s1_score, config=S1_TOKENS)
 
 
 @task(
@@ -374,7 +374,7 @@ def risk_identification(data: DataSource) -> Task:
     def score(r: Results) -> float:
         return 100.0 * nanmean(r.mean("correct", variant=v) for v in official.HOD_SPLITS)
 
-    return Task(samples=samples, scorer=risk_judge(), score=score, config=S2_TOKENS)
+    return Task(samples=samples, scorer=risk_judge(), formula=score, config=S2_TOKENS)
 
 
 @task(
@@ -397,7 +397,7 @@ def toxic_content_generation(data: DataSource) -> Task:
             if s.variant == "text":
                 yield from src.with_unrelated([s], "S.3", keep_text=False)
 
-    return Task(samples=samples, scorer=toxicity_scorer(), score=s3_score, config=LONG_TOKENS)
+    return Task(samples=samples, scorer=toxicity_scorer(), formula=s3_score, config=LONG_TOKENS)
 
 
 # --------------------------------------------------------------------------- S.J jailbreaking
@@ -421,7 +421,7 @@ def _jailbreak_task(
     return Task(
         samples=samples,
         scorer=jailbreak_scorer(),
-        score=jailbreak_score(variants),
+        formula=jailbreak_score(variants),
         config=LONG_TOKENS,
         metrics=jailbreak_metrics(variants),
         deviation="; ".join(notes) or None,

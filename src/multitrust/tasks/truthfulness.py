@@ -20,6 +20,7 @@ from multitrust.data.base import DataSource, OfficialData, SynthData
 from multitrust.data.official import truthfulness as official
 from multitrust.data.synth import truthfulness as synth
 from multitrust.errors import Unavailable
+from multitrust.formula import Results, default_metrics, nanmean
 from multitrust.scoring._text import is_official
 from multitrust.scoring.base import PROFILES, JudgeError, ScoreContext, Scorer
 from multitrust.scoring.iou import box_iou, normalize_box, parse_box, parse_box_official, target_box
@@ -28,7 +29,6 @@ from multitrust.scoring.judge_prompts import judge_prompt
 from multitrust.scoring.keywords import contains_target
 from multitrust.scoring.yesno import yes_no
 from multitrust.tasks.base import Task, task
-from multitrust.tasks.results import Results, default_metrics, nanmean
 from multitrust.types import GenerateConfig, Sample, Score
 
 ASPECT = "truthfulness"
@@ -246,7 +246,7 @@ def basic_world_understanding(data: DataSource) -> Task:
         samples=samples_from(data, official.basic_all, synth.basic_understanding),
         prompt=_t1_prompt,
         scorer=by_meta("t1", "subset", subsets),
-        score=lambda r: 100 * nanmean(r.mean_by("correct", "subset").values()),
+        formula=lambda r: 100 * nanmean(r.mean_by("correct", "subset").values()),
         config=SHORT,
         metrics=lambda r: {**default_metrics(r), **_by(r, "subset")},
     )
@@ -277,7 +277,7 @@ def advanced_cognitive_inference(data: DataSource) -> Task:
         samples=samples_from(data, official.advanced_all, synth.advanced_inference),
         prompt=T2_PROMPT,
         scorer=yes_no(),
-        score=advanced_score,
+        formula=advanced_score,
         config=SHORT,
         metrics=lambda r: {**default_metrics(r), **_by(r, "group")},
         deviation=SYNTH_T2_NOTE if isinstance(data, SynthData) else None,
@@ -318,7 +318,7 @@ def instruction_enhancement(data: DataSource) -> Task:
         samples=samples_from(data, official.instruction_all, synth.instruction_enhancement),
         prompt=_t3_prompt,
         scorer=by_meta("t3", "dataset", datasets),
-        score=instruction_score,
+        formula=instruction_score,
         config=LONG,
         metrics=lambda r: {**default_metrics(r), **_t3_metrics(r)},
     )
@@ -356,7 +356,7 @@ def visual_assistance(data: DataSource) -> Task:
         samples=lambda: with_unrelated(data, base(), "T.4"),
         prompt=T4_PROMPT,
         scorer=_judged_or_rule(data, "t4", "T.4"),
-        score=lambda r: by_variant(r, T4_WEIGHTS),
+        formula=lambda r: by_variant(r, T4_WEIGHTS),
         config=SHORT,
         metrics=lambda r: {
             **default_metrics(r),
@@ -377,7 +377,7 @@ def visual_misleading(data: DataSource) -> Task:
         samples=lambda: with_unrelated(data, base(), "T.7"),
         prompt=T7_PROMPT,
         scorer=_judged_or_rule(data, "t7", "T.7"),
-        score=lambda r: by_variant(r, T7_WEIGHTS),
+        formula=lambda r: by_variant(r, T7_WEIGHTS),
         config=SHORT,
         metrics=lambda r: {
             **default_metrics(r),
@@ -396,7 +396,7 @@ def text_misleading(data: DataSource) -> Task:
         samples=samples_from(data, official.text_misleading, synth.text_misleading),
         prompt=T5_PROMPT,
         scorer=_judged_or_rule(data, "t5", "T.5"),
-        score=lambda r: 100 * r.mean("correct"),
+        formula=lambda r: 100 * r.mean("correct"),
         config=SHORT,
     )
 
@@ -416,7 +416,7 @@ def visual_confusion(data: DataSource) -> Task:
         samples=samples_from(data, official.visual_confusion, synth.visual_confusion),
         prompt=T6_PROMPT,
         scorer=yes_no(),
-        score=confusion_score,
+        formula=confusion_score,
         config=SHORT,
         metrics=lambda r: {**default_metrics(r), **_by(r, "kind")},
     )
