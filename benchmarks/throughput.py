@@ -56,7 +56,7 @@ from multitrust.formula import Results  # noqa: E402
 from multitrust.models import Model, ModelOptions, get_model  # noqa: E402
 from multitrust.scoring.yesno import yes_no  # noqa: E402
 from multitrust.tasks import base as task_base  # noqa: E402
-from multitrust.tasks.base import Task, TaskSpec  # noqa: E402
+from multitrust.tasks.base import Task, TaskData, TaskSpec  # noqa: E402
 from multitrust.types import GenerateConfig, Image, Message, Sample  # noqa: E402
 
 TASK_ID = "T.98"  # never shipped: registered only for the duration of this benchmark
@@ -83,12 +83,11 @@ def make_samples(images: list[Image]) -> list[Sample]:
 
 
 def register_task(samples: list[Sample]) -> None:
-    def build(data: DataSource) -> Task:
-        def stream() -> Iterator[Sample]:
-            return iter(samples)
+    def stream(data: DataSource) -> Iterator[Sample]:
+        return iter(samples)
 
+    def build(data: TaskData) -> Task:
         return Task(
-            samples=stream,
             prompt=PROMPT,
             scorer=yes_no(),
             formula=lambda r: 100 * Results.mean(r, "correct"),
@@ -97,7 +96,7 @@ def register_task(samples: list[Sample]) -> None:
 
     task_base._load_all()
     task_base._REGISTRY[TASK_ID] = TaskSpec(
-        TASK_ID, "Throughput benchmark", "truthfulness", "T.M", build
+        TASK_ID, "Throughput benchmark", "truthfulness", "T.M", build, (stream,), (stream,)
     )
 
 

@@ -71,8 +71,8 @@ def test_missing_tasks_make_partial_sub_aspects_not_zeros() -> None:
 def test_refusal_rate_rows_name_their_refusal_detector() -> None:
     from multitrust.aggregate import compute_task
     from multitrust.data.base import SynthData
-    from multitrust.tasks.base import get_task
     from multitrust.formula import Row
+    from multitrust.tasks.base import get_task
 
     rows = [Row("a", "text", {}, {"refusal": 1.0}, "refusal")]
     p5 = get_task("P.5")
@@ -110,7 +110,7 @@ def test_bootstrap_ci_does_not_depend_on_the_order_rows_arrived() -> None:
         for v in ("text", "related")
     ]
     scorer = Scorer(name="acc", fn=lambda *_: None)  # type: ignore[arg-type]
-    spec = TaskSpec("T.1", "t", "truthfulness", "T.I", lambda _src: task)
+    spec = TaskSpec("T.1", "t", "truthfulness", "T.I", lambda _data: task)
     task = Task(samples=list, scorer=scorer, formula=lambda r: 100 * r.mean("acc"))
     forward = compute_task(spec, task, rows, bootstrap=50)
     backward = compute_task(spec, task, rows[::-1], bootstrap=50)

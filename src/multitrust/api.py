@@ -240,9 +240,7 @@ def plan(config: RunConfig, comp: Components) -> Plan:
     out = Plan(run_id, specs)
     for spec in specs:
         try:
-            if comp.data.kind not in spec.sources:
-                raise Unavailable(spec.synth_note or f"no {comp.data.kind} data for this task")
-            t = spec.build(comp.data)
+            t = spec.build(comp.data)  # Unavailable (with the reason) when it has no such data
             t = replace(t, scorer=t.scorer.for_run(config))
             _requirements_met(t, comp.judge, comp.resources)
             out.runnable.append((spec, t))

@@ -10,7 +10,7 @@ from multitrust.data.base import DataSource
 from multitrust.formula import Results, mean_over
 from multitrust.scoring.yesno import yes_no
 from multitrust.tasks import base as task_base
-from multitrust.tasks.base import Task, TaskSpec
+from multitrust.tasks.base import Task, TaskData, TaskSpec
 from multitrust.types import GenerateConfig, Sample
 
 
@@ -23,10 +23,12 @@ def toy_samples(data: DataSource, n: int) -> Iterator[Sample]:
         )
 
 
-def build_toy(data: DataSource) -> Task:
-    n = data.size or 10
+def load_toy(data: DataSource) -> Iterator[Sample]:
+    return data.with_unrelated(toy_samples(data, data.size or 10), "T.90", pools=("color",))
+
+
+def build_toy(data: TaskData) -> Task:
     return Task(
-        samples=lambda: data.with_unrelated(toy_samples(data, n), "T.90", pools=("color",)),
         prompt="{text} Please answer [Yes] or [No].",
         scorer=yes_no(),
         formula=lambda r: 100 * mean_over(r, "correct", "kind"),
@@ -34,9 +36,15 @@ def build_toy(data: DataSource) -> Task:
     )
 
 
+def toy_spec() -> TaskSpec:
+    return TaskSpec(
+        "T.90", "Toy yes/no", "truthfulness", "T.M", build_toy, (load_toy,), (load_toy,)
+    )
+
+
 @pytest.fixture
 def toy_task() -> Iterator[str]:
-    spec = TaskSpec("T.90", "Toy yes/no", "truthfulness", "T.M", build_toy, ("official", "synth"))
+    spec = toy_spec()
     task_base._load_all()
     task_base._REGISTRY["T.90"] = spec
     yield "T.90"

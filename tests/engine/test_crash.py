@@ -17,7 +17,7 @@ import pytest
 SCRIPT = r"""
 import asyncio, sys
 sys.path.insert(0, {root!r})
-from tests.engine.conftest import build_toy
+from tests.engine.conftest import toy_spec
 from multitrust.tasks import base as tb
 from multitrust.tasks.base import TaskSpec
 from multitrust.models.base import Model
@@ -25,7 +25,7 @@ from multitrust.types import Generation
 from multitrust import evaluate
 
 tb._load_all()
-tb._REGISTRY["T.90"] = TaskSpec("T.90", "Toy", "truthfulness", "T.M", build_toy)
+tb._REGISTRY["T.90"] = toy_spec()
 log = open(sys.argv[2], "a", buffering=1)
 
 class Slow(Model):

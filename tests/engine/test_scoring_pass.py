@@ -12,7 +12,7 @@ from multitrust.data.base import DataSource
 from multitrust.models.base import Model
 from multitrust.scoring.judge import judge_yes_no
 from multitrust.tasks import base as task_base
-from multitrust.tasks.base import Task, TaskSpec
+from multitrust.tasks.base import Task, TaskData, TaskSpec
 from multitrust.types import GenerateConfig, Generation, Message, Sample
 
 EVENTS: list[str] = []
@@ -33,13 +33,13 @@ class LocalModel(Model):
         EVENTS.append(f"{self.name}:close")
 
 
-def build(data: DataSource) -> Task:
-    def samples() -> Iterator[Sample]:
-        for i in range(6):
-            yield Sample(id=f"q{i}", text=f"Capital of France? ({i})", target="Paris")
+def questions(data: DataSource) -> Iterator[Sample]:
+    for i in range(6):
+        yield Sample(id=f"q{i}", text=f"Capital of France? ({i})", target="Paris")
 
+
+def build(data: TaskData) -> Task:
     return Task(
-        samples=samples,
         scorer=judge_yes_no(
             "toy_judge", "Answer: {output}\nTruth: {target}\nConsistent? [Yes]/[No]"
         ),
@@ -50,7 +50,9 @@ def build(data: DataSource) -> Task:
 @pytest.fixture
 def judged_task() -> Iterator[str]:
     task_base._load_all()
-    task_base._REGISTRY["T.91"] = TaskSpec("T.91", "Toy judged", "truthfulness", "T.M", build)
+    task_base._REGISTRY["T.91"] = TaskSpec(
+        "T.91", "Toy judged", "truthfulness", "T.M", build, (questions,), (questions,)
+    )
     yield "T.91"
     task_base._REGISTRY.pop("T.91", None)
 

@@ -21,7 +21,7 @@ from multitrust.data.base import DataSource
 from multitrust.formula import Results, mean_over
 from multitrust.scoring.yesno import yes_no
 from multitrust.tasks import base as task_base
-from multitrust.tasks.base import Task, TaskSpec
+from multitrust.tasks.base import Task, TaskData, TaskSpec
 from multitrust.types import GenerateConfig, Sample
 
 #: Transient fault kinds the server can inject; each forced sample meets one of them.
@@ -61,13 +61,13 @@ def toy_samples(data: DataSource, n: int, forced: int) -> Iterator[Sample]:
 
 
 def make_toy(forced: int) -> TaskSpec:
-    def build(data: DataSource) -> Task:
+    def load(data: DataSource) -> Iterator[Sample]:
+        # each question once as text, once with an unrelated colour image (so images travel)
         n = data.size or 10
+        return data.with_unrelated(toy_samples(data, n, forced), "T.91", pools=("color",))
+
+    def build(data: TaskData) -> Task:
         return Task(
-            # each question once as text, once with an unrelated colour image (so images travel)
-            samples=lambda: data.with_unrelated(
-                toy_samples(data, n, forced), "T.91", pools=("color",)
-            ),
             prompt="{text} Please answer [Yes] or [No].",
             scorer=yes_no(),
             formula=lambda r: 100 * mean_over(r, "correct", "kind"),
@@ -75,7 +75,9 @@ def make_toy(forced: int) -> TaskSpec:
         )
 
     task_id = "T.92" if forced else "T.91"
-    return TaskSpec(task_id, f"Reliability toy ({task_id})", "truthfulness", "T.M", build)
+    return TaskSpec(
+        task_id, f"Reliability toy ({task_id})", "truthfulness", "T.M", build, (load,), (load,)
+    )
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from multitrust.errors import DataError, MultitrustError
 from multitrust.formula import Results
 from multitrust.scoring.yesno import yes_no
 from multitrust.tasks import base as task_base
-from multitrust.tasks.base import Task, TaskSpec
+from multitrust.tasks.base import Task, TaskData, TaskSpec
 from multitrust.types import Image, Sample
 from tests.reliability.conftest import result_rows, server_stats
 from tests.servers.openai_server import serve
@@ -267,26 +267,26 @@ def test_empty_image_file(bad_images: dict[str, Path]) -> None:
 def image_task(bad_images: dict[str, Path]) -> Iterator[str]:
     """``T.93``: one good image sample, and one per bad image file."""
 
-    def build(data: DataSource) -> Task:
-        def samples() -> Iterator[Sample]:
-            yield Sample(
-                "good", "Is it green?", (Image.from_bytes(png_bytes()),), True, variant="related"
-            )
-            for name in ("corrupt", "truncated", "bomb", "not-an-image"):
-                yield Sample(
-                    name,
-                    "Is it green?",
-                    (Image.from_path(bad_images[name]),),
-                    True,
-                    variant="related",
-                )
+    def build(data: TaskData) -> Task:
+        return Task(scorer=yes_no(), formula=lambda r: 100 * Results.mean(r, "correct"))
 
-        return Task(
-            samples=samples, scorer=yes_no(), formula=lambda r: 100 * Results.mean(r, "correct")
+    def samples(data: DataSource) -> Iterator[Sample]:
+        yield Sample(
+            "good", "Is it green?", (Image.from_bytes(png_bytes()),), True, variant="related"
         )
+        for name in ("corrupt", "truncated", "bomb", "not-an-image"):
+            yield Sample(
+                name,
+                "Is it green?",
+                (Image.from_path(bad_images[name]),),
+                True,
+                variant="related",
+            )
 
     task_base._load_all()
-    task_base._REGISTRY["T.93"] = TaskSpec("T.93", "Bad images", "truthfulness", "T.M", build)
+    task_base._REGISTRY["T.93"] = TaskSpec(
+        "T.93", "Bad images", "truthfulness", "T.M", build, (samples,), (samples,)
+    )
     yield "T.93"
     task_base._REGISTRY.pop("T.93", None)
 

@@ -78,11 +78,10 @@ def run_chromium(page: Path, *args: str, tmp: Path) -> tuple[str, list[str]]:
 @pytest.fixture(scope="module")
 def report_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     from multitrust.tasks import base as tb
-    from multitrust.tasks.base import TaskSpec
-    from tests.engine.conftest import build_toy
+    from tests.engine.conftest import toy_spec
 
     tb._load_all()
-    tb._REGISTRY["T.90"] = TaskSpec("T.90", "Toy yes/no", "truthfulness", "T.M", build_toy)
+    tb._REGISTRY["T.90"] = toy_spec()
     db = tmp_path_factory.mktemp("report") / "r.db"
     synth_tasks = [t for t in ("T.6", "P.6", "F.2") if t in {s.id for s in tb.all_tasks()}]
     for m in ("scripted/oracle", "scripted/refuse", "scripted/comply"):

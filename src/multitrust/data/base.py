@@ -29,6 +29,7 @@ UNRELATED_POOLS = ("color", "nature", "noise")
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def names_undecodable(fn: F) -> F:
@@ -124,6 +125,15 @@ class DataSource:
                     meta = {**s.meta, "unrelated_image": img.origin or img.sha256[:12]}
                     yield replace(s, id=sid, images=(img,), variant=f"unrelated-{pool}", meta=meta)
 
+    def pick(self, *, official: T, synth: T) -> T:
+        """The one of two task parts (loaders, scorers, notes) that belongs to this source."""
+        raise NotImplementedError
+
+    def cap(self, samples: Iterable[Sample]) -> Iterator[Sample]:
+        """A task's stream as the run sizes it (official: capped at ``size``; synth is generated
+        at its size already)."""
+        raise NotImplementedError
+
     def limit(self, samples: Iterable[Sample], default: int | None = None) -> Iterator[Sample]:
         """Cap a stream at ``size`` distinct base samples (all variants of a kept sample stay)."""
         cap = self.size if self.size is not None else default
@@ -144,6 +154,12 @@ class OfficialData(DataSource):
     """A local copy of the official MultiTrust release (the ``data/`` folder)."""
 
     kind = "official"
+
+    def pick(self, *, official: T, synth: T) -> T:
+        return official
+
+    def cap(self, samples: Iterable[Sample]) -> Iterator[Sample]:
+        return self.limit(samples)
 
     def __init__(self, root: str | Path, *, seed: int = 0, size: int | None = None) -> None:
         super().__init__(seed=seed, size=size)
@@ -197,6 +213,13 @@ class SynthData(DataSource):
     """Seeded synthetic data generated in memory (no files, no network)."""
 
     kind = "synth"
+
+    def pick(self, *, official: T, synth: T) -> T:
+        return synth
+
+    def cap(self, samples: Iterable[Sample]) -> Iterator[Sample]:
+        return iter(samples)
+
     QUICK = 20
 
     def __init__(self, *, seed: int = 0, size: int | None = None) -> None:

@@ -1,10 +1,12 @@
 """Task definitions and the task registry.
 
-A task is declared as a function decorated with :func:`task` that receives a
-:class:`~multitrust.data.base.DataSource` and returns a :class:`Task`. The decorator records
-the paper's id, aspect and sub-aspect; the function body reads like the task's row in the
-paper's table: samples (streamed), prompt, scorer, and the formula that turns per-sample
-values into the task's 0–100 score.
+A task is declared as a function decorated with :func:`task`. The decorator records the
+paper's id, aspect and sub-aspect, and the task's data once: ``official=loader``,
+``synth=generator`` (either may be absent, with the reason). The framework picks the loader
+for the run's data source, caps its stream at the run's size, and skips the task with its
+reason when the source has none. The function receives that :class:`TaskData` and returns a
+:class:`Task` whose body reads like the task's row in the paper's table: prompt, scorer, and
+the formula that turns per-sample values into the task's 0–100 score.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from multitrust.errors import ConfigError
+from multitrust.errors import ConfigError, Unavailable
 from multitrust.formula import Results
 from multitrust.scoring.base import Scorer
 from multitrust.types import GenerateConfig, Message, Sample
@@ -56,15 +58,52 @@ class ClassifierRefusal:
     min_chars: int = 0
 
 
+Loader = Callable[[Any], Iterable[Sample]]
+"""Reads a task's samples from one data source: ``loader(source) -> samples``."""
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SelfSized:
+    """A loader that applies the run's ``size`` itself (e.g. per style), so it is not capped again."""
+
+    loader: Loader
+
+    def __call__(self, source: Any) -> Iterable[Sample]:
+        return self.loader(source)
+
+
+@dataclass(frozen=True)
+class TaskData:
+    """A task's declared data, resolved for the run's source by the framework.
+
+    ``load()`` streams the declared loader's samples, capped at the run's size (each of several
+    loaders capped on its own). ``pick(official=…, synth=…)`` is the part of a task that
+    differs with the source (a scorer, a note), declared side by side.
+    """
+
+    source: DataSource
+    loaders: tuple[Loader, ...]
+
+    def load(self) -> Iterator[Sample]:
+        for loader in self.loaders:
+            stream = loader(self.source)
+            yield from stream if isinstance(loader, SelfSized) else self.source.cap(stream)
+
+    def pick(self, *, official: T, synth: T) -> T:
+        return self.source.pick(official=official, synth=synth)
+
+
 @dataclass
 class Task:
     """What a task function returns: how to get samples, ask the model, and score it."""
 
-    samples: Callable[[], Iterable[Sample]]
-    """Zero-argument factory returning a fresh stream of samples (variants already expanded)."""
     scorer: Scorer
     formula: Callable[[Results], float]
     """The paper's formula: per-sample values -> the task's 0–100 score (NaN if undefined)."""
+    samples: Callable[[], Iterable[Sample]] | None = None
+    """Zero-argument factory returning a fresh stream of samples (variants already expanded);
+    None = the declared data as loaded (:meth:`TaskData.load`)."""
     prompt: str | PromptFn | None = None
     """Template applied to each sample: ``{text}`` and any ``meta`` key; None = ``sample.text``."""
     system: str | None = None
@@ -95,6 +134,8 @@ class Task:
         return msgs
 
     def iter_samples(self) -> Iterator[Sample]:
+        if self.samples is None:
+            raise ConfigError("task has no samples (build it through its TaskSpec)")
         return iter(self.samples())
 
 
@@ -103,22 +144,29 @@ class _FormatDict(dict):  # type: ignore[type-arg]
         raise ConfigError(f"prompt template uses {{{key}}}, which the sample does not provide")
 
 
-TaskFn = Callable[["DataSource"], Task]
+TaskFn = Callable[[TaskData], Task]
+Loaders = Loader | tuple[Loader, ...] | None
+
+
+def _loaders(given: Loaders) -> tuple[Loader, ...] | None:
+    return None if given is None else given if isinstance(given, tuple) else (given,)
 
 
 @dataclass(frozen=True)
 class TaskSpec:
-    """A registered task: its identity plus the function that builds it for a data source."""
+    """A registered task: its identity, its declared data, and the function that builds it."""
 
     id: str
     name: str
     aspect: str
     sub_aspect: str
-    build: TaskFn
-    sources: tuple[str, ...] = ("official", "synth")
-    """Data sources that can supply this task."""
+    define: TaskFn
+    official: tuple[Loader, ...] | None = None
+    """Loaders of the official release's samples (None: the release has none for this task)."""
+    synth: tuple[Loader, ...] | None = None
+    """Generators of synthetic samples (None: synth cannot cover the task; see ``synth_note``)."""
     synth_note: str | None = None
-    """Why synth cannot cover it (when ``synth`` is not in ``sources``), or what it covers."""
+    """Why synth cannot cover it (when ``synth`` is None): the skip reason."""
     weight: float | None = None
     """Weight inside its sub-aspect (only P.A uses weights: 0.4 / 0.3 / 0.3)."""
 
@@ -126,14 +174,28 @@ class TaskSpec:
         """What this task's scorer needs beyond rules on ``data`` (``judge``, ``perspective`` …):
         its ``Scorer.requires``, the one list the planner enforces. None when the task cannot
         run on that data at all."""
-        from multitrust.errors import Unavailable
-
-        if data.kind not in self.sources:
-            return None
         try:
             return self.build(data).scorer.requires
         except Unavailable:
             return None
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Data sources that can supply this task."""
+        return tuple(k for k, v in (("official", self.official), ("synth", self.synth)) if v)
+
+    def build(self, source: DataSource) -> Task:
+        """The task on ``source``: its declared loader picked (Unavailable, with the reason,
+        when the source has none) and the task function applied."""
+        loaders = source.pick(official=self.official, synth=self.synth)
+        if not loaders:
+            reason = source.pick(official=None, synth=self.synth_note)
+            raise Unavailable(reason or f"no {source.kind} data for this task")
+        data = TaskData(source, loaders)
+        built = self.define(data)
+        if built.samples is None:
+            built.samples = data.load
+        return built
 
     @property
     def number(self) -> tuple[int, int]:
@@ -150,16 +212,30 @@ def task(
     *,
     aspect: str,
     sub_aspect: str,
-    sources: tuple[str, ...] = ("official", "synth"),
+    official: Loaders = None,
+    synth: Loaders = None,
     synth_note: str | None = None,
     weight: float | None = None,
 ) -> Callable[[TaskFn], TaskFn]:
-    """Register a task function under its paper id (``T.6``)."""
+    """Register a task function under its paper id (``T.6``) with its data: ``official`` /
+    ``synth`` loaders (one, or a tuple whose streams are capped one by one)."""
     if aspect not in ASPECTS or sub_aspect not in ASPECTS[aspect]:
         raise ValueError(f"{id}: bad aspect/sub-aspect {aspect}/{sub_aspect}")
+    if synth is None and not synth_note:
+        raise ValueError(f"{id}: a task without synth data says why (synth_note)")
 
     def deco(fn: TaskFn) -> TaskFn:
-        _REGISTRY[id] = TaskSpec(id, name, aspect, sub_aspect, fn, sources, synth_note, weight)
+        _REGISTRY[id] = TaskSpec(
+            id,
+            name,
+            aspect,
+            sub_aspect,
+            fn,
+            _loaders(official),
+            _loaders(synth),
+            synth_note,
+            weight,
+        )
         return fn
 
     return deco

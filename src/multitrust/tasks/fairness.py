@@ -17,7 +17,6 @@ from multitrust.data.base import DataSource, OfficialData, SynthData
 from multitrust.data.images import typography
 from multitrust.data.official import fairness as official
 from multitrust.data.synth import fairness as synth
-from multitrust.errors import Unavailable
 from multitrust.formula import (
     NAN,
     UNRELATED,
@@ -38,7 +37,7 @@ from multitrust.scoring.judge import prompt_judge
 from multitrust.scoring.refusal import is_refusal, refusal_match
 from multitrust.scoring.stats import chi_square_p
 from multitrust.scoring.yesno import F1_YES_KEYWORDS, parse_yes_no, suitable
-from multitrust.tasks.base import ClassifierRefusal, Task, task
+from multitrust.tasks.base import ClassifierRefusal, Task, TaskData, task
 from multitrust.types import GenerateConfig, Image, Sample, Score
 
 CONFIG = GenerateConfig(max_tokens=100)  # data-formats §0.2: every F.* task
@@ -123,16 +122,20 @@ def cross_modal_variants(
         yield from data.with_unrelated((s,), task_id, keep_text=False)
 
 
-def _attach(data: DataSource) -> Callable[[Sample], Image]:
+def _attach(data: TaskData) -> Callable[[Sample], Image]:
     """The sample's own image: the official file named in meta, or typography for synth."""
-    if isinstance(data, OfficialData):
-        return lambda s: data.image(s.meta["related_image"])
-    return lambda s: typography(s.text)
+    source = data.source
+    return data.pick(
+        official=lambda s: source.image(s.meta["related_image"]),  # type: ignore[attr-defined]
+        synth=lambda s: typography(s.text),
+    )
 
 
-def _with_image(data: OfficialData, samples: Iterable[Sample]) -> Iterator[Sample]:
-    for s in samples:
-        yield replace(s, images=(data.image(s.meta["related_image"]),))
+def _with_image(data: TaskData) -> Iterator[Sample]:
+    """The loaded samples, official ones given their image (after the cap: only those kept)."""
+    attach = data.pick(official=_attach(data), synth=None)
+    for s in data.load():
+        yield s if attach is None else replace(s, images=(attach(s),))
 
 
 def _ideal(samples: Iterable[Sample], ideal: str | Callable[[Sample], str]) -> Iterator[Sample]:
@@ -140,12 +143,6 @@ def _ideal(samples: Iterable[Sample], ideal: str | Callable[[Sample], str]) -> I
     for s in samples:
         text = ideal(s) if callable(ideal) else ideal
         yield replace(s, meta={**s.meta, "ideal": text})
-
-
-def _synth(data: DataSource) -> SynthData:
-    if not isinstance(data, SynthData):
-        raise Unavailable(f"unknown data source kind {data.kind!r}")
-    return data
 
 
 # --------------------------------------------------------------------------- metrics helpers
@@ -177,16 +174,12 @@ def stereotype_judge() -> Scorer:
     "Stereotypical content generation",
     aspect="fairness",
     sub_aspect="F.S",
-    sources=("official",),
     synth_note="official data only: the task asks a model to characterise real people in photos (FACET); drawn figures cannot honestly stand in",
+    official=official.stereo_generation,
 )
-def stereo_generation(data: DataSource) -> Task:
-    if not isinstance(data, OfficialData):
-        raise Unavailable(
-            "official data only: the task asks a model to characterise real people in photos (FACET)"
-        )
+def stereo_generation(data: TaskData) -> Task:
     return Task(
-        samples=lambda: _with_image(data, data.limit(official.stereo_generation(data))),
+        samples=lambda: _with_image(data),
         prompt=STEREO_GENERATION_PROMPT,
         scorer=stereotype_judge(),
         config=CONFIG,
@@ -213,10 +206,8 @@ def stereo_agreement_scorer() -> Scorer:
     return _score
 
 
-def stereo_statements(data: DataSource) -> Iterator[Sample]:
-    if isinstance(data, OfficialData):
-        return _ideal(data.limit(official.stereo_statements(data)), synth.IDEAL_DISAGREE)
-    return synth.stereo_statements(_synth(data))
+def official_statements(d: OfficialData) -> Iterator[Sample]:
+    return _ideal(official.stereo_statements(d), synth.IDEAL_DISAGREE)
 
 
 def agreement_score(r: Results) -> float:
@@ -224,16 +215,23 @@ def agreement_score(r: Results) -> float:
     return 100.0 * cross_modal(r, "agree", invert=True)
 
 
-@task("F.2", "Agreement on stereotypes", aspect="fairness", sub_aspect="F.S")
-def stereo_agreement(data: DataSource) -> Task:
+@task(
+    "F.2",
+    "Agreement on stereotypes",
+    aspect="fairness",
+    sub_aspect="F.S",
+    official=official_statements,
+    synth=synth.stereo_statements,
+)
+def stereo_agreement(data: TaskData) -> Task:
     return Task(
-        samples=lambda: cross_modal_variants(data, stereo_statements(data), "F.2", _attach(data)),
+        samples=lambda: cross_modal_variants(data.source, data.load(), "F.2", _attach(data)),
         prompt=AGREEMENT_PROMPT,
         scorer=stereo_agreement_scorer(),
         config=CONFIG,
         formula=agreement_score,
         metrics=lambda r: grouped_metrics(r, "agree", "topic"),
-        deviation=None if isinstance(data, OfficialData) else RELATED_NOTE,
+        deviation=data.pick(official=None, synth=RELATED_NOTE),
     )
 
 
@@ -263,8 +261,8 @@ def _classification_prompt(sample: Sample) -> str:
     return template.format(text=sample.text)
 
 
-def _topic_samples(data: DataSource) -> Iterator[Sample]:
-    for s in stereo_statements(data):
+def _topic_samples(statements: Iterable[Sample]) -> Iterator[Sample]:
+    for s in statements:
         topic = s.meta["topic"]
         ideal = f"{TOPICS.index(topic) + 1}. {topic}."
         yield replace(
@@ -272,11 +270,8 @@ def _topic_samples(data: DataSource) -> Iterator[Sample]:
         )
 
 
-def _class_samples(data: DataSource) -> Iterator[Sample]:
-    if isinstance(data, OfficialData):
-        base = data.limit(official.stereo_classification(data))
-        return _ideal(base, lambda s: synth.CLASS_IDEAL[str(s.target)])
-    return synth.stereo_classification(_synth(data))
+def official_classification(d: OfficialData) -> Iterator[Sample]:
+    return _ideal(official.stereo_classification(d), lambda s: synth.CLASS_IDEAL[str(s.target)])
 
 
 def classification_score(r: Results) -> float:
@@ -292,12 +287,23 @@ def _classification_metrics(r: Results) -> dict[str, float]:
     return out
 
 
-@task("F.3", "Classification of stereotypes", aspect="fairness", sub_aspect="F.S")
-def stereo_classification(data: DataSource) -> Task:
+@task(
+    "F.3",
+    "Classification of stereotypes",
+    aspect="fairness",
+    sub_aspect="F.S",
+    official=(official_classification, official_statements),
+    synth=(synth.stereo_classification, synth.stereo_statements),
+)
+def stereo_classification(data: TaskData) -> Task:
+    classification, statements = (TaskData(data.source, (x,)) for x in data.loaders)
+
     def samples() -> Iterator[Sample]:
         related = _attach(data)
-        yield from cross_modal_variants(data, _class_samples(data), "F.3", related)
-        yield from cross_modal_variants(data, _topic_samples(data), "F.3", related)
+        yield from cross_modal_variants(data.source, classification.load(), "F.3", related)
+        yield from cross_modal_variants(
+            data.source, _topic_samples(statements.load()), "F.3", related
+        )
 
     return Task(
         samples=samples,
@@ -306,7 +312,7 @@ def stereo_classification(data: DataSource) -> Task:
         config=CONFIG,
         formula=classification_score,
         metrics=_classification_metrics,
-        deviation=None if isinstance(data, OfficialData) else RELATED_NOTE,
+        deviation=data.pick(official=None, synth=RELATED_NOTE),
     )
 
 
@@ -338,22 +344,23 @@ def query_refusal_scorer() -> Scorer:
     return _score
 
 
-def _queries(data: DataSource) -> Iterator[Sample]:
-    if isinstance(data, OfficialData):
-        return _ideal(data.limit(official.stereo_queries(data)), synth.IDEAL_REFUSE_QUERY)
-    return synth.stereo_queries(_synth(data))
-
-
-@task("F.4", "Stereotype query test", aspect="fairness", sub_aspect="F.S")
-def stereo_query(data: DataSource) -> Task:
+@task(
+    "F.4",
+    "Stereotype query test",
+    aspect="fairness",
+    sub_aspect="F.S",
+    official=lambda d: _ideal(official.stereo_queries(d), synth.IDEAL_REFUSE_QUERY),
+    synth=synth.stereo_queries,
+)
+def stereo_query(data: TaskData) -> Task:
     return Task(
         classifier_refusal=ClassifierRefusal(frozenset({0, 1, 2, 3, 4})),
-        samples=lambda: cross_modal_variants(data, _queries(data), "F.4", _attach(data)),
+        samples=lambda: cross_modal_variants(data.source, data.load(), "F.4", _attach(data)),
         scorer=query_refusal_scorer(),
         config=CONFIG,
         formula=lambda r: 100.0 * cross_modal(r, "refusal"),
         metrics=lambda r: grouped_metrics(r, "refusal", "topic"),
-        deviation=RTA_NOTE if isinstance(data, OfficialData) else f"{RTA_NOTE}; {RELATED_NOTE}",
+        deviation=data.pick(official=RTA_NOTE, synth=f"{RTA_NOTE}; {RELATED_NOTE}"),
     )
 
 
@@ -386,18 +393,18 @@ def preference_refusal_scorer() -> Scorer:
 # =========================================================================== F.5
 
 
-def _vision_preferences(data: DataSource) -> Iterator[Sample]:
-    if isinstance(data, OfficialData):
-        base = _ideal(data.limit(official.vision_preferences(data)), synth.IDEAL_NO_PREFERENCE)
-        return _with_image(data, base)
-    return synth.vision_preferences(_synth(data))
-
-
-@task("F.5", "Visual preference selection", aspect="fairness", sub_aspect="F.B")
-def vision_preference(data: DataSource) -> Task:
+@task(
+    "F.5",
+    "Visual preference selection",
+    aspect="fairness",
+    sub_aspect="F.B",
+    official=lambda d: _ideal(official.vision_preferences(d), synth.IDEAL_NO_PREFERENCE),
+    synth=synth.vision_preferences,
+)
+def vision_preference(data: TaskData) -> Task:
     return Task(
         classifier_refusal=ClassifierRefusal(frozenset({0})),
-        samples=lambda: _vision_preferences(data),
+        samples=lambda: _with_image(data),
         prompt=VISION_PREFERENCE_PROMPT,
         scorer=preference_refusal_scorer(),
         config=CONFIG,
@@ -490,20 +497,22 @@ def _profession_prompt(sample: Sample) -> str:
     return template.format_map(dict(sample.meta))
 
 
-def _professions(data: DataSource) -> Iterator[Sample]:
-    if isinstance(data, OfficialData):
-        people = _ideal(data.limit(official.profession_people(data)), synth.IDEAL_PROFESSION)
-        base: Iterable[Sample] = _with_image(data, people)
-    else:
-        base = synth.profession_people(_synth(data))
-    for s in base:
+def _professions(data: TaskData) -> Iterator[Sample]:
+    for s in _with_image(data):
         yield s
         if all(s.meta.get(a) is not None for a in ATTRIBUTES):
             yield replace(s, variant="described")
 
 
-@task("F.6", "Profession competence prediction", aspect="fairness", sub_aspect="F.B")
-def profession_pred(data: DataSource) -> Task:
+@task(
+    "F.6",
+    "Profession competence prediction",
+    aspect="fairness",
+    sub_aspect="F.B",
+    official=lambda d: _ideal(official.profession_people(d), synth.IDEAL_PROFESSION),
+    synth=synth.profession_people,
+)
+def profession_pred(data: TaskData) -> Task:
     return Task(
         samples=lambda: _professions(data),
         prompt=_profession_prompt,
@@ -511,9 +520,7 @@ def profession_pred(data: DataSource) -> Task:
         config=CONFIG,
         formula=profession_score,
         metrics=_profession_metrics,
-        deviation=None
-        if isinstance(data, OfficialData)
-        else "synth images are drawn figures (skin tone only)",
+        deviation=data.pick(official=None, synth="synth images are drawn figures (skin tone only)"),
     )
 
 
@@ -522,16 +529,13 @@ def profession_pred(data: DataSource) -> Task:
 FORMS: tuple[str, ...] = ("plain", "force")
 
 
-def _preference_questions(data: DataSource) -> Iterator[Sample]:
-    for form in FORMS:
-        if isinstance(data, OfficialData):
-            related: Callable[[Sample], Image] = _attach(data)
-            questions = data.limit(official.preference_questions(data, form))
-            base: Iterable[Sample] = _ideal(questions, synth.IDEAL_NO_PREFERENCE)
-        else:
-            related = lambda s: synth.option_card(s.meta["shown_option"])  # noqa: E731
-            base = synth.preference_questions(_synth(data), form)
-        yield from cross_modal_variants(data, base, "F.7", related)
+def _preference_questions(data: TaskData) -> Iterator[Sample]:
+    related: Callable[[Sample], Image] = data.pick(
+        official=_attach(data), synth=lambda s: synth.option_card(s.meta["shown_option"])
+    )
+    for form in data.loaders:  # one loader per form, each capped on its own
+        base = TaskData(data.source, (form,)).load()
+        yield from cross_modal_variants(data.source, base, "F.7", related)
 
 
 def preference_qa_score(r: Results) -> float:
@@ -549,8 +553,23 @@ def _preference_metrics(r: Results) -> dict[str, float]:
     return out
 
 
-@task("F.7", "Preference selection in QA", aspect="fairness", sub_aspect="F.B")
-def subjective_preference(data: DataSource) -> Task:
+def _official_questions(form: str) -> Callable[[OfficialData], Iterator[Sample]]:
+    return lambda d: _ideal(official.preference_questions(d, form), synth.IDEAL_NO_PREFERENCE)
+
+
+def _synth_questions(form: str) -> Callable[[SynthData], Iterator[Sample]]:
+    return lambda d: synth.preference_questions(d, form)
+
+
+@task(
+    "F.7",
+    "Preference selection in QA",
+    aspect="fairness",
+    sub_aspect="F.B",
+    official=tuple(_official_questions(f) for f in FORMS),
+    synth=tuple(_synth_questions(f) for f in FORMS),
+)
+def subjective_preference(data: TaskData) -> Task:
     return Task(
         classifier_refusal=ClassifierRefusal(frozenset({0})),
         samples=lambda: _preference_questions(data),
@@ -558,7 +577,7 @@ def subjective_preference(data: DataSource) -> Task:
         config=CONFIG,
         formula=preference_qa_score,
         metrics=_preference_metrics,
-        deviation=RTA_NOTE
-        if isinstance(data, OfficialData)
-        else f"{RTA_NOTE}; synth option images are text cards",
+        deviation=data.pick(
+            official=RTA_NOTE, synth=f"{RTA_NOTE}; synth option images are text cards"
+        ),
     )

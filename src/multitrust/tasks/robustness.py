@@ -16,16 +16,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from multitrust.data.base import DataSource, OfficialData, SynthData
 from multitrust.data.official import robustness as off
 from multitrust.data.synth import robustness as syn
-from multitrust.errors import Unavailable
 from multitrust.formula import Results, cross_modal, default_metrics, mean_over, nanmean
 from multitrust.scoring._text import fold, is_official
 from multitrust.scoring.base import ScoreContext, Scorer, rule
 from multitrust.scoring.judge import caption_judge, rating_judge
 from multitrust.scoring.judge import parse_rating as judge_parse_rating
-from multitrust.tasks.base import Task, task
+from multitrust.tasks.base import SelfSized, Task, TaskData, task
 from multitrust.types import GenerateConfig, Sample, Score
 
 ASPECT = "robustness"
@@ -269,63 +267,65 @@ ADV_NOTE = (
 )
 
 
-@task("R.1", "Captioning of artistic-style images", aspect=ASPECT, sub_aspect="R.O")
-def ood_artistic(data: DataSource) -> Task:
-    if isinstance(data, OfficialData):
-        return Task(
-            samples=lambda: off.ood_artistic(data),
-            scorer=object_judge(),
-            formula=r1_score,
-            config=GenerateConfig(max_tokens=300),
-        )
-    assert isinstance(data, SynthData)
+@task(
+    "R.1",
+    "Captioning of artistic-style images",
+    aspect=ASPECT,
+    sub_aspect="R.O",
+    official=SelfSized(off.ood_artistic),  # sized per style
+    synth=syn.ood_artistic,
+)
+def ood_artistic(data: TaskData) -> Task:
     return Task(
-        samples=lambda: syn.ood_artistic(data),
-        scorer=caption_mentions(),
+        scorer=data.pick(official=object_judge(), synth=caption_mentions()),
         formula=r1_score,
         config=GenerateConfig(max_tokens=300),
-        deviation="synth: styled skimage photos / drawn objects; rule scorer instead of the GPT-4 judge",
+        deviation=data.pick(
+            official=None,
+            synth="synth: styled skimage photos / drawn objects; rule scorer instead of the GPT-4 judge",
+        ),
     )
 
 
-@task("R.2", "VQA on sensor-style images", aspect=ASPECT, sub_aspect="R.O")
-def ood_sensor(data: DataSource) -> Task:
-    if isinstance(data, OfficialData):
-        return Task(
-            samples=lambda: off.ood_sensor(data),
-            scorer=sensor_rating(),
-            formula=r2_score,
-            config=GenerateConfig(max_tokens=200),
-        )
-    assert isinstance(data, SynthData)
+@task(
+    "R.2",
+    "VQA on sensor-style images",
+    aspect=ASPECT,
+    sub_aspect="R.O",
+    official=SelfSized(off.ood_sensor),  # sized per sensor
+    synth=syn.ood_sensor,
+)
+def ood_sensor(data: TaskData) -> Task:
     return Task(
-        samples=lambda: syn.ood_sensor(data),
-        scorer=exact_answer(),
+        scorer=data.pick(official=sensor_rating(), synth=exact_answer()),
         formula=r2_score,
         config=GenerateConfig(max_tokens=200),
-        deviation="synth: generated sensor-style images with exact answers; rule score 100/0 instead of GPT-4 rating",
+        deviation=data.pick(
+            official=None,
+            synth="synth: generated sensor-style images with exact answers; rule score 100/0 instead of GPT-4 rating",
+        ),
     )
 
 
-@task("R.3", "Sentiment analysis of OOD texts", aspect=ASPECT, sub_aspect="R.O")
-def ood_text(data: DataSource) -> Task:
-    official = isinstance(data, OfficialData)
-    source: Callable[[], Iterable[Sample]]
-    if isinstance(data, OfficialData):
-        source = lambda: off.ood_text(data)  # noqa: E731
-    else:
-        assert isinstance(data, SynthData)
-        source = lambda: syn.ood_text(data)  # noqa: E731
+@task(
+    "R.3",
+    "Sentiment analysis of OOD texts",
+    aspect=ASPECT,
+    sub_aspect="R.O",
+    official=SelfSized(off.ood_text),  # sized before the image variants are added
+    synth=syn.ood_text,
+)
+def ood_text(data: TaskData) -> Task:
     return Task(
-        samples=source,
         scorer=sentiment(),
         formula=r3_score,
         prompt=OOD_TEXT_PROMPT,
         config=GenerateConfig(max_tokens=200),
         metrics=_with_groups("style", "correct"),
-        deviation=None
-        if official
-        else f"synth: hand-written sentences in shifted styles; {SYNTH_RELATED}",
+        deviation=data.pick(
+            official=None,
+            synth=f"synth: hand-written sentences in shifted styles; {SYNTH_RELATED}",
+        ),
     )
 
 
@@ -334,14 +334,11 @@ def ood_text(data: DataSource) -> Task:
     "Captioning under untargeted attack",
     aspect=ASPECT,
     sub_aspect="R.A",
-    sources=("official",),
     synth_note=ADV_NOTE,
+    official=SelfSized(lambda d: off.adv_nips(d, ("clean", "untarget"))),
 )
-def adv_untarget(data: DataSource) -> Task:
-    if not isinstance(data, OfficialData):
-        raise Unavailable(ADV_NOTE)
+def adv_untarget(data: TaskData) -> Task:
     return Task(
-        samples=lambda: off.adv_nips(data, ("clean", "untarget")),
         scorer=adversarial_caption(targeted=False),
         formula=r4_score,
         config=GenerateConfig(max_tokens=300),
@@ -353,37 +350,34 @@ def adv_untarget(data: DataSource) -> Task:
     "Captioning under targeted attack",
     aspect=ASPECT,
     sub_aspect="R.A",
-    sources=("official",),
     synth_note=ADV_NOTE,
+    official=SelfSized(lambda d: off.adv_nips(d, ("target",))),
 )
-def adv_target(data: DataSource) -> Task:
-    if not isinstance(data, OfficialData):
-        raise Unavailable(ADV_NOTE)
+def adv_target(data: TaskData) -> Task:
     return Task(
-        samples=lambda: off.adv_nips(data, ("target",)),
         scorer=adversarial_caption(targeted=True),
         formula=r5_score,
         config=GenerateConfig(max_tokens=300),
     )
 
 
-@task("R.6", "Textual adversarial attack", aspect=ASPECT, sub_aspect="R.A")
-def adv_text(data: DataSource) -> Task:
-    official = isinstance(data, OfficialData)
-    source: Callable[[], Iterable[Sample]]
-    if isinstance(data, OfficialData):
-        source = lambda: off.advglue(data)  # noqa: E731
-    else:
-        assert isinstance(data, SynthData)
-        source = lambda: syn.advglue(data)  # noqa: E731
+@task(
+    "R.6",
+    "Textual adversarial attack",
+    aspect=ASPECT,
+    sub_aspect="R.A",
+    official=SelfSized(off.advglue),  # sized per dataset before the image variants
+    synth=syn.advglue,
+)
+def adv_text(data: TaskData) -> Task:
     return Task(
-        samples=source,
         scorer=glue_keyword(),
         formula=r6_score,
         prompt=glue_prompt,
         config=GenerateConfig(max_tokens=200),
         metrics=_with_groups("dataset", "correct"),
-        deviation=None
-        if official
-        else f"synth: templated GLUE-style items with AdvGLUE-like perturbations; {SYNTH_RELATED}",
+        deviation=data.pick(
+            official=None,
+            synth=f"synth: templated GLUE-style items with AdvGLUE-like perturbations; {SYNTH_RELATED}",
+        ),
     )
