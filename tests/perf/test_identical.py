@@ -1,7 +1,7 @@
 """Scores, metrics, CIs (same seed) and the store are identical before and after #9.
 
 "Before" is the row-by-row ``Results``/``bootstrap_ci`` kept in ``reference_results.py``;
-"after" is the numpy one in ``multitrust.tasks.results``. Both score the same real rows: every
+"after" is the numpy one in ``multitrust.formula``. Both score the same real rows: every
 task of the synthetic suite and of the official-layout fixture, answered by the fake
 OpenAI-compatible server (hash-based yes/no answers, so scores vary) with the same server as
 judge. Both recompute every task from the same stored rows, in the store's order (the order
@@ -23,11 +23,11 @@ import pytest
 from PIL import Image as PILImage
 
 from multitrust import aggregate, evaluate, types
+from multitrust import formula as new
 from multitrust.api import RunReport
 from multitrust.data.base import DataSource, open_data
 from multitrust.store import Store
 from multitrust.tasks import all_tasks
-from multitrust.tasks import results as new
 from tests.fixtures.official import build_official_fixture
 from tests.perf import reference_results as ref
 from tests.servers.openai_server import serve
