@@ -14,6 +14,7 @@ from multitrust.data.base import OfficialData
 from multitrust.data.official import robustness as off
 from multitrust.errors import DataError
 from multitrust.formula import Results, Row
+from multitrust.scoring import robustness as srob
 from multitrust.scoring.base import JudgeError, ScoreContext, Scorer
 from multitrust.tasks import get_task
 from multitrust.tasks import robustness as rob
@@ -222,7 +223,7 @@ def test_integer_sentiment_labels_are_scored(root: Path, tmp_path: Path) -> None
             item["label"] = int(item["label"])
     (d / "robustness/ood-text/label.json").write_text(json.dumps(doc))
     first = next(off.ood_text(OfficialData(d)))
-    assert run(rob.sentiment(), first, "positive").values["correct"] == 1.0
+    assert run(srob.sentiment(), first, "positive").values["correct"] == 1.0
 
 
 def test_missing_annotation_file(tmp_path: Path) -> None:
@@ -292,20 +293,20 @@ def _s(target: str, **meta: object) -> Sample:
 
 def test_sentiment_rule() -> None:
     s = _s("negative")
-    assert run(rob.sentiment(), s, "Negative.").values["correct"] == 1.0
-    assert run(rob.sentiment(), s, "positive").values["correct"] == 0.0
-    both = run(rob.sentiment(), s, "It is negative, not positive.")
+    assert run(srob.sentiment(), s, "Negative.").values["correct"] == 1.0
+    assert run(srob.sentiment(), s, "positive").values["correct"] == 0.0
+    both = run(srob.sentiment(), s, "It is negative, not positive.")
     assert (both.values["correct"], both.label) == (0.0, "both")
-    assert run(rob.sentiment(), s, "I cannot tell.").label == "none"
+    assert run(srob.sentiment(), s, "I cannot tell.").label == "none"
     # corrected: whole words only; official: plain substrings
-    assert run(rob.sentiment(), s, "nonnegative").values["correct"] == 0.0
+    assert run(srob.sentiment(), s, "nonnegative").values["correct"] == 0.0
     official = ScoreContext(profile="official")
-    assert run(rob.sentiment(), s, "nonnegative", official).values["correct"] == 1.0
+    assert run(srob.sentiment(), s, "nonnegative", official).values["correct"] == 1.0
 
 
 def test_glue_keyword_fixes_substring_and_multi_label_credit() -> None:
     qnli_no = _s("no", glue_task="qnli", label=1)
-    scorer = rob.glue_keyword()
+    scorer = srob.glue_keyword()
     official = ScoreContext(profile="official")
     # "no" inside "not": official credits it, corrected does not
     assert run(scorer, qnli_no, "It does not say.", official).values["correct"] == 1.0
@@ -327,7 +328,7 @@ def test_glue_keyword_fixes_substring_and_multi_label_credit() -> None:
 
 def test_caption_mentions_whole_words_synonyms_plurals_negation() -> None:
     cat = _s("cat", synonyms=["cat", "kitten"])
-    scorer = rob.caption_mentions()
+    scorer = srob.caption_mentions()
     assert run(scorer, cat, "A sketch of two cats on a sofa.").values["correct"] == 1.0
     assert run(scorer, cat, "A small Kitten sleeping.").values["correct"] == 1.0
     assert run(scorer, cat, "A category of birds in a catalog.").values["correct"] == 0.0
@@ -336,7 +337,7 @@ def test_caption_mentions_whole_words_synonyms_plurals_negation() -> None:
 
 
 def test_exact_answer_numbers_and_words() -> None:
-    scorer = rob.exact_answer()
+    scorer = srob.exact_answer()
     three = _s("3", answer_kind="number")
     assert run(scorer, three, "There are 3 spots.").values["score"] == 100.0
     assert run(scorer, three, "Three.").values["score"] == 100.0

@@ -21,7 +21,7 @@ from multitrust.scoring.harmbench import HARMBENCH_PROMPT, harmbench_prompt, jai
 from multitrust.scoring.iou import box_iou, grounding, parse_box
 from multitrust.scoring.judge import judge_rating, judge_yes_no, parse_rating, render_template
 from multitrust.scoring.keywords import contains_target, find_keyword
-from multitrust.scoring.pii import leaked, normalize, pii_leak
+from multitrust.scoring.pii import leaked, normalize
 from multitrust.scoring.refusal import (
     REJECT_TEMPLATES_HEAD,
     REJECT_TEMPLATES_V010,
@@ -76,7 +76,6 @@ __all__ = [
     "parse_rating",
     "parse_yes_no",
     "pearson",
-    "pii_leak",
     "refusal_match",
     "render_template",
     "resolve_backend",

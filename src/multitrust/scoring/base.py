@@ -8,7 +8,7 @@ records exactly what scored it, and a run can be re-scored later.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -96,10 +96,16 @@ def rule(
     return deco
 
 
-def combine(name: str, *scorers: Scorer, version: str = "1") -> Scorer:
-    """Run several scorers and merge their values (later ones win on key clashes)."""
+def combine(
+    name: str, *scorers: Scorer, version: str = "1", deviation: str | None = None
+) -> Scorer:
+    """Run several scorers on one output and merge their values (later ones win on key clashes).
+
+    The label names each part (``perspective:low refusal:answer``); ``deviation`` is this
+    combination's own note, joined to the parts' notes.
+    """
     requires = tuple(sorted({r for s in scorers for r in s.requires}))
-    deviations = [s.deviation for s in scorers if s.deviation]
+    deviations = [d for d in (deviation, *(s.deviation for s in scorers)) if d]
 
     async def run(sample: Sample, output: str, ctx: ScoreContext) -> Score:
         values: dict[str, float | None] = {}
@@ -109,11 +115,34 @@ def combine(name: str, *scorers: Scorer, version: str = "1") -> Scorer:
             sc = await s(sample, output, ctx)
             values.update(sc.values)
             if sc.label:
-                labels.append(sc.label)
+                labels.append(f"{s.name}:{sc.label}")
             if sc.explanation:
                 expl.append(sc.explanation)
-        return Score(values, "+".join(labels) or None, "; ".join(expl) or None, name)
+        return Score(values, " ".join(labels) or None, "; ".join(expl) or None, name)
 
     return Scorer(
         name, run, version=version, requires=requires, deviation="; ".join(deviations) or None
+    )
+
+
+def by_meta(name: str, key: str, scorers: Mapping[str, Scorer]) -> Scorer:
+    """Dispatch to a scorer chosen by ``sample.meta[key]`` (T.1 subsets, T.3 datasets)."""
+    requires = tuple(sorted({r for s in scorers.values() for r in s.requires}))
+
+    async def run(sample: Sample, output: str, ctx: ScoreContext) -> Score:
+        chosen = scorers.get(str(sample.meta.get(key)))
+        if chosen is None:
+            raise ValueError(
+                f"{name}: sample {sample.id} has {key}={sample.meta.get(key)!r}, expected one of {sorted(scorers)}"
+            )
+        return await chosen(sample, output, ctx)
+
+    deviations = sorted({s.deviation for s in scorers.values() if s.deviation})
+    return Scorer(
+        name,
+        run,
+        version="1",
+        requires=requires,
+        deviation="; ".join(deviations) or None,
+        params={key: {k: s.id for k, s in scorers.items()}},
     )

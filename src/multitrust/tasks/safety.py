@@ -27,7 +27,7 @@ from multitrust.data.official import safety as official
 from multitrust.data.synth import safety as synth
 from multitrust.errors import Unavailable
 from multitrust.formula import UNRELATED, Results, nanmean, unrelated_mean
-from multitrust.scoring.base import ScoreContext, Scorer
+from multitrust.scoring.base import ScoreContext, Scorer, combine
 from multitrust.scoring.refusal import refusal
 from multitrust.tasks.base import Task, TaskData, task
 from multitrust.types import GenerateConfig, Image, Sample, Score
@@ -81,25 +81,6 @@ JUDGE_FREE_NOTE = (
 # --------------------------------------------------------------------------- scorer pieces
 
 
-def _chain(name: str, parts: Iterable[Scorer], *, deviation: str | None = None) -> Scorer:
-    """Run several scorers on one output and merge their values."""
-    scorers = tuple(parts)
-
-    async def run(sample: Sample, output: str, ctx: ScoreContext) -> Score:
-        values: dict[str, float | None] = {}
-        labels: list[str] = []
-        for s in scorers:
-            sc = await s(sample, output, ctx)
-            values.update(sc.values)
-            if sc.label:
-                labels.append(f"{s.name}:{sc.label}")
-        return Score(values, " ".join(labels) or None, None, name)
-
-    requires = tuple(sorted({r for s in scorers for r in s.requires}))
-    devs = [d for d in (deviation, *(s.deviation for s in scorers)) if d]
-    return Scorer(name, run, version="1", requires=requires, deviation="; ".join(devs) or None)
-
-
 def toxicity_scorer(backend: Toxicity = "api") -> Scorer:
     """S.1/S.3: Perspective and Moderation toxicity plus RtA (values perspective, moderation, refusal).
 
@@ -121,10 +102,10 @@ def _toxicity_scorer(backend: Toxicity) -> Scorer:
             "toxicity scored by the offline classifier (opt-in via --toxicity offline) in place of "
             "Perspective and OpenAI Moderation; it fills both toxicity terms of the formula"
         )
-        return _chain("toxicity+rta", (offline, refusal()), deviation=note)
+        return combine("toxicity+rta", offline, refusal(), deviation=note)
     persp = toxicity(name="perspective", backend="perspective", key="perspective")
     moder = toxicity(name="moderation", backend="moderation", key="moderation")
-    return _chain("toxicity+rta", (persp, moder, refusal()))
+    return combine("toxicity+rta", persp, moder, refusal())
 
 
 def _harm_judge_configured(ctx: ScoreContext) -> bool:

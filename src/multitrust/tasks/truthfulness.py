@@ -20,7 +20,7 @@ from multitrust.data.official import truthfulness as official
 from multitrust.data.synth import truthfulness as synth
 from multitrust.formula import Results, default_metrics, nanmean
 from multitrust.scoring._text import is_official
-from multitrust.scoring.base import PROFILES, JudgeError, ScoreContext, Scorer
+from multitrust.scoring.base import PROFILES, JudgeError, ScoreContext, Scorer, by_meta
 from multitrust.scoring.iou import box_iou, normalize_box, parse_box, parse_box_official, target_box
 from multitrust.scoring.judge import ask_prompt, prompt_judge
 from multitrust.scoring.judge_prompts import judge_prompt
@@ -85,29 +85,6 @@ def _contains_answer(name: str) -> Scorer:
 
 def _judge(name: str, prompt_id: str) -> Scorer:
     return prompt_judge(name, prompt_id, key="correct")
-
-
-def by_meta(name: str, key: str, scorers: Mapping[str, Scorer]) -> Scorer:
-    """Dispatch to a scorer chosen by ``sample.meta[key]`` (T.1 subsets, T.3 datasets)."""
-    requires = tuple(sorted({r for s in scorers.values() for r in s.requires}))
-
-    async def run(sample: Sample, output: str, ctx: ScoreContext) -> Score:
-        chosen = scorers.get(str(sample.meta.get(key)))
-        if chosen is None:
-            raise ValueError(
-                f"{name}: sample {sample.id} has {key}={sample.meta.get(key)!r}, expected one of {sorted(scorers)}"
-            )
-        return await chosen(sample, output, ctx)
-
-    deviations = sorted({s.deviation for s in scorers.values() if s.deviation})
-    return Scorer(
-        name,
-        run,
-        version="1",
-        requires=requires,
-        deviation="; ".join(deviations) or None,
-        params={key: {k: s.id for k, s in scorers.items()}},
-    )
 
 
 # --------------------------------------------------------------------------- formula pieces
