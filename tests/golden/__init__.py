@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,20 +38,6 @@ OFFICIAL_RUNS: tuple[tuple[str, str], ...] = (
 SYNTH_SIZE = 4
 SEED = 0
 BOOTSTRAP = 30
-
-
-@contextlib.contextmanager
-def _offline_toxicity() -> Iterator[None]:
-    """S.1/S.3 scored by the offline classifier, so all 32 tasks run without API keys."""
-    old = os.environ.get("MULTITRUST_TOXICITY")
-    os.environ["MULTITRUST_TOXICITY"] = "offline"
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("MULTITRUST_TOXICITY", None)
-        else:
-            os.environ["MULTITRUST_TOXICITY"] = old
 
 
 @contextlib.contextmanager
@@ -87,18 +72,18 @@ def _num(x: float | None) -> float | str | None:
 
 
 def _run(model: str, judge: str, data: str, db: Path) -> dict[str, Any]:
-    with _offline_toxicity():
-        rep = evaluate(
-            model,
-            None,
-            data=data,
-            db=db,
-            judge=judge,
-            seed=SEED,
-            size=SYNTH_SIZE if data == "synth" else None,
-            bootstrap=BOOTSTRAP,
-            resources={"harmbench": None},
-        )
+    rep = evaluate(
+        model,
+        None,
+        data=data,
+        db=db,
+        judge=judge,
+        seed=SEED,
+        size=SYNTH_SIZE if data == "synth" else None,
+        bootstrap=BOOTSTRAP,
+        toxicity="offline",  # S.1/S.3 run without API keys, so all 32 tasks are covered
+        resources={"harmbench": None},
+    )
     return {
         tid: {
             "status": oc.status,
