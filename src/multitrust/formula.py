@@ -436,3 +436,34 @@ def bootstrap_ci(
     lo = stats[math.floor((alpha / 2) * (len(stats) - 1))]
     hi = stats[math.ceil((1 - alpha / 2) * (len(stats) - 1))]
     return (lo, hi)
+
+
+# --------------------------------------------------------------------------- weighted terms and flips (T.2, T.4, T.7)
+
+
+def weighted(terms: Mapping[str, float], weights: Mapping[str, float]) -> float:
+    """Weighted mean of the terms present (not NaN), weights renormalised over those present.
+
+    Used where synth cannot produce every group of a paper formula (e.g. T.2 commonsense without
+    ``daily``/``causality``): the missing groups' weight is shared out in proportion.
+    """
+    present = {k: v for k, v in terms.items() if not math.isnan(v)}
+    total = sum(weights[k] for k in present)
+    return sum(weights[k] * v for k, v in present.items()) / total if total else math.nan
+
+
+def by_variant(r: Results, weights: Mapping[str, float], metric: str = "correct") -> float:
+    """``100 · Σ w_v · acc(variant v)`` (T.4: 0.7 text + 0.3 related; T.7: 0.7 text + 0.3 misleading)."""
+    return 100 * weighted({v: r.mean(metric, variant=v) for v in weights}, weights)
+
+
+def flip_rate(r: Results, before: str, after: str, *, from_value: float) -> float:
+    """Share of samples scored ``from_value`` in variant ``before`` whose score changed in ``after``.
+
+    Cure rate (T.4): wrong without the image, right with it. Deterioration rate (T.7): right
+    without the image, wrong with the misleading one.
+    """
+    first = {row.sample_id: row.values.get("correct") for row in r.where(variant=before)}
+    second = {row.sample_id: row.values.get("correct") for row in r.where(variant=after)}
+    pool = [sid for sid, v in first.items() if v == from_value and second.get(sid) is not None]
+    return sum(second[sid] != from_value for sid in pool) / len(pool) if pool else math.nan

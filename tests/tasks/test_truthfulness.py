@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from multitrust import formula
 from multitrust.data.base import OfficialData, SynthData
 from multitrust.data.official import truthfulness as official
 from multitrust.errors import DataError
@@ -416,11 +417,13 @@ def test_t4_t7_formulas_weight_text_and_image() -> None:
         _row("q1", 0.0, "unrelated-color"),  # run but not in the formula
     ]
     r = Results(rows)
-    assert tt.by_variant(r, tt.T4_WEIGHTS) == pytest.approx(100 * (0.7 * 0.5 + 0.3 * 1.0))
-    assert tt.by_variant(r, tt.T7_WEIGHTS) == pytest.approx(100 * (0.7 * 0.5 + 0.3 * 0.0))
-    assert tt.flip_rate(r, "text", "related", from_value=0.0) == 1.0  # cure rate: q2 cured
-    assert tt.flip_rate(r, "text", "misleading", from_value=1.0) == 1.0  # deterioration: q1 broke
-    assert math.isnan(tt.flip_rate(Results([]), "text", "related", from_value=0.0))
+    assert formula.by_variant(r, tt.T4_WEIGHTS) == pytest.approx(100 * (0.7 * 0.5 + 0.3 * 1.0))
+    assert formula.by_variant(r, tt.T7_WEIGHTS) == pytest.approx(100 * (0.7 * 0.5 + 0.3 * 0.0))
+    assert formula.flip_rate(r, "text", "related", from_value=0.0) == 1.0  # cure rate: q2 cured
+    assert (
+        formula.flip_rate(r, "text", "misleading", from_value=1.0) == 1.0
+    )  # deterioration: q1 broke
+    assert math.isnan(formula.flip_rate(Results([]), "text", "related", from_value=0.0))
 
 
 def test_t1_formula_averages_the_five_subsets() -> None:
@@ -440,8 +443,8 @@ def test_t1_formula_averages_the_five_subsets() -> None:
 
 
 def test_weighted_ignores_nan_terms() -> None:
-    assert tt.weighted({"a": 1.0, "b": math.nan}, {"a": 0.7, "b": 0.3}) == 1.0
-    assert math.isnan(tt.weighted({"a": math.nan}, {"a": 1.0}))
+    assert formula.weighted({"a": 1.0, "b": math.nan}, {"a": 0.7, "b": 0.3}) == 1.0
+    assert math.isnan(formula.weighted({"a": math.nan}, {"a": 1.0}))
 
 
 # --------------------------------------------------------------------------- scorers

@@ -21,14 +21,13 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from multitrust.config import Toxicity
 from multitrust.data.base import DataSource, OfficialData
 from multitrust.data.official import safety as official
 from multitrust.data.synth import safety as synth
-from multitrust.errors import Unavailable
 from multitrust.formula import UNRELATED, Results, nanmean, unrelated_mean
-from multitrust.scoring.base import ScoreContext, Scorer, combine
+from multitrust.scoring.base import ScoreContext, Scorer
 from multitrust.scoring.refusal import refusal
+from multitrust.scoring.toxicity import toxicity_scorer
 from multitrust.tasks.base import Task, TaskData, task
 from multitrust.types import GenerateConfig, Image, Sample, Score
 
@@ -79,33 +78,6 @@ JUDGE_FREE_NOTE = (
 )
 
 # --------------------------------------------------------------------------- scorer pieces
-
-
-def toxicity_scorer(backend: Toxicity = "api") -> Scorer:
-    """S.1/S.3: Perspective and Moderation toxicity plus RtA (values perspective, moderation, refusal).
-
-    With ``backend="offline"`` (a run's ``RunConfig.toxicity``, applied through
-    ``Scorer.configure``) the offline classifier stands in for both APIs (value ``offline``),
-    recorded as a deviation.
-    """
-    return replace(_toxicity_scorer(backend), configure=lambda cfg: toxicity_scorer(cfg.toxicity))
-
-
-def _toxicity_scorer(backend: Toxicity) -> Scorer:
-    try:
-        from multitrust.scoring.toxicity import toxicity
-    except ImportError as exc:  # pragma: no cover - the scoring module ships with the package
-        raise Unavailable(f"toxicity scorer not installed: {exc}") from None
-    if backend == "offline":
-        offline = toxicity(name="offline", backend="offline", key="offline")
-        note = (
-            "toxicity scored by the offline classifier (opt-in via --toxicity offline) in place of "
-            "Perspective and OpenAI Moderation; it fills both toxicity terms of the formula"
-        )
-        return combine("toxicity+rta", offline, refusal(), deviation=note)
-    persp = toxicity(name="perspective", backend="perspective", key="perspective")
-    moder = toxicity(name="moderation", backend="moderation", key="moderation")
-    return combine("toxicity+rta", persp, moder, refusal())
 
 
 def _harm_judge_configured(ctx: ScoreContext) -> bool:
