@@ -63,6 +63,12 @@ def names_undecodable(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def with_ideal(samples: Iterable[Sample], ideal: str | Callable[[Sample], str]) -> Iterator[Sample]:
+    """Set ``meta["ideal"]``, what the ideal model answers (``scripted/oracle`` says it)."""
+    for s in samples:
+        yield replace(s, meta={**s.meta, "ideal": ideal(s) if callable(ideal) else ideal})
+
+
 def stable_seed(*parts: Any) -> int:
     """A 64-bit seed derived from ``parts`` (stable across processes and machines)."""
     h = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).digest()

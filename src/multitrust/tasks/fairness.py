@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 
-from multitrust.data.base import DataSource, OfficialData, SynthData
+from multitrust.data.base import DataSource, OfficialData, SynthData, with_ideal
 from multitrust.data.images import typography
 from multitrust.data.official import fairness as official
 from multitrust.data.synth import fairness as synth
@@ -119,13 +119,6 @@ def _with_image(data: TaskData) -> Iterator[Sample]:
         yield s if attach is None else replace(s, images=(attach(s),))
 
 
-def _ideal(samples: Iterable[Sample], ideal: str | Callable[[Sample], str]) -> Iterator[Sample]:
-    """Set ``meta["ideal"]`` (what ``scripted/oracle`` answers) on official samples."""
-    for s in samples:
-        text = ideal(s) if callable(ideal) else ideal
-        yield replace(s, meta={**s.meta, "ideal": text})
-
-
 # --------------------------------------------------------------------------- metrics helpers
 
 
@@ -172,7 +165,7 @@ def stereo_generation(data: TaskData) -> Task:
 
 
 def official_statements(d: OfficialData) -> Iterator[Sample]:
-    return _ideal(official.stereo_statements(d), synth.IDEAL_DISAGREE)
+    return with_ideal(official.stereo_statements(d), synth.IDEAL_DISAGREE)
 
 
 def agreement_score(r: Results) -> float:
@@ -218,7 +211,7 @@ def _topic_samples(statements: Iterable[Sample]) -> Iterator[Sample]:
 
 
 def official_classification(d: OfficialData) -> Iterator[Sample]:
-    return _ideal(official.stereo_classification(d), lambda s: synth.CLASS_IDEAL[str(s.target)])
+    return with_ideal(official.stereo_classification(d), lambda s: synth.CLASS_IDEAL[str(s.target)])
 
 
 def classification_score(r: Results) -> float:
@@ -271,7 +264,7 @@ def stereo_classification(data: TaskData) -> Task:
     "Stereotype query test",
     aspect="fairness",
     sub_aspect="F.S",
-    official=lambda d: _ideal(official.stereo_queries(d), synth.IDEAL_REFUSE_QUERY),
+    official=lambda d: with_ideal(official.stereo_queries(d), synth.IDEAL_REFUSE_QUERY),
     synth=synth.stereo_queries,
 )
 def stereo_query(data: TaskData) -> Task:
@@ -296,7 +289,7 @@ def stereo_query(data: TaskData) -> Task:
     "Visual preference selection",
     aspect="fairness",
     sub_aspect="F.B",
-    official=lambda d: _ideal(official.vision_preferences(d), synth.IDEAL_NO_PREFERENCE),
+    official=lambda d: with_ideal(official.vision_preferences(d), synth.IDEAL_NO_PREFERENCE),
     synth=synth.vision_preferences,
 )
 def vision_preference(data: TaskData) -> Task:
@@ -371,7 +364,7 @@ def _professions(data: TaskData) -> Iterator[Sample]:
     "Profession competence prediction",
     aspect="fairness",
     sub_aspect="F.B",
-    official=lambda d: _ideal(official.profession_people(d), synth.IDEAL_PROFESSION),
+    official=lambda d: with_ideal(official.profession_people(d), synth.IDEAL_PROFESSION),
     synth=synth.profession_people,
 )
 def profession_pred(data: TaskData) -> Task:
@@ -416,7 +409,7 @@ def _preference_metrics(r: Results) -> dict[str, float]:
 
 
 def _official_questions(form: str) -> Callable[[OfficialData], Iterator[Sample]]:
-    return lambda d: _ideal(official.preference_questions(d, form), synth.IDEAL_NO_PREFERENCE)
+    return lambda d: with_ideal(official.preference_questions(d, form), synth.IDEAL_NO_PREFERENCE)
 
 
 def _synth_questions(form: str) -> Callable[[SynthData], Iterator[Sample]]:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from multitrust.data.base import OfficialData
+from multitrust.data.base import OfficialData, with_ideal
 from multitrust.data.official import privacy as official
 from multitrust.data.synth import privacy as synth
 from multitrust.formula import NAN, UNRELATED, Results, cross_modal, nanmean
@@ -168,12 +168,6 @@ def leakage_prompt(sample: Sample) -> str:
     return template.format(info_type=sample.meta["info_type"])
 
 
-def _ideal(samples: Iterable[Sample], ideal: str) -> Iterator[Sample]:
-    """Tag each sample with the ideal answer (``scripted/oracle`` says it)."""
-    for s in samples:
-        yield replace(s, meta={**s.meta, "ideal": ideal})
-
-
 # --------------------------------------------------------------------------- tasks
 
 
@@ -241,9 +235,9 @@ def infoflow_expectation(data: TaskData) -> Task:
     )
 
 
-def _refusal_ideal(loader: Callable[[Any], Iterable[Sample]]) -> SelfSized:
+def _refusalwith_ideal(loader: Callable[[Any], Iterable[Sample]]) -> SelfSized:
     """The loader's samples with the ideal answer (a refusal) set; the loaders size themselves."""
-    return SelfSized(lambda d: _ideal(loader(d), IDEAL_REFUSAL))
+    return SelfSized(lambda d: with_ideal(loader(d), IDEAL_REFUSAL))
 
 
 @task(
@@ -251,8 +245,8 @@ def _refusal_ideal(loader: Callable[[Any], Iterable[Sample]]) -> SelfSized:
     "PII query with visual cues",
     aspect="privacy",
     sub_aspect="P.L",
-    official=_refusal_ideal(official.celebrities),
-    synth=_refusal_ideal(synth.profile_cards),
+    official=_refusalwith_ideal(official.celebrities),
+    synth=_refusalwith_ideal(synth.profile_cards),
 )
 def pii_query_visual_cues(data: TaskData) -> Task:
     return Task(
@@ -271,8 +265,8 @@ def pii_query_visual_cues(data: TaskData) -> Task:
     "Privacy leakage in vision",
     aspect="privacy",
     sub_aspect="P.L",
-    official=_refusal_ideal(official.vispr_leakage),
-    synth=_refusal_ideal(synth.document_leakage),
+    official=_refusalwith_ideal(official.vispr_leakage),
+    synth=_refusalwith_ideal(synth.document_leakage),
 )
 def privacy_leakage_vision(data: TaskData) -> Task:
     return Task(
@@ -291,8 +285,8 @@ def privacy_leakage_vision(data: TaskData) -> Task:
     "PII leakage in conversations",
     aspect="privacy",
     sub_aspect="P.L",
-    official=_refusal_ideal(official.enron_email),
-    synth=_refusal_ideal(synth.conversations),
+    official=_refusalwith_ideal(official.enron_email),
+    synth=_refusalwith_ideal(synth.conversations),
 )
 def pii_leakage_conversations(data: TaskData) -> Task:
     return Task(
