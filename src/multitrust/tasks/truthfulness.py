@@ -13,7 +13,7 @@ a missing image is an error, not a silently dropped row (see ``data/official/tru
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from multitrust.data.official import truthfulness as official
