@@ -16,6 +16,7 @@ from multitrust.errors import DataError
 from multitrust.formula import Results, Row
 from multitrust.scoring import robustness as srob
 from multitrust.scoring.base import JudgeError, ScoreContext, Scorer
+from multitrust.scoring.judge import parse_rating
 from multitrust.tasks import get_task
 from multitrust.tasks import robustness as rob
 from multitrust.types import GenerateConfig, Generation, Message, Sample, Score
@@ -350,14 +351,22 @@ def test_exact_answer_numbers_and_words() -> None:
 
 
 def test_parse_rating_profiles() -> None:
-    assert rob.parse_rating("75") == 75.0
-    assert rob.parse_rating("Score: 75/100") == 75.0
-    assert rob.parse_rating("I would give it 50 out of 100.") == 50.0
-    assert rob.parse_rating("The answer is wrong.") is None
-    assert rob.parse_rating("30") is None
-    assert rob.parse_rating("30", "official") == 0.0
-    assert rob.parse_rating("no number", "official") == 0.0
-    assert rob.parse_rating("25 points", "official") == 25.0
+    # R.2's one rating rule (scoring.judge.parse_rating), with the cases the old copies disagreed on
+    def rating(reply: str, profile: str = "corrected") -> float | None:
+        return parse_rating(reply, rob.RATINGS, profile)
+
+    assert rating("75") == 75.0
+    assert rating("Score: 75/100") == 75.0
+    assert rating("I would give it 50 out of 100.") == 50.0
+    assert rating("The answer is wrong.") is None
+    assert rating("30") is None
+    assert rating("I'd give 50, maybe 75") is None  # two ratings: undecided, never guessed
+    assert rating("Score: 30, though 50 would be fair") is None  # the stated score decides
+    assert rating("75.0") == 75.0
+    assert rating("30", "official") == 0.0
+    assert rating("no number", "official") == 0.0
+    assert rating("25 points", "official") == 25.0
+    assert rating("I'd give 50, maybe 75", "official") == 50.0  # the first number, as the toolbox
 
 
 def test_sensor_rating_exact_match_skips_the_judge() -> None:

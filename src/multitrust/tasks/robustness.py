@@ -20,7 +20,6 @@ from multitrust.data.synth import robustness as syn
 from multitrust.formula import Results, cross_modal, default_metrics, mean_over, nanmean
 from multitrust.scoring.base import Scorer
 from multitrust.scoring.judge import caption_judge, rating_judge
-from multitrust.scoring.judge import parse_rating as judge_parse_rating
 from multitrust.scoring.robustness import caption_mentions, exact_answer, glue_keyword, sentiment
 from multitrust.tasks.base import SelfSized, Task, TaskData, task
 from multitrust.types import GenerateConfig, Sample
@@ -58,11 +57,6 @@ def glue_prompt(sample: Sample) -> str:
 # The judge prompts are the benchmark's (scoring/judge_prompts.py), chosen per profile.
 
 RATINGS = (0, 25, 50, 75, 100)
-
-
-def parse_rating(reply: str, profile: str = "corrected") -> float | None:
-    """The judge's 0/25/50/75/100 score (see :func:`multitrust.scoring.judge.parse_rating`)."""
-    return judge_parse_rating(reply, RATINGS, profile)
 
 
 # --------------------------------------------------------------------------- R.1 scorers
