@@ -140,6 +140,14 @@ def _as_allowed(s: str, allowed: Sequence[int]) -> float | None:
     return v if v in {float(a) for a in allowed} else None
 
 
+def rated(reply: str, allowed: Sequence[int], key: str, profile: str) -> Score:
+    """A judge's rating reply as a Score: ``{key: rating}``, or None labelled ``unparseable``."""
+    value = parse_rating(reply, allowed, profile)
+    if value is None:
+        return Score({key: None}, "unparseable", _explain(reply))
+    return Score({key: value}, f"{value:g}", _explain(reply))
+
+
 def parse_rating(
     reply: str, allowed: Sequence[int] = (0, 25, 50, 75, 100), profile: str = "corrected"
 ) -> float | None:
@@ -185,10 +193,7 @@ def judge_rating(
         if exact_match(output, reference_answer(sample.target), ctx.profile):
             return Score({key: top}, "exact-match", None)
         reply = await ask_judge(ctx, render_template(template, sample, output, question))
-        value = parse_rating(reply, allowed_t, ctx.profile)
-        if value is None:
-            return Score({key: None}, "unparseable", _explain(reply))
-        return Score({key: value}, f"{value:g}", _explain(reply))
+        return rated(reply, allowed_t, key, ctx.profile)
 
     return Scorer(
         name,
@@ -395,10 +400,7 @@ def rating_judge(
             return Score({key: top}, "exact-match", None)
         prompt = judge_prompt(prompt_id, ctx.profile)
         reply = await ask_prompt(ctx, prompt, sample, output, fields)
-        value = parse_rating(reply, allowed_t, ctx.profile)
-        if value is None:
-            return Score({key: None}, "unparseable", _explain(reply))
-        return Score({key: value}, f"{value:g}", _explain(reply))
+        return rated(reply, allowed_t, key, ctx.profile)
 
     return Scorer(
         name,
