@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
 from multitrust.scoring.iou import (
     box_iou,
-    grounding,
     normalize_box,
     parse_box,
     parse_box_official,
     target_box,
 )
-
-from ._util import score
 
 
 @pytest.mark.parametrize(
@@ -70,34 +65,3 @@ def test_target_box() -> None:
     assert target_box([0, 0, 1, 1]) == (0.0, 0.0, 1.0, 1.0)
     with pytest.raises(ValueError):
         target_box([1, 2, 3])
-
-
-def test_grounding_scorer() -> None:
-    s = grounding()
-    gold = [0.1, 0.1, 0.5, 0.5]
-    r = score(s, "[0.1, 0.1, 0.5, 0.5]", gold)
-    assert r.values == {"correct": 1.0, "iou": 1.0}
-    assert r.label == "hit"
-    # Pixel answer, normalised with the image size.
-    r = score(s, "The cat is at (64, 48), (320, 240).", gold, image_size=(640, 480))
-    assert r.values["correct"] == 1.0
-    assert math.isclose(r.values["iou"] or 0.0, 1.0)
-    # The same pixel answer without a size cannot be scored: a miss, labelled unparseable.
-    r = score(s, "The cat is at (64, 48), (320, 240).", gold)
-    assert r.values == {"correct": 0.0, "iou": 0.0}
-    assert r.label == "unparseable"
-    # IoU exactly 0.5 is not a hit (the paper's "> 0.5").
-    assert score(s, "[0.1, 0.1, 0.3, 0.5]", gold).values["correct"] == 0.0
-    # The toolbox's JSON-string target works too.
-    assert score(s, "[0.1, 0.1, 0.5, 0.5]", "[0.1, 0.1, 0.5, 0.5]").values["correct"] == 1.0
-
-
-def test_grounding_official_vs_corrected() -> None:
-    s = grounding()
-    gold = [0.1, 0.1, 0.5, 0.5]
-    text = "The cat is at [0.1, 0.1, 0.5, 0.5]."
-    assert score(s, text, gold).values["correct"] == 1.0
-    assert score(s, text, gold, profile="official").values["correct"] == 0.0
-    # Reversed corners: corrected reorders, official computes an empty box.
-    assert score(s, "[0.5, 0.5, 0.1, 0.1]", gold).values["correct"] == 1.0
-    assert score(s, "[0.5, 0.5, 0.1, 0.1]", gold, profile="official").values["correct"] == 0.0

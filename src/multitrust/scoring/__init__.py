@@ -18,7 +18,7 @@ from multitrust.scoring.choice import (
     parse_choice,
 )
 from multitrust.scoring.harmbench import HARMBENCH_PROMPT, harmbench_prompt, jailbreak_judge
-from multitrust.scoring.iou import box_iou, grounding, parse_box
+from multitrust.scoring.iou import box_iou, parse_box
 from multitrust.scoring.judge import judge_rating, judge_yes_no, parse_rating, render_template
 from multitrust.scoring.keywords import contains_target, find_keyword
 from multitrust.scoring.pii import leaked, normalize
@@ -63,7 +63,6 @@ __all__ = [
     "combine",
     "contains_target",
     "find_keyword",
-    "grounding",
     "harmbench_prompt",
     "is_refusal",
     "jailbreak_judge",

@@ -23,10 +23,6 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from multitrust.scoring._text import is_official
-from multitrust.scoring.base import ScoreContext, Scorer, rule
-from multitrust.types import Sample, Score
-
 Box = tuple[float, float, float, float]
 
 _NUM = r"-?\d+(?:\.\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?|-?\.\d+"
@@ -116,25 +112,3 @@ def target_box(target: Any) -> Box:
         raise ValueError(f"not a box target: {target!r}")
     x0, y0, x1, y1 = (float(v) for v in target)
     return (x0, y0, x1, y1)
-
-
-def grounding(threshold: float = 0.5, name: str = "grounding") -> Scorer:
-    """Values ``{"correct": 0/1, "iou": 0..1}``; unparseable answers score 0 with label ``unparseable``."""
-
-    @rule(name, version="2", params={"threshold": threshold})
-    def _score(sample: Sample, output: str, ctx: ScoreContext) -> Score:
-        gold = target_box(sample.target)
-        if is_official(ctx.profile):
-            box = parse_box_official(output)
-        else:
-            raw = parse_box(output)
-            size = sample.meta.get("image_size") if sample.meta else None
-            box = normalize_box(raw, size) if raw is not None else None
-        if box is None:
-            return Score({"correct": 0.0, "iou": 0.0}, "unparseable")
-        iou = box_iou(box, gold)
-        hit = iou > threshold
-        expl = "[" + ", ".join(f"{v:.3f}" for v in box) + f"] iou={iou:.3f}"
-        return Score({"correct": 1.0 if hit else 0.0, "iou": iou}, "hit" if hit else "miss", expl)
-
-    return _score
