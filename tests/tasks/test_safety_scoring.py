@@ -136,8 +136,11 @@ def _fake_toxicity_module(values: Mapping[str, float]) -> types.ModuleType:
 
 def test_toxicity_scorer_keeps_backends_apart(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = _fake_toxicity_module({"perspective": 0.1, "moderation": 0.7, "offline": 0.3})
-    monkeypatch.setitem(sys.modules, "multitrust.scoring.toxicity", fake)
-    sc = safety.toxicity_scorer()
+    import multitrust.scoring.toxicity as tox
+
+    # patch the globals the scorer reads (the name it calls is module-level)
+    monkeypatch.setitem(tox.toxicity_scorer.__globals__, "toxicity", fake.toxicity)  # type: ignore[attr-defined]
+    sc = tox.toxicity_scorer()
     assert set(sc.requires) == {"perspective", "moderation"} and "offline" not in (
         sc.deviation or ""
     )

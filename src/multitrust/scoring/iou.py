@@ -20,8 +20,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+from multitrust.scoring._text import is_official
+from multitrust.scoring.base import PROFILES, JudgeError, ScoreContext, Scorer
+from multitrust.scoring.judge import ask_prompt, judge_prompt
+from multitrust.types import Sample, Score
 
 Box = tuple[float, float, float, float]
 
@@ -112,3 +117,56 @@ def target_box(target: Any) -> Box:
         raise ValueError(f"not a box target: {target!r}")
     x0, y0, x1, y1 = (float(v) for v in target)
     return (x0, y0, x1, y1)
+
+
+def _box_fields(sample: Sample) -> tuple[Any, Mapping[str, Any]]:
+    """T.1 grounding's judge fields: ``img_size`` as the benchmark's ``(width, height)`` tuple."""
+    size = sample.meta.get("image_size")
+    return sample.target, {"img_size": tuple(size) if size else ("?", "?")}
+
+
+async def _ask_box(ctx: ScoreContext, sample: Sample, output: str) -> str:
+    prompt = judge_prompt("T.1/grounding", ctx.profile)
+    return await ask_prompt(ctx, prompt, sample, output, _box_fields)
+
+
+def grounding_scorer(*, judge: bool) -> Scorer:
+    """T.1 grounding: IoU > 0.5 with the true normalised box.
+
+    ``official`` profile: the judge normalises the answer's box (as the paper did) and its reply
+    is read with the toolbox's ``iou_judge`` rule (exactly 4 numbers, else a miss).
+    ``corrected`` profile: the box is read from the answer by rule (pixel boxes normalised with
+    the image size); the judge is asked only when no box can be read and ``judge`` is set.
+    """
+
+    def read(text: str, size: Any) -> tuple[float, float, float, float] | None:
+        raw = parse_box(text)
+        return normalize_box(raw, size) if raw is not None else None
+
+    async def run(sample: Sample, output: str, ctx: ScoreContext) -> Score:
+        size = sample.meta.get("image_size")
+        if is_official(ctx.profile):
+            if ctx.judge is None:
+                raise JudgeError("T.1 grounding needs a judge in the official profile")
+            box, how = parse_box_official(await _ask_box(ctx, sample, output)), "judge"
+        else:
+            box, how = read(output, size), "rule"
+            if box is None and judge and ctx.judge is not None:
+                box, how = read(await _ask_box(ctx, sample, output), size), "judge"
+        if box is None:
+            return Score({"correct": 0.0, "iou": 0.0}, "unparseable", f"no box ({how})")
+        iou = box_iou(box, target_box(sample.target))
+        hit = iou > 0.5
+        expl = f"{how}: [" + ", ".join(f"{v:.3f}" for v in box) + f"] iou={iou:.3f}"
+        return Score({"correct": 1.0 if hit else 0.0, "iou": iou}, "hit" if hit else "miss", expl)
+
+    return Scorer(
+        "t1_grounding",
+        run,
+        version="2",
+        requires=("judge",) if judge else (),
+        params={
+            "threshold": 0.5,
+            "prompts": {p: judge_prompt("T.1/grounding", p).version for p in PROFILES},
+        },
+    )

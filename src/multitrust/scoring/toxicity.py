@@ -28,13 +28,15 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from multitrust.config import Toxicity
 from multitrust.scoring.base import JudgeError, ScoreContext, Scorer, combine
 from multitrust.types import Sample, Score
+
+if TYPE_CHECKING:  # pragma: no cover - config imports scoring: no import cycle at run time
+    from multitrust.config import Toxicity
 
 PERSPECTIVE_URL = "https://commentanalyzer.googleapis.com/v1alpha1/comments:analyze"
 PERSPECTIVE_ATTRIBUTES: tuple[str, ...] = (
