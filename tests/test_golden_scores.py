@@ -41,7 +41,7 @@ def test_the_comparison_catches_a_moved_score() -> None:
         "m": {"T.1": {"score": 50.0 + 1e-9, "ci": [40.0, 60.0], "metrics": {"a": float("nan")}}}
     }
     assert differences(base, moved) == ["/m/T.1/score: 50.0 -> 50.000000001"]
-    gone = {"m": {}}
+    gone: dict[str, dict[str, object]] = {"m": {}}
     assert differences(base, gone) == ["/m/T.1: missing now"]
     status = {"m": {"T.1": {**base["m"]["T.1"], "score": None}}}
     assert differences(base, status) == ["/m/T.1/score: 50.0 -> None"]

@@ -41,7 +41,7 @@ def test_some_tasks_are_synth() -> None:
 @pytest.mark.parametrize("task_id", SYNTH_IDS)
 def test_builds_and_streams(task_id: str) -> None:
     task = get_task(task_id).build(SynthData(seed=0, size=SIZE))
-    stream = task.samples()
+    stream = task.iter_samples()
     # a factory returning a lazy iterator, not a list: --size 2000 must not materialise anything
     assert isinstance(stream, Iterator), f"{task_id}: samples() returned {type(stream).__name__}"
     uids: set[str] = set()

@@ -76,7 +76,7 @@ def test_ids_are_shared_across_variants() -> None:
 
 def test_streams_large_sizes_lazily() -> None:
     t = get_task("S.6").build(SynthData(size=2000))
-    stream = t.samples()
+    stream = t.iter_samples()
     assert isinstance(stream, types.GeneratorType)
     first = list(itertools.islice(stream, 20))
     assert first[0].variant == "text" and len(first) == 20

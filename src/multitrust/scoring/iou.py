@@ -25,7 +25,8 @@ from typing import Any
 
 from multitrust.scoring._text import is_official
 from multitrust.scoring.base import PROFILES, JudgeError, ScoreContext, Scorer
-from multitrust.scoring.judge import ask_prompt, judge_prompt
+from multitrust.scoring.judge import ask_prompt
+from multitrust.scoring.judge_prompts import judge_prompt
 from multitrust.types import Sample, Score
 
 Box = tuple[float, float, float, float]
