@@ -202,13 +202,10 @@ SCRIPT = textwrap.dedent(
     from multitrust import evaluate
     from multitrust.models import ModelOptions, get_model
     from multitrust.tasks import base as task_base
-    from multitrust.tasks.base import TaskSpec
-    from tests.engine.conftest import build_toy
+    from tests.engine.conftest import toy_spec
 
     task_base._load_all()
-    task_base._REGISTRY["T.90"] = TaskSpec(
-        "T.90", "Toy", "truthfulness", "T.M", build_toy, ("official", "synth")
-    )
+    task_base._REGISTRY["T.90"] = toy_spec()
     how = sys.argv[2]
     model = get_model("vllm/test-model")
     if how == "exception":
