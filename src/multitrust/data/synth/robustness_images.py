@@ -224,6 +224,46 @@ def _edges(img: PILImage.Image) -> np.ndarray:
     return clipped
 
 
+#: Above this many distinct values in a band, :func:`median_filter` leaves the work to Pillow.
+_FEW_VALUES = 16
+
+
+def median_filter(img: PILImage.Image, size: int) -> PILImage.Image:
+    """Exactly ``img.filter(ImageFilter.MedianFilter(size))``, fast on few-colour images.
+
+    Pillow ranks every window of every band (~80 ms for a 320x320 RGB image at size 7). On a
+    band with at most :data:`_FEW_VALUES` distinct values (a quantized picture) the median
+    is found by counting instead: for each value ``v`` in ascending order, a box sum gives
+    how many pixels of each window are ``<= v``; the median is the first ``v`` where that
+    count exceeds half the window. Edges are replicated, as Pillow does.
+    """
+    bands = np.asarray(img)
+    if bands.ndim == 2:
+        bands = bands[..., None]
+    if bands.dtype != np.uint8 or any(
+        len(np.unique(bands[..., c])) > _FEW_VALUES for c in range(bands.shape[2])
+    ):
+        return img.filter(ImageFilter.MedianFilter(size))
+    r, need = size // 2, size * size // 2 + 1
+    out = np.empty_like(bands)
+    for c in range(bands.shape[2]):
+        band = bands[..., c]
+        padded = np.pad(band, r, mode="edge")
+        values = np.unique(band)
+        result = np.full(band.shape, values[-1], np.uint8)
+        decided = np.zeros(band.shape, bool)
+        for v in values[:-1]:
+            sums = np.zeros((padded.shape[0] + 1, padded.shape[1] + 1), np.int32)
+            sums[1:, 1:] = (padded <= v).cumsum(0, dtype=np.int32).cumsum(1, dtype=np.int32)
+            window = sums[size:, size:] - sums[:-size, size:] - sums[size:, :-size]
+            window += sums[:-size, :-size]
+            hit = (window >= need) & ~decided
+            result[hit] = v
+            decided |= hit
+        out[..., c] = result
+    return PILImage.fromarray(out if img.mode != "L" else out[..., 0], img.mode)
+
+
 def _to_img(arr: np.ndarray) -> PILImage.Image:
     a = np.clip(arr * 255.0 + 0.5, 0, 255).astype(np.uint8)
     return PILImage.fromarray(a, "L" if a.ndim == 2 else "RGB")
@@ -278,11 +318,8 @@ def painting(img: PILImage.Image, rng: Rng) -> PILImage.Image:
 
 def handmake(img: PILImage.Image, rng: Rng) -> PILImage.Image:
     """Handmade craft (paper cut-out / felt): a few flat colours, embossed edges, fibres."""
-    flat = (
-        img.quantize(colors=int(rng.integers(4, 7)))
-        .convert("RGB")
-        .filter(ImageFilter.MedianFilter(7))
-    )
+    flat = img.quantize(colors=int(rng.integers(4, 7))).convert("RGB")
+    flat = median_filter(flat, 7)
     relief = np.asarray(flat.convert("L").filter(ImageFilter.EMBOSS), np.float32) / 255.0 - 0.5
     arr = np.asarray(flat, np.float32) / 255.0
     arr = arr + relief[..., None] * 0.5 + _paper(arr.shape[:2], rng, 0.2)[..., None]
