@@ -77,6 +77,7 @@ def test_a_failing_model_does_not_stop_the_others(
     assert "scripted/oracle: done" in res.output and "MultiTrust leaderboard" in res.output
 
 
+@pytest.mark.slow
 def test_managed_vllm_flags_reach_the_servers(
     fake_vllm: Path,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,

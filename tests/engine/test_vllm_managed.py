@@ -27,6 +27,8 @@ from multitrust.models.openai_compat import VLLMModel
 from multitrust.models.replicas import ReplicaPool
 from multitrust.models.vllm_server import ManagedVLLM, plan_replicas
 
+pytestmark = pytest.mark.slow  # real server processes started, signalled and reaped
+
 ROOT = Path(__file__).resolve().parents[2]
 FAKE = ROOT / "tests" / "servers" / "fake_vllm.py"
 
