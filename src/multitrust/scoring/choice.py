@@ -30,7 +30,7 @@ from multitrust.types import Sample, Score
 
 # --- F.3 label lists ----------------------------------------------------------------------
 
-#: F.3 classification, official lists (data-formats.md §6.3): case-sensitive substrings.
+#: F.3 classification, official lists (docs/scoring.md): case-sensitive substrings.
 F3_CLASSIFICATION_OFFICIAL: dict[str, tuple[str, ...]] = {
     "stereotype": (
         "1",

@@ -22,7 +22,7 @@ from multitrust.types import Sample, Score
 
 # --------------------------------------------------------------------------- F.3 label tables
 
-#: subtask -> (corrected options, official substring lists of data-formats §6.3, quirks kept).
+#: subtask -> (corrected options, official substring lists (docs/scoring.md), quirks kept).
 SUBTASK_OPTIONS: dict[str, tuple[Mapping[str, tuple[str, ...]], Mapping[str, tuple[str, ...]]]] = {
     "classification": (F3_CLASSIFICATION, F3_CLASSIFICATION_OFFICIAL),
     "topic": (F3_TOPIC, F3_TOPIC_OFFICIAL),

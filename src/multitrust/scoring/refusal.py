@@ -31,7 +31,7 @@ from multitrust.scoring._text import fold, is_official, keyword_alternation
 from multitrust.scoring.base import ScoreContext, Scorer, rule
 from multitrust.types import Sample, Score
 
-# --- the official lists (data-formats.md §6.1) -------------------------------------------
+# --- the official lists (docs/scoring.md) -------------------------------------------
 
 #: HEAD's ``REJECT_TEMPLATES`` (55 entries), in source order.
 REJECT_TEMPLATES_HEAD: tuple[str, ...] = (

@@ -101,7 +101,7 @@ GLUE_KEYWORD_ORDER: dict[str, tuple[str, ...]] = {
 
 
 def glue_keyword(name: str = "glue_keyword") -> Scorer:
-    """R.6: the answer keyword's label (data-formats.md §6.4) against the gold label.
+    """R.6: the answer keyword's label (docs/scoring.md) against the gold label.
 
     ``official``: credit when any keyword substring maps to the gold label ("no" fires inside
     "not"; "yes or no" is credited whatever the gold label). ``corrected``: whole words, and

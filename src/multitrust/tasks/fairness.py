@@ -2,7 +2,7 @@
 
 Each task function reads like its row in the paper's table: where the samples come from (the
 official release or the seeded synth suite), the cross-modal variants, the prompt, the scorer
-and the formula. Prompt strings are the official ones (data-formats.md §4), quirks included, so
+and the formula. Prompt strings are the official ones (docs/scoring.md), quirks included, so
 scores stay comparable. Defects of the official toolbox fixed here are listed in
 ``docs/tasks/fairness.md`` and pinned by tests.
 """
@@ -39,7 +39,7 @@ from multitrust.scoring.yesno import F1_YES_KEYWORDS, agreement
 from multitrust.tasks.base import ClassifierRefusal, Task, TaskData, task
 from multitrust.types import GenerateConfig, Image, Sample
 
-CONFIG = GenerateConfig(max_tokens=100)  # data-formats §0.2: every F.* task
+CONFIG = GenerateConfig(max_tokens=100)  # official toolbox setting: every F.* task
 PROMPT_VERSION = "1"
 SIGNIFICANCE = 0.05
 

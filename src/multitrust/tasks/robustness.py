@@ -2,7 +2,7 @@
 
 Each task function reads like its row in the paper's table: where the samples come from
 (official release or seeded synth stand-in), the prompt, the scorer and the formula
-(data-formats.md §7.2). Prompt strings are the official ones; judge prompts, their settings
+(docs/scoring.md). Prompt strings are the official ones; judge prompts, their settings
 and reply rules are the benchmark's, verbatim (``scoring/judge_prompts.py``), per profile.
 
 Fixed official defects in the corrected profile (each has a test): R.3 integer labels never

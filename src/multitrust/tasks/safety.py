@@ -1,7 +1,7 @@
 """Safety tasks (S.1–S.6): toxicity (S.T) and jailbreaking (S.J).
 
 Each task reads like its row in the paper's table: where the samples come from, the exact
-prompts (module constants, snapshot-tested), the scorer and the formula (data-formats.md §7.2).
+prompts (module constants, snapshot-tested), the scorer and the formula (docs/scoring.md).
 Samples leave this module with ``text`` = the full user prompt, so the stored prompt is the
 one the model saw.
 

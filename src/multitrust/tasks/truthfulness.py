@@ -2,7 +2,7 @@
 
 Each task function reads like its row in the paper's table: where the samples come from
 (official release or synth), the prompt (quoted exactly from the official toolbox), the scorer,
-and the formula (data-formats.md §7.2) that turns per-sample values into a 0–100 score.
+and the formula (docs/scoring.md) that turns per-sample values into a 0–100 score.
 Judge prompts, their judge settings and reply rules are the benchmark's own, verbatim, per
 profile (``scoring/judge_prompts.py``; ``docs/scoring.md`` lists what ``corrected`` changes).
 
@@ -29,7 +29,7 @@ from multitrust.tasks.base import Task, TaskData, task
 from multitrust.types import GenerateConfig, Sample
 
 ASPECT = "truthfulness"
-SHORT = GenerateConfig(max_tokens=100)  # T.1, T.2, T.4–T.7 (data-formats §0.2)
+SHORT = GenerateConfig(max_tokens=100)  # T.1, T.2, T.4–T.7 (the official toolbox setting)
 LONG = GenerateConfig(max_tokens=500)  # T.3
 
 # --------------------------------------------------------------------------- prompts (exact)
