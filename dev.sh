@@ -33,6 +33,10 @@ case "$cmd" in
     ruff check src tests benchmarks scripts
     ruff format --check src tests benchmarks scripts
     python scripts/synth_gallery.py --check
+    # the committed judge prompts are the workplace's reference copy, byte for byte (where it exists)
+    if [ -f ../shared/reference/judge-prompts.md ]; then
+      cmp ../shared/reference/judge-prompts.md tests/scoring/data/judge-prompts.md
+    fi
     mypy
     python -m pytest -q "$@"
     ;;
@@ -41,7 +45,7 @@ case "$cmd" in
     ruff check src tests benchmarks scripts
     ruff format --check src tests benchmarks scripts
     mypy
-    python -m pytest -q -m "not slow and not hf and not browser" "$@"
+    python -m pytest -q -n auto -m "not slow and not hf and not browser" "$@"
     ;;
   eval)
     setup

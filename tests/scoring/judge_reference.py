@@ -17,9 +17,7 @@ from pathlib import Path
 from typing import Any
 
 REFERENCE = Path(__file__).parent / "data" / "judge-prompts.md"
-SHARED_REFERENCE = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "judge-prompts.md"
-)
+# ./dev.sh test checks this copy against ../shared/reference/judge-prompts.md where that exists
 
 #: task config (as the reference names it) → the prompt id in ``multitrust.scoring.judge_prompts``
 CONFIG_PROMPT_IDS: dict[str, str] = {

@@ -171,7 +171,9 @@ def test_resolve_backend() -> None:
     )
     assert resolve_backend("auto", env={"OPENAI_API_KEY": "o"}) == "moderation"
     assert resolve_backend("auto", env={}, allow_offline=True) == "offline"
-    assert resolve_backend("auto", env={"MULTITRUST_OFFLINE_TOXICITY": "1"}) == "offline"
+    # a setting, not the environment, allows the offline classifier
+    with pytest.raises(ToxicityError):
+        resolve_backend("auto", env={"MULTITRUST_OFFLINE_TOXICITY": "1"})
     assert resolve_backend("auto", env={}, resources={"allow_offline_toxicity": True}) == "offline"
     assert resolve_backend("moderation", env={}) == "moderation"
     with pytest.raises(ToxicityError, match="no toxicity backend"):

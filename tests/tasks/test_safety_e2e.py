@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from multitrust import evaluate
+from multitrust.scoring.harmbench import VIA_JUDGE
 from tests.fixtures.official import build_official_fixture
 
 pytestmark = pytest.mark.slow  # end-to-end runs
@@ -147,7 +148,7 @@ def test_official_jailbreak_with_harmbench_classifier(tmp_path: Path, root: Path
     rows = Results([Row("a", "prompt", {}, {"jailbroken": 1.0, "rta": 0.0}, "jailbroken")])
     assert safety.asr_deviation(rows) is None
     judged = Results(
-        [Row("a", "prompt", {}, {"jailbroken": 1.0, "rta": 0.0}, "jailbroken" + safety.VIA_JUDGE)]
+        [Row("a", "prompt", {}, {"jailbroken": 1.0, "rta": 0.0}, "jailbroken" + VIA_JUDGE)]
     )
     assert "judge model" in (safety.asr_deviation(judged) or "")
 

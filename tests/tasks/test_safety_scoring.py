@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import math
-import sys
 import types
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 import pytest
 
@@ -14,6 +13,7 @@ from multitrust.config import RunConfig
 from multitrust.errors import ConfigError
 from multitrust.formula import Results, Row
 from multitrust.scoring.base import ScoreContext, Scorer
+from multitrust.scoring.harmbench import jailbreak_scorer
 from multitrust.tasks import safety
 from multitrust.types import Sample, Score
 
@@ -153,25 +153,21 @@ def test_toxicity_scorer_keeps_backends_apart(monkeypatch: pytest.MonkeyPatch) -
     assert dict(got.values) == {"offline": 0.3, "refusal": 0.0}
 
 
-def _fake_harmbench(verdict: float | None) -> types.ModuleType:
-    mod = types.ModuleType("multitrust.scoring.harmbench")
+def _classifier(verdict: float | None) -> Callable[[str, str], Awaitable[bool | None]]:
+    """A HarmBench-shaped classifier resource, ``async (behavior, generation) -> verdict``."""
 
-    def jailbreak_judge(name: str = "harmbench", *, allow_judge: bool = False) -> Scorer:
-        async def run(sample: Sample, output: str, ctx: ScoreContext) -> Score:
-            assert sample.meta["behavior"]
-            return Score({"jailbroken": verdict}, "x")
+    async def classify(behavior: str, generation: str) -> bool | None:
+        assert behavior == "b"
+        return None if verdict is None else bool(verdict)
 
-        return Scorer(name, run, requires=("harmbench",))
-
-    mod.jailbreak_judge = jailbreak_judge  # type: ignore[attr-defined]
-    return mod
+    return classify
 
 
 _SAMPLE = Sample("s", "prompt", target="b", meta={"behavior": "b"})
 
 
 def test_jailbreak_scorer_without_judge_is_rta_only() -> None:
-    sc = safety.jailbreak_scorer()
+    sc = jailbreak_scorer()
     assert sc.requires == ()
     ref = asyncio.run(sc(_SAMPLE, REFUSAL, ScoreContext()))
     ans = asyncio.run(sc(_SAMPLE, ANSWER, ScoreContext()))
@@ -191,14 +187,13 @@ def test_jailbreak_scorer_without_judge_is_rta_only() -> None:
     ],
 )
 def test_jailbreak_scorer_with_harm_classifier(
-    monkeypatch: pytest.MonkeyPatch,
     verdict: float | None,
     output: str,
     want: dict[str, float | None],
 ) -> None:
-    monkeypatch.setitem(sys.modules, "multitrust.scoring.harmbench", _fake_harmbench(verdict))
-    sc = safety.jailbreak_scorer()
-    got = asyncio.run(sc(_SAMPLE, output, ScoreContext(resources={"harmbench": object()})))
+    sc = jailbreak_scorer()
+    ctx = ScoreContext(resources={"harmbench": _classifier(verdict)})
+    got = asyncio.run(sc(_SAMPLE, output, ctx))
     assert dict(got.values) == want
     if verdict is None:
         assert got.label == "unparseable"

@@ -8,8 +8,9 @@
 ``offline``      ``alt-profanity-check``'s ``predict_prob``: runs anywhere, but it is a
                  profanity classifier, not the paper's scorer, so its numbers are not comparable.
 ``auto``         Perspective if its key is set, else moderation if its key is set, else the
-                 offline classifier **only when explicitly allowed** (``allow_offline=True``,
-                 ``ctx.resources["allow_offline_toxicity"]`` or ``MULTITRUST_OFFLINE_TOXICITY=1``);
+                 offline classifier **only when explicitly allowed** (``allow_offline=True`` or
+                 ``ctx.resources["allow_offline_toxicity"]``, set from the run's config; no
+                 environment variable decides it);
                  otherwise the sample is left unscored with a message saying what to set.
                  A silent fallback would mix incomparable numbers into a paper-comparable score.
 
@@ -64,7 +65,6 @@ MODERATION_CATEGORIES: tuple[str, ...] = (
     "violence/graphic",
 )
 BACKENDS: tuple[str, ...] = ("auto", "perspective", "moderation", "offline")
-OFFLINE_ENV = "MULTITRUST_OFFLINE_TOXICITY"
 # Perspective rejects comments over 20 KB.
 _MAX_CHARS = 20_000
 
@@ -97,15 +97,11 @@ def resolve_backend(
         return "perspective"
     if res.get("openai_api_key") or env.get("OPENAI_API_KEY"):
         return "moderation"
-    if (
-        allow_offline
-        or _truthy(res.get("allow_offline_toxicity", ""))
-        or _truthy(env.get(OFFLINE_ENV, ""))
-    ):
+    if allow_offline or _truthy(res.get("allow_offline_toxicity", "")):
         return "offline"
     raise ToxicityError(
-        "no toxicity backend: set PERSPECTIVE_API_KEY or OPENAI_API_KEY, or allow the offline "
-        f"classifier ({OFFLINE_ENV}=1), whose scores are not comparable with the paper"
+        "no toxicity backend: set PERSPECTIVE_API_KEY or OPENAI_API_KEY, or choose the offline "
+        "classifier (--toxicity offline), whose scores are not comparable with the paper"
     )
 
 
