@@ -7,3 +7,13 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
+# evaluate() keeps the synthetic suite in a cache folder; tests never write to the user's one
+if "MULTITRUST_CACHE" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+
+    _cache = tempfile.mkdtemp(prefix="multitrust-test-cache-")
+    os.environ["MULTITRUST_CACHE"] = _cache
+    atexit.register(shutil.rmtree, _cache, True)

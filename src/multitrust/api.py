@@ -219,7 +219,9 @@ def open_components(
         the_judge = get_model(
             config.judge.spec, ModelOptions(base_url=config.judge.base_url, timeout_s=timeout_s)
         )
-    src = data or open_data(config.data, seed=config.seed, size=config.size)
+    src = data or open_data(
+        config.data, seed=config.seed, size=config.size, synth_cache=config.synth_cache_dir
+    )
     res = _default_resources(dict(resources or {}))
     if config.classifiers.harm:
         res["harmbench"] = _harm_classifier(

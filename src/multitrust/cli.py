@@ -39,6 +39,19 @@ DbOpt = Annotated[
     Path | None,
     typer.Option("--db", help="SQLite store (default: $MULTITRUST_DB or ./multitrust.db)."),
 ]
+SynthCacheOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--synth-cache",
+        help="Where the synthetic suite is kept once drawn (default: $MULTITRUST_CACHE or ~/.cache/multitrust).",
+    ),
+]
+NoSynthCacheOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-synth-cache", help="Draw the synthetic suite again instead of reading it back."
+    ),
+]
 
 
 def _fmt(x: float | None, digits: int = 1) -> str:
@@ -234,6 +247,8 @@ def eval_cmd(
         ),
     ] = None,
     db: DbOpt = None,
+    synth_cache: SynthCacheOpt = None,
+    no_synth_cache: NoSynthCacheOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Run tasks against a model; results stream into the store. Rerun to resume."""
@@ -253,6 +268,7 @@ def eval_cmd(
         urls += [u for u in read_url_file(base_urls_file) if u not in urls]
     shared: RunOptions = {
         "db": db,
+        "synth_cache": False if no_synth_cache else synth_cache,
         "seed": seed,
         "size": size,
         "limit": limit,
@@ -488,6 +504,8 @@ def rescore_cmd(
     base_url: Annotated[str | None, typer.Option("--base-url")] = None,
     judge_base_url: Annotated[str | None, typer.Option("--judge-base-url")] = None,
     db: DbOpt = None,
+    synth_cache: SynthCacheOpt = None,
+    no_synth_cache: NoSynthCacheOpt = False,
 ) -> None:
     """Re-score stored outputs with another judge or profile: no generation requests are made
     for outputs already in the store's cache (the run is recorded separately)."""
@@ -499,6 +517,7 @@ def rescore_cmd(
         tasks,
         data=data,
         db=db,
+        synth_cache=False if no_synth_cache else synth_cache,
         seed=seed,
         size=size,
         judge=judge,

@@ -146,6 +146,20 @@ class RunConfig:
     """Bootstrap resamples for each task's 95% CI (0: no CI)."""
     db: Path | None = None
     """The SQLite store (None: ``$MULTITRUST_DB`` or ``./multitrust.db``)."""
+    synth_cache: Path | Literal[False] | None = None
+    """Where the synthetic suite is kept once drawn (None: ``$MULTITRUST_CACHE``, else
+    ``~/.cache/multitrust``; False: draw it every run). See ``multitrust.data.synth_cache``."""
+
+    @property
+    def synth_cache_dir(self) -> Path | None:
+        """The synthetic cache folder this run uses (None: no cache)."""
+        if self.synth_cache is False:
+            return None
+        if self.synth_cache is None:
+            from multitrust.data.synth_cache import default_cache_dir
+
+            return default_cache_dir()
+        return self.synth_cache
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -206,6 +220,7 @@ class RunConfig:
             ),
             bootstrap=o.get("bootstrap", 200),
             db=Path(db) if db is not None else None,
+            synth_cache=_synth_cache(o.get("synth_cache")),
         )
 
 
@@ -225,11 +240,21 @@ MODEL_OPTION_KEYS: tuple[str, ...] = (
 )
 
 
+def _synth_cache(value: str | Path | bool | None) -> Path | Literal[False] | None:
+    if value is None or value is True:
+        return None
+    if value is False:
+        return False
+    return Path(value)
+
+
 class RunOptions(TypedDict, total=False):
     """The flat keyword options of ``evaluate()`` and ``RunConfig.from_options`` (besides the
     model, tasks, data and judge); each maps to one field of :class:`RunConfig`."""
 
     db: str | Path | None
+    synth_cache: str | Path | bool | None
+    """The synthetic suite's cache folder; None or True: the default folder; False: no cache."""
     seed: int
     size: int | None
     limit: int | None

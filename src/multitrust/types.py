@@ -59,6 +59,13 @@ GENERATED_SIZES: dict[str, tuple[int, int]] = {}
 _GENERATED_MAX = 200_000
 
 
+def remember_generated_size(sha256: str, size: tuple[int, int]) -> None:
+    """Record that the image with this hash was encoded from pixels by us (valid, this size)."""
+    if len(GENERATED_SIZES) >= _GENERATED_MAX:
+        GENERATED_SIZES.clear()
+    GENERATED_SIZES[sha256] = size
+
+
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
@@ -159,9 +166,7 @@ class Image:
             img.convert("RGB").save(buf, format=fmt, quality=90)
             data = buf.getvalue()
         image = cls.from_bytes(data, f"image/{fmt.lower()}", origin=origin)
-        if len(GENERATED_SIZES) >= _GENERATED_MAX:
-            GENERATED_SIZES.clear()
-        GENERATED_SIZES[image.sha256] = img.size
+        remember_generated_size(image.sha256, img.size)
         return image
 
     def read_bytes(self) -> bytes:

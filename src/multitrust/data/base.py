@@ -20,10 +20,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from multitrust.errors import DataError
 from multitrust.types import Image, Sample
+
+if TYPE_CHECKING:  # pragma: no cover
+    from multitrust.data.synth_cache import SynthCache
 
 UNRELATED_POOLS = ("color", "nature", "noise")
 
@@ -140,6 +143,12 @@ class DataSource:
         at its size already)."""
         raise NotImplementedError
 
+    def stream(
+        self, task_id: str, make: Callable[[], Iterable[Sample]]
+    ) -> Callable[[], Iterable[Sample]]:
+        """The factory a task's samples come from (synth: through the on-disk cache)."""
+        return make
+
     def limit(self, samples: Iterable[Sample], default: int | None = None) -> Iterator[Sample]:
         """Cap a stream at ``size`` distinct base samples (all variants of a kept sample stay)."""
         cap = self.size if self.size is not None else default
@@ -228,8 +237,20 @@ class SynthData(DataSource):
 
     QUICK = 20
 
-    def __init__(self, *, seed: int = 0, size: int | None = None) -> None:
+    def __init__(
+        self, *, seed: int = 0, size: int | None = None, cache: SynthCache | None = None
+    ) -> None:
         super().__init__(seed=seed, size=size)
+        self.cache = cache
+        """Where finished sample streams are kept (None: drawn every time)."""
+
+    def stream(
+        self, task_id: str, make: Callable[[], Iterable[Sample]]
+    ) -> Callable[[], Iterable[Sample]]:
+        cache = self.cache
+        if cache is None:
+            return make
+        return lambda: cache.samples(task_id, self.seed, self.n, make)
 
     @property
     def n(self) -> int:
@@ -246,8 +267,18 @@ class SynthData(DataSource):
         return self._pools[pool]
 
 
-def open_data(spec: str | None, *, seed: int = 0, size: int | None = None) -> DataSource:
-    """``synth`` (or None) -> SynthData; anything else is a path to the official data."""
+def open_data(
+    spec: str | None,
+    *,
+    seed: int = 0,
+    size: int | None = None,
+    synth_cache: str | Path | None = None,
+) -> DataSource:
+    """``synth`` (or None) -> SynthData (kept under ``synth_cache`` when given); anything else
+    is a path to the official data."""
     if spec is None or spec == "synth":
-        return SynthData(seed=seed, size=size)
+        from multitrust.data.synth_cache import SynthCache
+
+        cache = SynthCache(synth_cache) if synth_cache is not None else None
+        return SynthData(seed=seed, size=size, cache=cache)
     return OfficialData(spec, seed=seed, size=size)

@@ -148,6 +148,14 @@ TaskFn = Callable[[TaskData], Task]
 Loaders = Loader | tuple[Loader, ...] | None
 
 
+def _module_of(fn: Any) -> str:
+    while True:
+        inner = getattr(fn, "func", None) or getattr(fn, "loader", None)  # partial, SelfSized
+        if inner is None:
+            return str(getattr(fn, "__module__", None) or "")
+        fn = inner
+
+
 def _loaders(given: Loaders) -> tuple[Loader, ...] | None:
     return None if given is None else given if isinstance(given, tuple) else (given,)
 
@@ -193,9 +201,17 @@ class TaskSpec:
             raise Unavailable(reason or f"no {source.kind} data for this task")
         data = TaskData(source, loaders)
         built = self.define(data)
-        if built.samples is None:
-            built.samples = data.load
+        make = built.samples or data.load
+        # only the package's own tasks are kept on disk: the synthetic cache's key covers this
+        # package's source, not a plugin's or a test's
+        built.samples = source.stream(self.id, make) if self.builtin else make
         return built
+
+    @property
+    def builtin(self) -> bool:
+        """Defined, with all its loaders, by this package (not a plugin or a test)."""
+        parts: list[Any] = [self.define, *(self.official or ()), *(self.synth or ())]
+        return all(_module_of(p).startswith("multitrust.") for p in parts)
 
     @property
     def number(self) -> tuple[int, int]:
