@@ -63,6 +63,7 @@ from tests.fixtures.official import build_official_fixture  # noqa: E402
 from tests.servers.openai_server import serve  # noqa: E402
 
 from multitrust import aggregate, api, evaluate, store, types  # noqa: E402
+from multitrust.data.base import open_data  # noqa: E402
 from multitrust.engine import runner  # noqa: E402
 from multitrust.models import images, openai_compat  # noqa: E402
 from multitrust.scoring.base import Scorer  # noqa: E402
@@ -210,6 +211,7 @@ def run_one(
     args: argparse.Namespace,
     *,
     judge: str = "openai/judge",
+    cache: Path | bool = False,
 ) -> dict[str, Any]:
     parts.reset()
     cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -225,6 +227,7 @@ def run_one(
         judge_base_url=judge_url,
         max_connections=args.concurrency,
         bootstrap=args.bootstrap,
+        synth_cache=cache,
     )
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     c = rep.counters
@@ -285,6 +288,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-per-task", action="store_true", help="only the --mix run")
     ap.add_argument("--mix", action="store_true", help="also the whole synth suite in one run")
     ap.add_argument("--no-judge-pass", action="store_true")
+    ap.add_argument(
+        "--synth-cache",
+        choices=("warm", "cold", "off"),
+        default="warm",
+        help="warm: the synthetic suite drawn once before the timed runs (a user's second run "
+        "onwards); cold: an empty cache for each run (the first run: drawn and written); "
+        "off: drawn every run, no cache",
+    )
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
 
@@ -306,6 +317,23 @@ def main(argv: list[str] | None = None) -> int:
         official = build_official_fixture(root / "official")
         # warm-up (imports, fonts, first connections): not measured
         run_one(parts, url, judge_url, ["T.5"], "synth", 4, root / "warm.db", args)
+        runs = iter(range(1_000_000))
+
+        def cache_for(data: str) -> Path | bool:
+            if data != "synth" or args.synth_cache == "off":
+                return False
+            if args.synth_cache == "cold":
+                return root / f"cache-{next(runs)}"
+            return root / "cache"
+
+        if args.synth_cache == "warm" and not args.no_synth:
+            t0 = time.perf_counter()
+            src = open_data("synth", size=args.size, synth_cache=root / "cache")
+            for spec in all_tasks():
+                if "synth" in spec.sources and (not wanted or spec.id in wanted):
+                    for _ in spec.build(src).iter_samples():
+                        pass
+            print(f"synthetic suite drawn into the cache in {time.perf_counter() - t0:.1f} s")
         sources: list[tuple[str, str, int | None]] = []
         if not args.no_synth:
             sources.append(("syn", "synth", args.size))
@@ -319,7 +347,17 @@ def main(argv: list[str] | None = None) -> int:
                     if kind not in spec.sources or (wanted and spec.id not in wanted):
                         continue
                     db = root / f"{src}-{spec.id}.db"
-                    row = run_one(parts, url, judge_url, [spec.id], data, size, db, args)
+                    row = run_one(
+                        parts,
+                        url,
+                        judge_url,
+                        [spec.id],
+                        data,
+                        size,
+                        db,
+                        args,
+                        cache=cache_for(data),
+                    )
                     row["source"] = kind
                     if row["status"].get(spec.id) != "ok":
                         row["note"] = row["status"].get(spec.id)
@@ -347,7 +385,17 @@ def main(argv: list[str] | None = None) -> int:
             )
         if args.mix:
             ids = sorted(wanted) if wanted else None
-            row = run_one(parts, url, judge_url, ids, "synth", args.size, root / "mix.db", args)
+            row = run_one(
+                parts,
+                url,
+                judge_url,
+                ids,
+                "synth",
+                args.size,
+                root / "mix.db",
+                args,
+                cache=cache_for("synth"),
+            )
             out["mix_run"] = row
             print("whole synthetic suite in one run:")
             print(header())
@@ -363,7 +411,16 @@ def main(argv: list[str] | None = None) -> int:
                 db = root / f"{src}-{tid}.db"
                 # a second judge: every model answer comes from the cache, every judge call is new
                 row = run_one(
-                    parts, url, judge_url, [tid], data, size, db, args, judge="openai/judge-2"
+                    parts,
+                    url,
+                    judge_url,
+                    [tid],
+                    data,
+                    size,
+                    db,
+                    args,
+                    judge="openai/judge-2",
+                    cache=cache_for(data),
                 )
                 out["judge_pass"] = row
                 print(f"scoring pass of {tid} ({best['source']}) with a new judge:")

@@ -479,6 +479,10 @@ class Store:
             out.append(d)
         return out
 
+    def image_shas(self) -> set[str]:
+        """The images that already have a row (and so a thumbnail, or None if undecodable)."""
+        return {r[0] for r in self.conn.execute("SELECT sha256 FROM images")}
+
     def thumbnail(self, sha256: str) -> tuple[str, bytes] | None:
         row = self.conn.execute(
             "SELECT mime, thumb FROM images WHERE sha256=?", (sha256,)

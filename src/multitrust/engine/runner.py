@@ -197,7 +197,9 @@ class Engine:
         self.on_progress = on_progress
         self.inflight: dict[str, asyncio.Future[Generation]] = {}
         self.thumbs: dict[str, int] = {}
-        self.seen_images: set[str] = set()
+        # images this store already holds a thumbnail of (another model's run, an earlier
+        # attempt): not decoded again
+        self.seen_images: set[str] = self.store.image_shas()
         self.task_errors: dict[str, str] = {}
         self.ctx = ScoreContext(
             profile=config.profile,
