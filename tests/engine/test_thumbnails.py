@@ -8,6 +8,7 @@ import pytest
 
 from multitrust import evaluate
 from multitrust.engine import runner
+from multitrust.report.gallery import thumbnail
 from multitrust.store import Store
 from multitrust.types import Image
 
@@ -16,7 +17,7 @@ def test_a_second_model_in_the_same_store_reuses_the_thumbnails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     made: list[str] = []
-    real = runner.thumbnail
+    real = thumbnail
 
     def counting(image: Image) -> bytes | None:
         made.append(image.sha256)
