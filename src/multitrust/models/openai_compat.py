@@ -23,6 +23,7 @@ import asyncio
 import json
 import re
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -109,6 +110,54 @@ def build_payload(
     if extra_body:
         body.update(extra_body)
     return body
+
+
+#: Stands in for an image's data URL while the rest of a body is encoded (a per-process nonce,
+#: so no prompt text can contain it).
+_URL_MARK = f"mt-image-{uuid.uuid4().hex}-"
+_URL_MARK_RE = re.compile(f'"{_URL_MARK}(\\d+)"')
+
+
+def _spliceable(url: Any) -> bool:
+    # a data URL of base64 text needs no JSON escaping: it can be copied into the body as is
+    return (
+        isinstance(url, str)
+        and url.startswith("data:")
+        and url.isascii()
+        and '"' not in url
+        and "\\" not in url
+        and url.isprintable()
+    )
+
+
+def payload_bytes(payload: Mapping[str, Any]) -> bytes:
+    """``json.dumps(payload, ensure_ascii=False, separators=(",", ":"))`` as UTF-8, byte for byte,
+    without the encoder scanning each image's base64 text: the data URLs are set aside, the rest
+    is encoded, and the URLs are copied into their places (~0.3 ms less per 250 KB image)."""
+    urls: list[str] = []
+    messages: list[Any] = []
+    for message in payload.get("messages", ()):
+        content = message.get("content") if isinstance(message, Mapping) else None
+        if isinstance(content, list):
+            parts = []
+            for part in content:
+                image = part.get("image_url") if isinstance(part, Mapping) else None
+                if isinstance(image, Mapping) and _spliceable(image.get("url")):
+                    urls.append(image["url"])
+                    part = {**part, "image_url": {**image, "url": f"{_URL_MARK}{len(urls) - 1}"}}
+                parts.append(part)
+            message = {**message, "content": parts}
+        messages.append(message)
+    if not urls:
+        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    text = json.dumps({**payload, "messages": messages}, ensure_ascii=False, separators=(",", ":"))
+    pieces = _URL_MARK_RE.split(text)  # text, index, text, index, ..., text
+    if pieces[1::2] != [str(i) for i in range(len(urls))]:  # a mark in the text itself
+        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    out = [pieces[0].encode("utf-8")]
+    for i in range(1, len(pieces), 2):
+        out += (b'"', urls[int(pieces[i])].encode("ascii"), b'"', pieces[i + 1].encode("utf-8"))
+    return b"".join(out)
 
 
 def parse_completion(raw: bytes) -> tuple[str, int | None, int | None]:
@@ -406,7 +455,7 @@ class OpenAICompatModel(Model):
             official=self._official,
             extra_body=self._extra_body,
         )
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        body = payload_bytes(payload)
         start = time.perf_counter()
         status, headers, raw = await self._transport.post(self._url, body)
         latency = time.perf_counter() - start
