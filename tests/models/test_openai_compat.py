@@ -36,7 +36,7 @@ from multitrust.types import GenerateConfig, Generation, Image, Message
 from tests.servers.openai_server import answer_for, serve
 
 KEY = "sk-test-SECRET-0123456789abcdef"
-TRANSPORTS = ("aiohttp", "httpx")
+TRANSPORTS = ("raw", "aiohttp", "httpx")
 
 
 @pytest.fixture(scope="module")

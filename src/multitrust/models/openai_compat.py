@@ -7,11 +7,14 @@ makes ``openai/`` speak to any OpenAI-compatible server (vLLM, SGLang, Ollama, L
 llama.cpp); ``vllm/`` with a base URL is the same client with no key needed (without one,
 ``vllm/<hf-id>`` starts its own servers: :mod:`multitrust.models.vllm_server`).
 
-Two transports implement the HTTP call. ``aiohttp`` (the default when installed) costs about
-0.1 ms of CPU per request; ``httpx`` is the fallback, sharded over several clients because
-one httpx pool scans all its connections on every request and stalls past a few dozen
-concurrent requests (measured in ``docs/performance.md``). Choose with
-``ModelOptions(extra={"transport": "httpx"})``.
+Three transports implement the HTTP call. For a plain ``http://`` endpoint with no proxy set
+for it (a local vLLM, SGLang or Ollama server), ``raw`` (:mod:`multitrust.models._rawhttp`, a
+small HTTP/1.1 client) costs 0.08–0.15 ms of CPU per request against aiohttp's 0.17–0.30
+(``benchmarks/http_transports.py``), which matters when a fast local server lets the client set
+the pace. Otherwise ``aiohttp`` (the default for HTTPS and proxies) is used; ``httpx`` is the
+fallback, sharded over several clients because one httpx pool scans all its connections on
+every request and stalls past a few dozen concurrent requests (measured in
+``docs/performance.md``). Choose with ``ModelOptions(extra={"transport": "aiohttp"})``.
 
 Keys never leave this module except in the ``Authorization`` header: they are not in
 ``describe()``, reprs, or any exception message (messages are redacted before raising).
@@ -385,21 +388,45 @@ class HttpxTransport:
                 await c.aclose()
 
 
+def _plain_http_without_proxy(url: str | None) -> bool:
+    if url is None or urlsplit(url).scheme != "http":
+        return False
+    import urllib.request
+
+    host = urlsplit(url).hostname or ""
+    if not urllib.request.getproxies_environment().get("http"):
+        return True
+    return bool(urllib.request.proxy_bypass(host))  # NO_PROXY
+
+
 def make_transport(
-    kind: str, headers: dict[str, str], timeout_s: float, max_connections: int
+    kind: str,
+    headers: dict[str, str],
+    timeout_s: float,
+    max_connections: int,
+    url: str | None = None,
 ) -> Transport:
+    """``auto``: ``raw`` for a plain-HTTP ``url`` reached without a proxy, else ``aiohttp``
+    (``httpx`` when aiohttp is not installed)."""
     if kind == "auto":
-        try:
-            import aiohttp  # noqa: F401
-        except ImportError:
-            kind = "httpx"
+        if _plain_http_without_proxy(url):
+            kind = "raw"
         else:
-            kind = "aiohttp"
+            try:
+                import aiohttp  # noqa: F401
+            except ImportError:
+                kind = "httpx"
+            else:
+                kind = "aiohttp"
+    if kind == "raw":
+        from multitrust.models._rawhttp import RawHttpTransport
+
+        return RawHttpTransport(headers, timeout_s, max_connections)
     if kind == "aiohttp":
         return AiohttpTransport(headers, timeout_s, max_connections)
     if kind == "httpx":
         return HttpxTransport(headers, timeout_s, max_connections)
-    raise ConfigError(f"unknown transport {kind!r} (choose auto, aiohttp or httpx)")
+    raise ConfigError(f"unknown transport {kind!r} (choose auto, raw, aiohttp or httpx)")
 
 
 # -- the model ---------------------------------------------------------------------------------
@@ -430,7 +457,7 @@ class OpenAICompatModel(Model):
         headers.update(extra.get("headers", {}))
         max_conn = max(DEFAULT_MAX_CONNECTIONS, int(extra.get("max_connections", 0)))
         self._transport = make_transport(
-            str(extra.get("transport", "auto")), headers, o.timeout_s, max_conn
+            str(extra.get("transport", "auto")), headers, o.timeout_s, max_conn, self.base_url
         )
         self._url = self.base_url + "/chat/completions"
         self._public_url = public_url(self.base_url)  # computed once: the engine asks per call
