@@ -74,3 +74,16 @@ def test_a_prompt_that_looks_like_a_mark_stays_text() -> None:
     mark = openai_compat._URL_MARK + "0"
     payload = build_payload("m", [Message("user", mark, (img,))], GenerateConfig())
     assert payload_bytes(payload) == _reference(payload)
+
+
+def test_only_urls_built_here_are_copied_in() -> None:
+    from multitrust.models.images import DataURL, EncodedImage
+
+    odd = EncodedImage('image/x"y', b"\x00\x01").data_url  # a MIME type JSON must escape
+    assert type(odd) is str
+    ours = EncodedImage("image/png", b"\x89PNG").data_url
+    assert type(ours) is DataURL
+    for url in (odd, ours, 'data:text/plain,"quoted"\\'):
+        part = {"type": "image_url", "image_url": {"url": url}}
+        payload = {"model": "m", "messages": [{"role": "user", "content": [part]}]}
+        assert payload_bytes(payload) == _reference(payload)

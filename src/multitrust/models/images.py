@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Collection
@@ -33,6 +34,16 @@ CACHE_MAX_BYTES = 256 * 1024 * 1024
 CACHE_MAX_ITEMS = 4096
 
 
+_MIME = re.compile(r"[A-Za-z0-9.+-]+/[A-Za-z0-9.+-]+")
+
+
+class DataURL(str):
+    """A ``data:<mime>;base64,<base64>`` URL built by :class:`EncodedImage`: ASCII with nothing
+    JSON escapes, so a request body may copy it in as it is (``openai_compat.payload_bytes``)."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
 class EncodedImage:
     """An image ready to send: its MIME type, bytes and (lazily) base64 text."""
@@ -50,7 +61,8 @@ class EncodedImage:
 
     @cached_property
     def data_url(self) -> str:
-        return f"data:{self.mime};base64,{self.b64}"
+        url = f"data:{self.mime};base64,{self.b64}"
+        return DataURL(url) if _MIME.fullmatch(self.mime) else url
 
     @property
     def size(self) -> int:

@@ -49,7 +49,7 @@ from multitrust.models._http import (
     status_error,
 )
 from multitrust.models.base import Model, ModelOptions, env_key, provider, public_url
-from multitrust.models.images import data_url
+from multitrust.models.images import DataURL, data_url
 from multitrust.types import GenerateConfig, Generation, Message, Sample
 
 OPENAI_URL = "https://api.openai.com/v1"
@@ -121,18 +121,6 @@ _URL_MARK = f"mt-image-{uuid.uuid4().hex}-"
 _URL_MARK_RE = re.compile(f'"{_URL_MARK}(\\d+)"')
 
 
-def _spliceable(url: Any) -> bool:
-    # a data URL of base64 text needs no JSON escaping: it can be copied into the body as is
-    return (
-        isinstance(url, str)
-        and url.startswith("data:")
-        and url.isascii()
-        and '"' not in url
-        and "\\" not in url
-        and url.isprintable()
-    )
-
-
 def payload_bytes(payload: Mapping[str, Any]) -> bytes:
     """``json.dumps(payload, ensure_ascii=False, separators=(",", ":"))`` as UTF-8, byte for byte,
     without the encoder scanning each image's base64 text: the data URLs are set aside, the rest
@@ -145,7 +133,7 @@ def payload_bytes(payload: Mapping[str, Any]) -> bytes:
             parts = []
             for part in content:
                 image = part.get("image_url") if isinstance(part, Mapping) else None
-                if isinstance(image, Mapping) and _spliceable(image.get("url")):
+                if isinstance(image, Mapping) and type(image.get("url")) is DataURL:
                     urls.append(image["url"])
                     part = {**part, "image_url": {**image, "url": f"{_URL_MARK}{len(urls) - 1}"}}
                 parts.append(part)
