@@ -101,12 +101,15 @@ def chunked(body: bytes, size: int = 7) -> bytes:
     return b"".join(parts) + b"0\r\nX-Trailer: t\r\n\r\n"
 
 
-def post_many(url: str, bodies: list[bytes], timeout_s: float = 5.0) -> list[Any]:
+def post_many(
+    url: str, bodies: list[bytes], timeout_s: float = 5.0, pause_s: float = 0.0
+) -> list[Any]:
     async def go() -> list[Any]:
         t = RawHttpTransport({"Content-Type": "application/json"}, timeout_s, 8)
         out: list[Any] = []
         try:
             for b in bodies:
+                await asyncio.sleep(pause_s)
                 try:
                     out.append(await t.post(url, b))
                 except Exception as exc:
@@ -145,13 +148,23 @@ def test_close_delimited_and_http10_answers() -> None:
     assert stats["connections"] == 3
 
 
-def test_a_server_closing_idle_connections_is_asked_again_on_a_new_one() -> None:
+def test_a_connection_the_server_closed_while_idle_is_not_reused() -> None:
     # keep-alive promised, then the connection closed after each answer (as servers with a
-    # short idle timeout do): the next request finds it dead and is sent once more, fresh
+    # short idle timeout do): the next request goes out on a new connection
     with raw_server(lambda n, b: ok(ANSWER), close_after_each=True) as (url, stats):
-        got = post_many(url, [b"{}"] * 4)
+        got = post_many(url, [b"{}"] * 4, pause_s=0.05)
     assert all(not isinstance(g, Exception) and g[0] == 200 for g in got), got
-    assert stats["requests"] == 4
+    assert stats["requests"] == 4 and stats["connections"] == 4
+
+
+def test_a_reset_under_a_request_is_an_error_not_a_silent_resend() -> None:
+    # the server read the second request on a kept-alive connection and dropped it: the
+    # engine, not the transport, decides whether to ask again (and counts the attempt)
+    with raw_server(lambda n, b: ok(ANSWER) if n == 1 else None) as (url, stats):
+        got = post_many(url, [b"{}", b"{}"])
+    assert got[0][2] == ANSWER
+    assert isinstance(got[1], ConnectionFailed)
+    assert stats["requests"] == 2 and stats["connections"] == 1
 
 
 def test_headers_are_case_insensitive_for_retry_after() -> None:

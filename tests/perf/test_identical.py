@@ -253,6 +253,7 @@ def test_fast_png_keeps_every_pixel_and_the_store(server: str, tmp_path: Path) -
             judge="openai/judge",
             judge_base_url=server,
             bootstrap=0,
+            synth_cache=False,  # drawn in both runs, not read back from the cache
         )
 
     with pytest.MonkeyPatch.context() as patch:

@@ -8,8 +8,10 @@ connections, responses framed by ``Content-Length``, chunked transfer coding, or
 connection's close. It handles ``http://`` URLs only; HTTPS, proxies and anything unusual go
 through aiohttp (see ``make_transport``).
 
-A request that fails on a reused connection before any byte of the answer arrived (the server
-closed an idle connection) is sent once more on a new connection, as browsers and aiohttp do.
+A kept-alive connection the server has closed is never used again (its close is seen before
+the next request is written). A request is sent once: if the connection fails under it, that
+is a ``ConnectionFailed`` the engine retries, with backoff, as an attempt it counts (the
+transport never resends on its own, since the server may have received the request).
 """
 
 from __future__ import annotations
@@ -22,10 +24,6 @@ from multitrust.errors import BadRequest, CallTimeout, ConnectionFailed
 
 _MAX_HEAD = 64 * 1024
 _MAX_BODY = 256 * 1024 * 1024
-
-
-class _Stale(Exception):
-    """A reused connection closed before the answer began."""
 
 
 class _Response:
@@ -164,7 +162,7 @@ class _Connection(asyncio.Protocol):
         if response.done:
             waiter.set_result(response)
         elif not self.got_bytes:
-            waiter.set_exception(_Stale())
+            waiter.set_exception(ConnectionFailed("server closed the connection without answering"))
         else:
             detail = f": {exc}" if exc else ""
             waiter.set_exception(ConnectionFailed(f"connection closed mid-response{detail}"))
@@ -222,57 +220,46 @@ class RawHttpTransport:
         if body is not None:
             head += f"Content-Length: {len(body)}\r\n"
         request = (head + "\r\n").encode("latin-1")
-        for attempt in (0, 1):
-            idle = self._idle.get((host, port))
-            conn = None
-            while idle:
-                candidate = idle.pop()
-                if not candidate.closed:
-                    conn = candidate
-                    break
-            reused = conn is not None
-            if conn is None:
-                conn = await self._connect(host, port)
-            response = _Response()
-            waiter: asyncio.Future[_Response] = loop.create_future()
-            conn.response, conn.waiter, conn.head_only, conn.got_bytes = (
-                response,
-                waiter,
-                method == "HEAD",
-                False,
-            )
-            transport = conn.transport
-            if transport is None or conn.closed:
-                if reused and attempt == 0:
-                    continue
-                raise ConnectionFailed("connection lost before the request was sent")
-            transport.write(request + body if body is not None and len(body) < 4096 else request)
-            if body is not None and len(body) >= 4096:
+        idle = self._idle.get((host, port))
+        conn = None
+        while idle:
+            candidate = idle.pop()
+            if not candidate.closed and candidate.transport is not None:
+                conn = candidate
+                break
+        if conn is None:
+            conn = await self._connect(host, port)
+        transport = conn.transport
+        if transport is None or conn.closed:
+            raise ConnectionFailed("connection lost before the request was sent")
+        response = _Response()
+        waiter: asyncio.Future[_Response] = loop.create_future()
+        conn.response, conn.waiter, conn.head_only = response, waiter, method == "HEAD"
+        conn.got_bytes = False
+        if body is not None and len(body) < 4096:
+            transport.write(request + body)
+        else:
+            transport.write(request)
+            if body is not None:
                 transport.write(body)
-            timer = loop.call_later(self._timeout_s, _expire, waiter, self._timeout_s)
-            try:
-                done = await waiter
-            except _Stale:
-                transport.close()
-                if reused and attempt == 0:
-                    continue
-                raise ConnectionFailed("server closed the connection without answering") from None
-            except BaseException:
-                transport.close()  # a timeout or cancellation leaves the answer half read
-                raise
-            finally:
-                timer.cancel()
-                conn.response = conn.waiter = None
-            if done.to_close or conn.closed:
-                transport.close()
+        timer = loop.call_later(self._timeout_s, _expire, waiter, self._timeout_s)
+        try:
+            done = await waiter
+        except BaseException:
+            transport.close()  # a failure, timeout or cancellation leaves the answer half read
+            raise
+        finally:
+            timer.cancel()
+            conn.response = conn.waiter = None
+        if done.to_close or conn.closed:
+            transport.close()
+        else:
+            pool = self._idle.setdefault((host, port), [])
+            if len(pool) < self._max_idle:
+                pool.append(conn)
             else:
-                pool = self._idle.setdefault((host, port), [])
-                if len(pool) < self._max_idle:
-                    pool.append(conn)
-                else:
-                    transport.close()
-            return done.status, done.headers, bytes(done.body)
-        raise ConnectionFailed("server closed the connection without answering")
+                transport.close()
+        return done.status, done.headers, bytes(done.body)
 
     async def post(self, url: str, body: bytes) -> tuple[int, Mapping[str, str], bytes]:
         return await self._exchange("POST", url, body)
