@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,7 +30,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-data_app = typer.Typer(help="Get and check the official MultiTrust data.", no_args_is_help=True)
+data_app = typer.Typer(
+    help="Get and check the official MultiTrust data; draw the synthetic suite ahead of a run.",
+    no_args_is_help=True,
+)
 app.add_typer(data_app, name="data")
 
 # wide output when piped (CI logs, files); the terminal's width otherwise
@@ -668,6 +673,41 @@ def data_verify(
     console.print(table)
     if bad:
         raise typer.Exit(code=1)
+
+
+@data_app.command("synth")
+def data_synth(
+    tasks: Annotated[str | None, typer.Option("--tasks", "-t")] = None,
+    size: Annotated[
+        int | None, typer.Option("--size", help="Samples per task (default 20).")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Tasks drawn at once, each in its own process.")
+    ] = max(1, min(8, os.cpu_count() or 1)),
+    synth_cache: SynthCacheOpt = None,
+) -> None:
+    """Draw the synthetic suite into its cache now, several tasks at once, so that the runs
+    that follow (with the same --seed and --size) read it instead of drawing it."""
+    from multitrust.data.base import SynthData
+    from multitrust.data.synth_cache import default_cache_dir, prepare
+    from multitrust.tasks import select_tasks
+
+    root = synth_cache or default_cache_dir()
+    ids = [s.id for s in select_tasks(tasks) if "synth" in s.sources]
+    n = size if size is not None else SynthData.QUICK
+    started = time.perf_counter()
+
+    def done(task_id: str, samples: int, cached: bool, cpu: float) -> None:
+        how = "already cached" if cached else f"drawn in {cpu:.1f} s of CPU"
+        console.print(f"{task_id:5} {samples:6d} samples  {how}")
+
+    results = prepare(ids, seed=seed, size=n, root=root, jobs=jobs, on_done=done)
+    total = sum(r[1] for r in results)
+    console.print(
+        f"{len(results)} synthetic tasks, {total} samples (seed {seed}, size {n}) in "
+        f"{root}: {time.perf_counter() - started:.1f} s with {jobs} job(s)"
+    )
 
 
 @data_app.command("fetch")

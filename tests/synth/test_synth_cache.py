@@ -230,3 +230,36 @@ def test_only_the_packages_own_tasks_are_kept(tmp_path: Path) -> None:
     src = open_data("synth", seed=3, size=2, synth_cache=tmp_path)
     assert [s.id for s in plugin.build(src).iter_samples()] == ["p1"]
     assert not (tmp_path / "synth" / "streams").exists()
+
+
+@pytest.mark.slow  # two spawned worker processes import the package
+def test_data_synth_draws_ahead_in_processes_and_the_run_reads_it(tmp_path: Path) -> None:
+    cache = tmp_path / "c"
+    res = CliRunner().invoke(
+        app,
+        [
+            "data",
+            "synth",
+            "--tasks",
+            "T.5,F.2",
+            "--size",
+            "3",
+            "-j",
+            "2",
+            "--synth-cache",
+            str(cache),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert "2 synthetic tasks" in res.output
+    streams = sorted((cache / "synth" / "streams").glob("*.jsonl"))
+    assert [p.name.split("-")[0] for p in streams] == ["F.2", "T.5"]
+    stamps = [p.stat().st_mtime_ns for p in streams]
+    rep = evaluate("scripted/echo", "T.5,F.2", db=tmp_path / "a.db", size=3, synth_cache=cache)
+    assert rep.tasks["T.5"].n > 0 and rep.tasks["F.2"].n > 0
+    assert [p.stat().st_mtime_ns for p in streams] == stamps  # read, not drawn again
+    assert sorted((cache / "synth" / "streams").glob("*.jsonl")) == streams
+    again = CliRunner().invoke(
+        app, ["data", "synth", "--tasks", "T.5", "--size", "3", "--synth-cache", str(cache)]
+    )
+    assert "already cached" in again.output
