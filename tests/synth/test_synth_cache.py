@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -263,3 +264,21 @@ def test_data_synth_draws_ahead_in_processes_and_the_run_reads_it(tmp_path: Path
         app, ["data", "synth", "--tasks", "T.5", "--size", "3", "--synth-cache", str(cache)]
     )
     assert "already cached" in again.output
+
+
+def test_a_disk_that_fills_up_costs_the_cache_not_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_replace = os.replace
+
+    def full(src: Any, dst: Any) -> None:
+        if str(dst).endswith(".jsonl"):
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", full)  # the os module the cache writes with
+    got, cache = _cached("T.5", tmp_path)
+    _same(got, _plain("T.5"))
+    assert cache.writes == 0
+    streams = tmp_path / "synth" / "streams"
+    assert not list(streams.glob("*.jsonl")) and not list(streams.glob(".draw-*"))

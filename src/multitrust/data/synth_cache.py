@@ -28,6 +28,7 @@ drawn again from where reading stopped; the run goes on.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -199,22 +200,29 @@ class SynthCache:
             yield from make()
             return
         tmp = Path(tmp_name)
+        fh = os.fdopen(fd, "w", encoding="utf-8")
         keep = True
         written: set[str] = set()
         try:
             count = 0
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                for sample in make():
-                    if keep:
-                        keep = self._write_one(fh, sample, written)
-                    count += 1
-                    yield sample
-                fh.write(json.dumps({"end": count}) + "\n")
+            for sample in make():
+                if keep:
+                    keep = self._write_one(fh, sample, written)
+                count += 1
+                yield sample
             if keep:
-                os.replace(tmp, path)
-                self.writes += 1
+                try:  # a full disk here costs the cache, never the run
+                    fh.write(json.dumps({"end": count}) + "\n")
+                    fh.close()
+                    os.replace(tmp, path)
+                    self.writes += 1
+                except OSError as exc:
+                    log.warning("synthetic cache %s not kept (%s)", path, exc)
         finally:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                fh.close()
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
 
     def _write_one(self, fh: Any, sample: Sample, written: set[str]) -> bool:
         """Append one sample; False (stop caching this stream) if it would not read back equal."""
