@@ -6,6 +6,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -313,7 +314,18 @@ def eval_cmd(
     config = RunConfig.from_options(entry.spec, tasks, data=data, judge=judge, **single)
     model_label = entry.spec
 
-    progress = Progress(
+    progress = _progress(quiet)
+    on_progress = _bar_updater(progress, progress.add_task(model_label, total=None, info=""))
+    with progress:
+        report = run(config, on_progress=on_progress)
+    _print_report(report)
+    if report.counters.errors:
+        raise typer.Exit(code=3)
+
+
+def _progress(quiet: bool) -> Progress:
+    """The run's progress display on stderr (off with --quiet or when stderr is not a terminal)."""
+    return Progress(
         SpinnerColumn(),
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -324,7 +336,10 @@ def eval_cmd(
         disable=quiet or not err_console.is_terminal,
         transient=False,
     )
-    bar = progress.add_task(model_label, total=None, info="")
+
+
+def _bar_updater(progress: Progress, bar: Any) -> Callable[[str, Any], None]:
+    """An engine progress callback that moves one bar of ``progress``."""
 
     def on_progress(task_id: str, c: Any) -> None:
         progress.update(
@@ -333,11 +348,7 @@ def eval_cmd(
             info=f"{task_id} · requests {c.requests} · cached {c.cached} · errors {c.errors}",
         )
 
-    with progress:
-        report = run(config, on_progress=on_progress)
-    _print_report(report)
-    if report.counters.errors:
-        raise typer.Exit(code=3)
+    return on_progress
 
 
 def _eval_many(
@@ -357,29 +368,10 @@ def _eval_many(
     for key in MODEL_OPTION_KEYS:
         o.pop(key, None)
     judge_base_url = o.pop("judge_base_url")
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[info]}"),
-        TimeElapsedColumn(),
-        console=err_console,
-        disable=quiet or not err_console.is_terminal,
-        transient=False,
-    )
+    progress = _progress(quiet)
 
     def bar_for(spec: str) -> Any:
-        bar = progress.add_task(spec, total=None, info="waiting")
-
-        def on_progress(task_id: str, c: Any) -> None:
-            progress.update(
-                bar,
-                completed=c.scored + c.errors,
-                info=f"{task_id} · requests {c.requests} · cached {c.cached} · errors {c.errors}",
-            )
-
-        return on_progress
+        return _bar_updater(progress, progress.add_task(spec, total=None, info="waiting"))
 
     def done(out: Any) -> None:
         if out.error is not None:
