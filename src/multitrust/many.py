@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from multitrust._listfile import list_file_lines
 from multitrust.errors import ConfigError, MultitrustError
 from multitrust.models.base import Model, ModelOptions, get_model
 
@@ -48,15 +49,8 @@ def read_models_file(path: str | Path) -> list[ModelEntry]:
     from multitrust.models.replicas import read_url_file
 
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read the models file {p}: {exc.strerror or exc}") from None
     out: list[ModelEntry] = []
-    for n, raw in enumerate(text.splitlines(), 1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
+    for n, line in list_file_lines(p, "models"):
         try:
             words = shlex.split(line)
         except ValueError as exc:

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from multitrust._listfile import list_file_lines
 from multitrust.errors import (
     BadResponse,
     CallTimeout,
@@ -69,15 +70,8 @@ def read_url_file(path: str | Path) -> list[str]:
     an error (they would double one replica's share without anyone noticing).
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read the URL file {p}: {exc.strerror or exc}") from None
     urls: list[str] = []
-    for n, raw in enumerate(text.splitlines(), 1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
+    for n, line in list_file_lines(p, "URL"):
         if " " in line or "\t" in line:
             raise ConfigError(f"{p}:{n}: expected one URL per line, got {line!r}")
         if not line.startswith(("http://", "https://")):
