@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from multitrust.errors import CallTimeout, ConnectionFailed
+from multitrust.errors import BadRequest, CallTimeout, ConnectionFailed
 from multitrust.models._rawhttp import RawHttpTransport
 from multitrust.models.openai_compat import AiohttpTransport, make_transport
 
@@ -250,3 +250,14 @@ def test_auto_picks_raw_only_for_plain_http_without_a_proxy(
     assert isinstance(make_transport("auto", *args, "http://10.0.0.5:8000/v1"), AiohttpTransport)
     monkeypatch.setenv("no_proxy", "10.0.0.5")
     assert isinstance(make_transport("auto", *args, "http://10.0.0.5:8000/v1"), RawHttpTransport)
+
+
+def test_credentials_in_the_url_go_through_aiohttp_and_are_never_quoted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for var in ("http_proxy", "HTTP_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    url = "http://user:s3cret@127.0.0.1:8000/v1"
+    assert isinstance(make_transport("auto", {}, 5.0, 8, url), AiohttpTransport)
+    (got,) = post_many(url + "/chat/completions", [b"{}"])
+    assert isinstance(got, BadRequest) and "s3cret" not in str(got)

@@ -41,7 +41,7 @@ class _Response:
         self.done = False
         self.to_close = False
 
-    def feed(self, data: bytes, *, head_only: bool) -> None:
+    def feed(self, data: bytes) -> None:
         self.buf += data
         if not self.status:
             end = self.buf.find(b"\r\n\r\n")
@@ -51,7 +51,7 @@ class _Response:
                 return
             self._head(bytes(self.buf[:end]).decode("latin-1"))
             del self.buf[: end + 4]
-            if head_only or self.status in (204, 304) or 100 <= self.status < 200:
+            if self.status in (204, 304) or 100 <= self.status < 200:
                 self.length = 0
         if self.chunked:
             self._chunks()
@@ -120,7 +120,6 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.response: _Response | None = None
         self.waiter: asyncio.Future[_Response] | None = None
-        self.head_only = False
         self.closed = False
         self.got_bytes = False
 
@@ -136,7 +135,7 @@ class _Connection(asyncio.Protocol):
             return
         self.got_bytes = True
         try:
-            self.response.feed(data, head_only=self.head_only)
+            self.response.feed(data)
         except ConnectionFailed as exc:
             self.waiter.set_exception(exc)
             self.closed = True
@@ -188,12 +187,14 @@ class RawHttpTransport:
         hit = self._targets.get(url)
         if hit is None:
             parts = urlsplit(url)
-            if parts.scheme != "http" or not parts.hostname:
-                raise BadRequest(f"invalid URL for the plain-HTTP transport: {url!r}")
+            if parts.scheme != "http" or not parts.hostname or parts.username is not None:
+                # the URL is not quoted back: it may carry credentials
+                raise BadRequest(
+                    "the plain-HTTP transport takes http:// URLs without credentials only"
+                )
             port = parts.port or 80
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-            host = parts.netloc.rpartition("@")[2]
-            hit = self._targets[url] = (parts.hostname, port, path, host)
+            hit = self._targets[url] = (parts.hostname, port, path, parts.netloc)
         return hit
 
     async def _connect(self, host: str, port: int) -> _Connection:
@@ -234,8 +235,7 @@ class RawHttpTransport:
             raise ConnectionFailed("connection lost before the request was sent")
         response = _Response()
         waiter: asyncio.Future[_Response] = loop.create_future()
-        conn.response, conn.waiter, conn.head_only = response, waiter, method == "HEAD"
-        conn.got_bytes = False
+        conn.response, conn.waiter, conn.got_bytes = response, waiter, False
         if body is not None and len(body) < 4096:
             transport.write(request + body)
         else:

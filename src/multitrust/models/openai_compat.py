@@ -139,16 +139,19 @@ def payload_bytes(payload: Mapping[str, Any]) -> bytes:
                 parts.append(part)
             message = {**message, "content": parts}
         messages.append(message)
-    if not urls:
-        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    text = json.dumps({**payload, "messages": messages}, ensure_ascii=False, separators=(",", ":"))
-    pieces = _URL_MARK_RE.split(text)  # text, index, text, index, ..., text
-    if pieces[1::2] != [str(i) for i in range(len(urls))]:  # a mark in the text itself
-        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    out = [pieces[0].encode("utf-8")]
-    for i in range(1, len(pieces), 2):
-        out += (b'"', urls[int(pieces[i])].encode("ascii"), b'"', pieces[i + 1].encode("utf-8"))
-    return b"".join(out)
+    if urls:
+        pieces = _URL_MARK_RE.split(_json({**payload, "messages": messages}))  # text, i, text, …
+        if pieces[1::2] == [str(i) for i in range(len(urls))]:  # no mark in the text itself
+            out = [pieces[0].encode("utf-8")]
+            for i in range(1, len(pieces), 2):
+                url = urls[int(pieces[i])].encode("ascii")
+                out += (b'"', url, b'"', pieces[i + 1].encode("utf-8"))
+            return b"".join(out)
+    return _json(payload).encode("utf-8")
+
+
+def _json(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
 def parse_completion(raw: bytes) -> tuple[str, int | None, int | None]:
@@ -377,14 +380,15 @@ class HttpxTransport:
 
 
 def _plain_http_without_proxy(url: str | None) -> bool:
-    if url is None or urlsplit(url).scheme != "http":
+    """A plain-HTTP URL, without credentials in it, that no proxy setting applies to."""
+    parts = urlsplit(url) if url is not None else None
+    if parts is None or parts.scheme != "http" or parts.username is not None:
         return False
     import urllib.request
 
-    host = urlsplit(url).hostname or ""
     if not urllib.request.getproxies_environment().get("http"):
         return True
-    return bool(urllib.request.proxy_bypass(host))  # NO_PROXY
+    return bool(urllib.request.proxy_bypass(parts.hostname or ""))  # NO_PROXY
 
 
 def make_transport(
