@@ -42,6 +42,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import math
 import os
@@ -317,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         official = build_official_fixture(root / "official")
         # warm-up (imports, fonts, first connections): not measured
         run_one(parts, url, judge_url, ["T.5"], "synth", 4, root / "warm.db", args)
-        runs = iter(range(1_000_000))
+        runs = itertools.count()
 
         def cache_for(data: str) -> Path | bool:
             if data != "synth" or args.synth_cache == "off":

@@ -167,7 +167,7 @@ def test_a_reset_under_a_request_is_an_error_not_a_silent_resend() -> None:
     assert stats["requests"] == 2 and stats["connections"] == 1
 
 
-def test_headers_are_case_insensitive_for_retry_after() -> None:
+def test_header_names_are_read_lower_cased() -> None:
     def reply(n: int, b: bytes) -> bytes:
         body = b'{"error": {"message": "slow down"}}'
         return (

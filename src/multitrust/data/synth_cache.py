@@ -35,6 +35,7 @@ import logging
 import os
 import sys
 import tempfile
+import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
@@ -264,8 +265,6 @@ class SynthCache:
 
 def _draw_task(job: tuple[str, int, int, str]) -> tuple[str, int, bool, float]:
     """Draw one task's stream into the cache (run in a worker process)."""
-    import time
-
     from multitrust.data.base import SynthData
     from multitrust.tasks import get_task
 
