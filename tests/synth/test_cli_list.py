@@ -14,7 +14,7 @@ from tests.synth._synth import PAPER_TASKS
 @pytest.fixture
 def listing(monkeypatch: pytest.MonkeyPatch) -> str:
     # wide enough that no cell folds, so each task is one line we can read
-    monkeypatch.setattr(cli, "console", Console(width=1000, color_system=None))
+    monkeypatch.setattr(cli._render, "console", Console(width=1000, color_system=None))
     res = CliRunner().invoke(cli.app, ["list"])
     assert res.exit_code == 0, res.output
     return res.output
@@ -52,7 +52,7 @@ def test_list_shows_synth_coverage_of_each_task(listing: str) -> None:
 
 
 def test_list_filter_by_aspect(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "console", Console(width=1000, color_system=None))
+    monkeypatch.setattr(cli._render, "console", Console(width=1000, color_system=None))
     res = CliRunner().invoke(cli.app, ["list", "--tasks", "privacy"])
     assert res.exit_code == 0, res.output
     assert "6 tasks" in res.output

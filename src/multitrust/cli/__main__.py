@@ -1,0 +1,5 @@
+"""``python -m multitrust.cli``."""
+
+from multitrust.cli import main
+
+main()

@@ -1,0 +1,116 @@
+"""``multitrust data verify | synth | fetch | fetch-images``: the data behind the tasks."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from multitrust.cli import _options as opt
+from multitrust.cli import _render as render
+
+data_app = typer.Typer(
+    help="Get and check the official MultiTrust data; draw the synthetic suite ahead of a run.",
+    no_args_is_help=True,
+)
+
+
+@data_app.command("verify")
+def data_verify(
+    root: Annotated[Path, typer.Argument(help="The official data folder.")],
+    tasks: Annotated[str | None, typer.Option("--tasks", "-t")] = None,
+    images: Annotated[
+        bool, typer.Option("--images/--no-images", help="Also decode every image.")
+    ] = True,
+) -> None:
+    """Check that each task's files exist and parse: ok / missing / malformed (file and line)."""
+    from multitrust.data.verify import verify
+
+    rows = verify(root, tasks, decode_images=images)
+    table = Table(title=f"official data at {root}")
+    for col in ("task", "status", "samples", "detail"):
+        table.add_column(col, overflow="fold")
+    bad = 0
+    for r in rows:
+        style = {"ok": "green", "skipped": "yellow"}.get(r.status, "red")
+        table.add_row(r.task_id, f"[{style}]{r.status}[/{style}]", str(r.samples), r.detail or "")
+        bad += r.status not in ("ok", "skipped")
+    render.console.print(table)
+    if bad:
+        raise typer.Exit(code=1)
+
+
+@data_app.command("synth")
+def data_synth(
+    tasks: Annotated[str | None, typer.Option("--tasks", "-t")] = None,
+    size: Annotated[
+        int | None, typer.Option("--size", help="Samples per task (default 20).")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Tasks drawn at once, each in its own process.")
+    ] = max(1, min(8, os.cpu_count() or 1)),
+    synth_cache: opt.SynthCache = None,
+) -> None:
+    """Draw the synthetic suite into its cache now, several tasks at once, so that the runs
+    that follow (with the same --seed and --size) read it instead of drawing it."""
+    from multitrust.data.base import SynthData
+    from multitrust.data.synth_cache import default_cache_dir, prepare
+    from multitrust.tasks import select_tasks
+
+    root = synth_cache or default_cache_dir()
+    ids = [s.id for s in select_tasks(tasks) if "synth" in s.sources]
+    n = size if size is not None else SynthData.QUICK
+    started = time.perf_counter()
+
+    def done(task_id: str, samples: int, cached: bool, cpu: float) -> None:
+        how = "already cached" if cached else f"drawn in {cpu:.1f} s of CPU"
+        render.console.print(f"{task_id:5} {samples:6d} samples  {how}")
+
+    results = prepare(ids, seed=seed, size=n, root=root, jobs=jobs, on_done=done)
+    total = sum(r[1] for r in results)
+    render.console.print(
+        f"{len(results)} synthetic tasks, {total} samples (seed {seed}, size {n}) in "
+        f"{root}: {time.perf_counter() - started:.1f} s with {jobs} job(s)"
+    )
+
+
+@data_app.command("fetch")
+def data_fetch(
+    dest: Annotated[Path, typer.Option("--dest", help="Where to put the data.")] = Path(
+        "data/multitrust"
+    ),
+    repo: Annotated[
+        str, typer.Option("--repo", help="Hugging Face dataset repo.")
+    ] = "thu-ml/MultiTrust",
+    revision: Annotated[str | None, typer.Option("--revision")] = None,
+) -> None:
+    """Download the gated official dataset with your Hugging Face token (HF_TOKEN or `hf auth login`)."""
+    from multitrust.data.fetch import fetch
+
+    path = fetch(dest, repo=repo, revision=revision)
+    render.console.print(f"data in {path}; check it with: multitrust data verify {path}")
+
+
+@data_app.command("fetch-images")
+def data_fetch_images(
+    root: Annotated[Path, typer.Argument(help="The official data folder.")],
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per image request.")] = 20.0,
+) -> None:
+    """Download P.4's celebrity images from the URLs in celebrities.csv (a cache: existing files
+    are kept; dead links are listed, and P.4 reports any image still missing)."""
+    from multitrust.data.base import OfficialData
+    from multitrust.data.official.privacy import fetch_celebrity_images
+
+    report = fetch_celebrity_images(OfficialData(root), timeout=timeout)
+    render.console.print(
+        f"fetched {len(report.fetched)}, already present {len(report.present)}, failed {len(report.failed)}"
+    )
+    for path, why in sorted(report.failed.items()):
+        render.console.print(f"  failed: {path}: {why}", markup=False, highlight=False)
+    if report.failed:
+        raise typer.Exit(code=1)
