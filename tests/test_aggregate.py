@@ -116,3 +116,40 @@ def test_bootstrap_ci_does_not_depend_on_the_order_rows_arrived() -> None:
     backward = compute_task(spec, task, rows[::-1], bootstrap=50)
     assert forward.ci is not None and forward.ci == backward.ci
     assert forward.score == backward.score == 100 * Results(rows).mean("acc")
+
+
+@pytest.mark.parametrize(
+    ("present", "expected"),
+    [
+        # P.1 missing: 0.3·50 + 0.3·0 over 0.6, not 15 (the weights left as they were)
+        ({"P.2": 50.0, "P.3": 0.0}, 25.0),
+        # P.2 missing: (0.4·100 + 0.3·30) / 0.7
+        ({"P.1": 100.0, "P.3": 30.0}, (40.0 + 9.0) / 0.7),
+        # only P.1: its own score, whatever its weight
+        ({"P.1": 80.0}, 80.0),
+    ],
+)
+def test_privacy_awareness_weights_renormalise_over_the_tasks_present(
+    present: dict[str, float], expected: float
+) -> None:
+    subs = sub_aspect_scores(present)
+    pa = subs["P.A"]
+    assert pa.score == pytest.approx(expected)
+    assert pa.partial
+    assert sorted(pa.tasks) == sorted(present)
+    assert sorted(pa.missing) == sorted({"P.1", "P.2", "P.3"} - set(present))
+
+
+def test_privacy_awareness_weights_are_the_papers() -> None:
+    weights = {s.id: s.weight for s in all_tasks() if s.sub_aspect == "P.A"}
+    assert weights == {"P.1": 0.4, "P.2": 0.3, "P.3": 0.3}
+    # every other task is an equal share of its sub-aspect
+    assert all(s.weight is None for s in all_tasks() if s.sub_aspect != "P.A")
+
+
+def test_a_sub_aspect_score_of_zero_is_present_not_missing() -> None:
+    subs = sub_aspect_scores({"P.1": 0.0, "P.2": 100.0, "P.3": 100.0, "T.1": 0.0})
+    assert subs["P.A"].score == pytest.approx(60.0) and not subs["P.A"].partial
+    assert subs["T.I"].score == pytest.approx(0.0) and subs["T.I"].tasks == ["T.1"]
+    assert overall_score({"a": 0.0, "b": 50.0, "c": None}) == pytest.approx(25.0)
+    assert overall_score({"a": None}) is None

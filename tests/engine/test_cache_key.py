@@ -1,0 +1,73 @@
+"""The response-cache key: every generation setting is part of it, so a changed setting is a
+new call, never an old answer served again."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from multitrust import evaluate
+from multitrust.engine.runner import cache_key
+from multitrust.models.scripted import ScriptedModel
+from multitrust.tasks import base as task_base
+from multitrust.types import GenerateConfig, Message
+from tests.engine.conftest import build_toy, load_toy
+from tests.engine.test_engine import CountingModel
+
+# one other value for every field of GenerateConfig; a new field must be added here (and so
+# be shown to reach the key)
+OTHER: dict[str, Any] = {
+    "max_tokens": 257,
+    "temperature": 0.7,
+    "top_p": 0.9,
+    "seed": 1,
+    "stop": ("\n\n",),
+}
+
+
+def _key(config: GenerateConfig, text: str = "Is the sky blue?") -> str:
+    return cache_key(ScriptedModel("oracle"), [Message("user", text)], config)
+
+
+def test_every_generation_setting_is_listed_here() -> None:
+    assert {f.name for f in dataclasses.fields(GenerateConfig)} == set(OTHER)
+
+
+@pytest.mark.parametrize("name", sorted(OTHER))
+def test_each_generation_setting_changes_the_key(name: str) -> None:
+    base = GenerateConfig()
+    changed = dataclasses.replace(base, **{name: OTHER[name]})
+    assert _key(base) == _key(GenerateConfig())  # deterministic
+    assert _key(changed) != _key(base)
+
+
+def test_the_messages_and_the_model_change_the_key() -> None:
+    cfg = GenerateConfig()
+    assert _key(cfg, "a") != _key(cfg, "b")
+    msgs = [Message("user", "a")]
+    assert cache_key(ScriptedModel("oracle"), msgs, cfg) != cache_key(
+        ScriptedModel("refuse"), msgs, cfg
+    )
+
+
+def test_a_changed_max_tokens_calls_the_model_again(toy_task: str, tmp_path: Path) -> None:
+    # another profile is another run whose answers come from the cache when the settings are
+    # the same (test_engine.test_generation_cache_shared_across_runs); here they are not
+    db = tmp_path / "s.db"
+    first = CountingModel()
+    evaluate(first, toy_task, db=db, size=5)
+    assert first.calls == 10
+
+    def build_longer(data: task_base.TaskData) -> task_base.Task:
+        return dataclasses.replace(build_toy(data), config=GenerateConfig(max_tokens=32))
+
+    task_base._REGISTRY[toy_task] = task_base.TaskSpec(
+        toy_task, "Toy yes/no", "truthfulness", "T.M", build_longer, (load_toy,), (load_toy,)
+    )
+    longer = CountingModel()
+    r = evaluate(longer, toy_task, db=db, size=5, profile="official")
+    assert longer.calls == 10
+    assert r.counters.cached == 0
