@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from multitrust import __version__
+from multitrust._version import __version__
 from multitrust.aggregate import (
     SubAspectScore,
     TaskOutcome,

@@ -66,7 +66,7 @@ def build_identity() -> str:
     import PIL
     from PIL import features
 
-    from multitrust import __version__
+    from multitrust._version import __version__
 
     h = hashlib.sha256()
     parts = (

@@ -14,7 +14,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from multitrust import __version__
+from multitrust._version import __version__
 from multitrust.aggregate import SUB_ASPECTS
 from multitrust.report.data import SUB_ASPECT_LABELS, Entry, gather, reference_rows
 
