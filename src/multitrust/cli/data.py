@@ -59,7 +59,8 @@ def data_synth(
     """Draw the synthetic suite into its cache now, several tasks at once, so that the runs
     that follow (with the same --seed and --size) read it instead of drawing it."""
     from multitrust.data.base import SynthData
-    from multitrust.data.synth_cache import default_cache_dir, prepare
+    from multitrust.data.synth_cache import default_cache_dir
+    from multitrust.prepare import prepare
     from multitrust.tasks import select_tasks
 
     root = synth_cache or default_cache_dir()
