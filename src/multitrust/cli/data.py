@@ -28,7 +28,7 @@ def data_verify(
     ] = True,
 ) -> None:
     """Check that each task's files exist and parse: ok / missing / malformed (file and line)."""
-    from multitrust.data.verify import verify
+    from multitrust.verify import verify
 
     rows = verify(root, tasks, decode_images=images)
     table = Table(title=f"official data at {root}")
