@@ -65,7 +65,8 @@ def test_plan_sets_aside_what_cannot_run_with_the_reason() -> None:
     assert [s.id for s, _ in p.runnable] == ["T.6"]
     assert p.outcomes["S.1"].status == "skipped"
     assert "official data only" in (p.outcomes["S.1"].reason or "")
-    assert p.run_id == run_id_for(comp.model, comp.data, "corrected", None, None, comp.resources)
+    # identity: only resources a runnable task uses (T.6 uses none, whatever keys are set)
+    assert p.run_id == run_id_for(comp.model, comp.data, "corrected", None, None, {})
 
 
 def test_plan_applies_the_toxicity_setting_to_the_scorer(tmp_path: Path) -> None:

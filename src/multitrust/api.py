@@ -25,11 +25,12 @@ from multitrust.aggregate import (
     sub_aspect_scores,
 )
 from multitrust.config import RunConfig, RunOptions
-from multitrust.data.base import DataSource, open_data
+from multitrust.data.base import DataSource, missing_modules, open_data
 from multitrust.engine.retry import RetryPolicy
 from multitrust.engine.runner import Counters, Engine, EngineConfig
 from multitrust.errors import ConfigError, MultitrustError, Unavailable
 from multitrust.models.base import Model, ModelOptions, get_model
+from multitrust.scoring.base import Scorer
 from multitrust.scoring.judge_prompts import prompt_set_identity, task_prompt_version
 from multitrust.scoring.refusal import detector_name
 from multitrust.store import Store
@@ -60,6 +61,16 @@ class RunReport:
 
     def scores(self) -> dict[str, float | None]:
         return {k: v.score for k, v in self.tasks.items()}
+
+    @property
+    def incomplete(self) -> dict[str, str]:
+        """Tasks of this run that have no score, ``{task id: "failed: why"}`` (or
+        ``skipped: why``): each makes its sub-aspect, and so the overall, partial."""
+        return {
+            k: f"{v.status}: {v.reason}" if v.reason else v.status
+            for k, v in self.tasks.items()
+            if v.score is None
+        }
 
 
 def git_commit() -> str | None:
@@ -148,11 +159,19 @@ def _action_classifier(spec: str, *, device: str | None) -> Any:
     return ActionClassifier(spec[3:], device=device)
 
 
+def _on_device(model: Model) -> bool:
+    """Whether ``model`` runs on this machine's accelerator: an in-process checkpoint (not
+    concurrent) or a managed ``vllm/`` fleet this process started (``local_device``)."""
+    return not model.concurrent or bool(getattr(model, "local_device", False))
+
+
 def _needs_scoring_pass(model: Model, judge: Model | None, resources: dict[str, Any]) -> bool:
-    """A local model under test and a local judge/classifier must not share the device."""
-    if model.concurrent:
+    """A model under test on this machine's accelerator (a local checkpoint or a managed vLLM
+    fleet) and a local judge/classifier must not share the device: score after the model (or
+    its servers) is stopped."""
+    if not _on_device(model):
         return False
-    if judge is not None and not judge.concurrent:
+    if judge is not None and _on_device(judge):
         return True
     from multitrust.scoring.classifiers import ActionClassifier
 
@@ -162,14 +181,28 @@ def _needs_scoring_pass(model: Model, judge: Model | None, resources: dict[str, 
     )
 
 
-def _requirements_met(task: Task, judge: Model | None, resources: Mapping[str, Any]) -> None:
-    """Raise Unavailable unless everything the task's scorer requires is configured."""
+def _requirements_met(
+    task: Task,
+    judge: Model | None,
+    resources: Mapping[str, Any],
+    base: Scorer | None = None,
+    profile: str | None = None,
+) -> None:
+    """Raise Unavailable unless everything the task's scorer requires is configured.
+
+    ``base``: the scorer before the run's settings shaped it; a requirement only the settings
+    add (the official profile's judge for T.1 grounding) is named with the profile."""
     for need in task.scorer.requires:
+        why = ""
+        if base is not None and need not in base.requires and profile is not None:
+            why = f" under --profile {profile}"
         if need == "judge":
             if judge is None:
-                raise Unavailable(f"needs a judge model (--judge), scorer {task.scorer.name}")
+                raise Unavailable(f"needs a judge model (--judge){why}, scorer {task.scorer.name}")
         elif need not in resources:
-            raise Unavailable(f"scorer {task.scorer.name} needs {need!r}, which is not configured")
+            raise Unavailable(
+                f"scorer {task.scorer.name} needs {need!r}{why}, which is not configured"
+            )
 
 
 # --------------------------------------------------------------------------- the stages
@@ -234,23 +267,57 @@ def open_components(
 
 def plan(config: RunConfig, comp: Components) -> Plan:
     """Select the tasks, build each for the data, and set aside those that cannot run here
-    (no data of this kind, or a scorer requirement that is not configured), with the reason."""
+    (no data of this kind, a package its data needs is not installed, or a scorer requirement
+    that is not configured), with the reason."""
     specs = select_tasks(config.tasks)
-    run_id = run_id_for(
-        comp.model, comp.data, config.profile, comp.judge, config.limits.limit, comp.resources
-    )
-    out = Plan(run_id, specs)
+    out = Plan("", specs)
     for spec in specs:
         try:
+            _modules_installed(spec, comp.data)
             t = spec.build(comp.data)  # Unavailable (with the reason) when it has no such data
-            t = replace(t, scorer=t.scorer.for_run(config))
-            _requirements_met(t, comp.judge, comp.resources)
+            base = t.scorer
+            t = replace(t, scorer=base.for_run(config))
+            _requirements_met(t, comp.judge, comp.resources, base, config.profile)
             out.runnable.append((spec, t))
         except Unavailable as exc:
             out.outcomes[spec.id] = _unrun(spec, "skipped", exc.reason)
         except MultitrustError as exc:
             out.outcomes[spec.id] = _unrun(spec, "failed", str(exc))
+    out.run_id = run_id_for(
+        comp.model,
+        comp.data,
+        config.profile,
+        comp.judge,
+        config.limits.limit,
+        identity_resources(comp.resources, [t for _, t in out.runnable]),
+    )
     return out
+
+
+def identity_resources(resources: Mapping[str, Any], runnable: Sequence[Task]) -> dict[str, Any]:
+    """The scorer resources that decide how this run's tasks are scored: configured classifiers
+    (they describe themselves), and API markers (``perspective``, ``moderation``) only when a
+    task that runs requires them. An API key set for something else never changes a run's
+    identity, so the same command resumes in any shell."""
+    needed = {r for t in runnable for r in t.scorer.requires}
+    return {
+        k: v
+        for k, v in resources.items()
+        if v is not None and (k in needed or hasattr(v, "describe"))
+    }
+
+
+def _modules_installed(spec: TaskSpec, data: DataSource) -> None:
+    """Raise Unavailable (one line, with the install hint) when a loader that would supply
+    ``spec`` on ``data`` needs a package that is not installed: the task is skipped before it
+    starts, never scored on the samples that happened to load before the import failed."""
+    loaders = data.pick(official=spec.official, synth=spec.synth) or ()
+    missing = missing_modules(loaders)
+    if missing:
+        names = " ".join(sorted(set(missing.values())))
+        raise Unavailable(
+            f"{data.kind} data for {spec.id} needs {names}, which is not installed: pip install {names}"
+        )
 
 
 def _unrun(spec: TaskSpec, status: str, reason: str) -> TaskOutcome:
@@ -300,6 +367,10 @@ async def generate(
     until generation is done and the model is unloaded). Returns the engine, with its counters
     and per-task data errors."""
     limits = config.limits
+    defer = _needs_scoring_pass(comp.model, comp.judge, comp.resources)
+    # a judge on the device is started (loaded, its servers launched) only once the model
+    # under test is stopped: the engine's scoring pass does it
+    judge_late = defer and comp.judge is not None and _on_device(comp.judge)
     engine = Engine(
         comp.model,
         store,
@@ -314,7 +385,8 @@ async def generate(
                 rate_limit_budget_s=limits.rate_limit_budget_s,
             ),
             secrets=config.secrets,
-            defer_scoring=_needs_scoring_pass(comp.model, comp.judge, comp.resources),
+            defer_scoring=defer,
+            preflight_judge_late=judge_late,
         ),
         judge=comp.judge,
         resources=comp.resources,
@@ -323,7 +395,7 @@ async def generate(
     try:
         if the_plan.runnable:
             await comp.model.preflight()
-            if comp.judge is not None:
+            if comp.judge is not None and not judge_late:
                 await comp.judge.preflight()
         await engine.run(the_plan.runnable)
     finally:
@@ -355,8 +427,14 @@ def score(
             refusal_classifier=config.classifiers.refusal,
         )
         if spec.id in engine.task_errors:
-            oc.status = "failed" if not rows else oc.status
-            oc.reason = f"data error: {engine.task_errors[spec.id]}"
+            # the data stream broke: whatever loaded before the break is not the task, so no
+            # score is kept (the sub-aspect and overall then count the task as missing)
+            if oc.score is not None:
+                partial = f"; the {oc.n} samples read before it are not scored as the task"
+            else:
+                partial = ""
+            oc.status, oc.score, oc.ci = "failed", None, None
+            oc.reason = f"data error: {engine.task_errors[spec.id]}{partial}"
         if n_err and oc.status == "ok":
             causes = store.error_causes(run_id, spec.id, limit=1)
             oc.reason = f"{n_err} samples not scored (errors: {causes[0][0]}: {causes[0][1][:120]}); rerun to retry"

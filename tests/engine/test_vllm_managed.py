@@ -15,17 +15,23 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from multitrust import evaluate
+from multitrust.data.base import DataSource
 from multitrust.errors import ConfigError
 from multitrust.models import ModelOptions, get_model
+from multitrust.models.base import Model
 from multitrust.models.openai_compat import VLLMModel
 from multitrust.models.replicas import ReplicaPool
 from multitrust.models.vllm_server import ManagedVLLM, plan_replicas
+from multitrust.scoring.judge import judge_yes_no
+from multitrust.tasks import base as task_base
+from multitrust.tasks.base import Task, TaskData, TaskSpec
+from multitrust.types import GenerateConfig, Generation, Message, Sample
 
 pytestmark = pytest.mark.slow  # real server processes started, signalled and reaped
 
@@ -268,3 +274,70 @@ def test_no_orphans_when_multitrust_is_interrupted_or_crashes(
     assert "FINISHED" not in out
     # graceful paths stop everything before exiting; after SIGKILL the watchdog does it
     assert wait_gone(pids, 10 if how == "SIGKILL" else 1) == []
+
+
+# -- a managed fleet and a local judge never share the GPUs --------------------------------------
+
+
+class _LocalJudge(Model):
+    """An in-process judge (as an hf/ checkpoint is) that notes, at its start and at each
+    call, which fake vLLM processes are still alive."""
+
+    provider = "test"
+    concurrent = False
+
+    def __init__(self, rec: Path) -> None:
+        super().__init__("local-judge")
+        self.rec = rec
+        self.seen: list[tuple[str, list[int]]] = []
+
+    def _note(self, what: str) -> None:
+        self.seen.append((what, [p for p in all_pids(self.rec) if alive(p)]))
+
+    async def preflight(self) -> None:
+        self._note("preflight")
+
+    async def generate(
+        self, messages: Sequence[Message], config: GenerateConfig, *, sample: Sample | None = None
+    ) -> Generation:
+        self._note("generate")
+        return Generation("Yes")
+
+
+def _judged_questions(data: DataSource) -> Iterator[Sample]:
+    for i in range(data.size or 6):
+        yield Sample(id=f"q{i}", text=f"Capital of France? ({i})", target="Paris")
+
+
+def _judged(data: TaskData) -> Task:
+    return Task(
+        scorer=judge_yes_no("toy_judge", "Answer: {output}\nTruth: {target}\nConsistent?"),
+        formula=lambda r: 100 * r.mean("correct"),
+    )
+
+
+def test_a_local_judge_starts_only_after_the_managed_fleet_is_stopped(
+    fake_vllm: Path, tmp_path: Path
+) -> None:
+    task_base._load_all()
+    task_base._REGISTRY["T.93"] = TaskSpec(
+        "T.93",
+        "Toy judged",
+        "truthfulness",
+        "T.M",
+        _judged,
+        (_judged_questions,),
+        (_judged_questions,),
+    )
+    try:
+        model = get_model("vllm/test-model")
+        judge = _LocalJudge(fake_vllm)
+        rep = evaluate(model, "T.93", db=tmp_path / "s.db", size=6, judge=judge)
+    finally:
+        task_base._REGISTRY.pop("T.93", None)
+    assert rep.counters.errors == 0 and rep.tasks["T.93"].n == 6
+    assert rep.counters.requests == 6 and rep.counters.judge_requests >= 1
+    assert len(recorded(fake_vllm)) == 2  # the fleet did serve the run
+    # the judge was started and asked only once every server and worker had exited
+    assert judge.seen and judge.seen[0][0] == "preflight"
+    assert all(left == [] for _, left in judge.seen), judge.seen

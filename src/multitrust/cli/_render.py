@@ -114,7 +114,12 @@ def print_report(report: RunReport) -> None:
             ", ".join(s.tasks) + (" (partial)" if s.partial else ""),
         )
     console.print(sub)
-    label = "overall (partial: not all 32 tasks)" if report.overall_partial else "overall"
+    failed = [k for k, v in report.tasks.items() if v.status == "failed"]
+    label = "overall"
+    if report.overall_partial:
+        label += (
+            f" (partial: {', '.join(failed)} failed)" if failed else " (partial: not all 32 tasks)"
+        )
     console.print(f"[bold]{label}: {fmt(report.overall, 2)}[/bold]")
     c = report.counters
     console.print(

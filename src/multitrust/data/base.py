@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
 import inspect
 import random
 from collections.abc import Callable, Iterable, Iterator
@@ -64,6 +65,37 @@ def names_undecodable(fn: F) -> F:
         return guard(result, place) if inspect.isgenerator(result) else result
 
     return wrapper  # type: ignore[return-value]
+
+
+def needs_modules(**modules: str) -> Callable[[F], F]:
+    """Declare the optional packages a loader imports, as ``import_name="pip-name"``
+    (``skimage="scikit-image"``). The planner checks them before a run: a task whose loader
+    lacks one is skipped with the install hint, never scored on what loaded before the import
+    failed."""
+
+    def deco(fn: F) -> F:
+        fn.__multitrust_needs__ = dict(modules)  # type: ignore[attr-defined]
+        return fn
+
+    return deco
+
+
+def missing_modules(loaders: Iterable[Any]) -> dict[str, str]:
+    """The packages ``loaders`` declared (:func:`needs_modules`) that cannot be imported here,
+    as ``{import name: pip name}``; wrappers (``functools.partial``, ``SelfSized``) are looked
+    through."""
+    out: dict[str, str] = {}
+    for fn in loaders:
+        while fn is not None:
+            for mod, pip_name in getattr(fn, "__multitrust_needs__", {}).items():
+                try:
+                    found = importlib.util.find_spec(mod) is not None
+                except (ImportError, ValueError):
+                    found = False
+                if not found:
+                    out[mod] = pip_name
+            fn = getattr(fn, "func", None) or getattr(fn, "loader", None)
+    return out
 
 
 def with_ideal(samples: Iterable[Sample], ideal: str | Callable[[Sample], str]) -> Iterator[Sample]:

@@ -174,6 +174,9 @@ class EngineConfig:
     defer_scoring: bool = False
     """Generate everything first, unload the model, then score (local models: a judge or
     classifier is never loaded alongside the model under test)."""
+    preflight_judge_late: bool = False
+    """The judge runs on the device too: start it (``preflight``) in the scoring pass, after
+    the model under test is stopped, not before the run."""
 
 
 class Engine:
@@ -485,6 +488,8 @@ class Engine:
         """Score what the generation pass left, after freeing the model under test."""
         self.writer.flush()
         await self.model.aclose()
+        if self.judge is not None and self.cfg.preflight_judge_late:
+            await self.judge.preflight()
         pending = self.deferred
         self.deferred = []
         sem = asyncio.Semaphore(max(4, self.cfg.max_connections))

@@ -138,6 +138,11 @@ def by_meta(name: str, key: str, scorers: Mapping[str, Scorer]) -> Scorer:
         return await chosen(sample, output, ctx)
 
     deviations = sorted({s.deviation for s in scorers.values() if s.deviation})
+
+    def configure(config: RunConfig) -> Scorer:
+        # what a member needs under the run's settings is what the dispatcher needs
+        return by_meta(name, key, {k: s.for_run(config) for k, s in scorers.items()})
+
     return Scorer(
         name,
         run,
@@ -145,4 +150,5 @@ def by_meta(name: str, key: str, scorers: Mapping[str, Scorer]) -> Scorer:
         requires=requires,
         deviation="; ".join(deviations) or None,
         params={key: {k: s.id for k, s in scorers.items()}},
+        configure=configure if any(s.configure for s in scorers.values()) else None,
     )

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from multitrust.scoring._text import is_official
@@ -161,7 +162,7 @@ def grounding_scorer(*, judge: bool) -> Scorer:
         expl = f"{how}: [" + ", ".join(f"{v:.3f}" for v in box) + f"] iou={iou:.3f}"
         return Score({"correct": 1.0 if hit else 0.0, "iou": iou}, "hit" if hit else "miss", expl)
 
-    return Scorer(
+    scorer = Scorer(
         "t1_grounding",
         run,
         version="2",
@@ -171,3 +172,7 @@ def grounding_scorer(*, judge: bool) -> Scorer:
             "prompts": {p: judge_prompt("T.1/grounding", p).version for p in PROFILES},
         },
     )
+    # the official profile cannot score a box without the judge: the planner then skips the
+    # task with that reason instead of scoring it on the samples that need no judge
+    official = replace(scorer, requires=("judge",))
+    return replace(scorer, configure=lambda cfg: official if is_official(cfg.profile) else scorer)

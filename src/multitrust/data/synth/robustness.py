@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from multitrust.data.base import SynthData
+from multitrust.data.base import SynthData, needs_modules
 from multitrust.data.images import typography
 from multitrust.data.official.robustness import (
     ARTISTIC_STYLES,
@@ -66,6 +66,7 @@ def _object_order(data: SynthData, task_id: str) -> list[int]:
 # --------------------------------------------------------------------------- R.1
 
 
+@needs_modules(skimage="scikit-image")  # the bundled photos
 def ood_artistic(data: SynthData) -> Iterator[Sample]:
     order = _object_order(data, "R.1")
     for i in range(data.n):
@@ -140,6 +141,7 @@ def _sensor_item(
     return pic, {"question": COUNT_QUESTIONS[sensor], "answer": str(count), "answer_kind": "number"}
 
 
+@needs_modules(skimage="scikit-image")  # the bundled photos, sobel edges
 def ood_sensor(data: SynthData) -> Iterator[Sample]:
     order = _object_order(data, "R.2")
     for i in range(data.n):
