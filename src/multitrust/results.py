@@ -123,7 +123,7 @@ def export(
             df.to_parquet(out, index=False)
         except ImportError:
             raise ConfigError(
-                "parquet export needs pyarrow: pip install 'multitrust[scorers]' or pyarrow"
+                "parquet export needs pyarrow (a dependency of multitrust): pip install pyarrow"
             ) from None
     elif fmt == "csv":
         df.to_csv(out, index=False)

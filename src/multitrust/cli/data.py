@@ -58,13 +58,24 @@ def data_synth(
 ) -> None:
     """Draw the synthetic suite into its cache now, several tasks at once, so that the runs
     that follow (with the same --seed and --size) read it instead of drawing it."""
-    from multitrust.data.base import SynthData
+    from multitrust.data.base import SynthData, missing_modules
     from multitrust.data.synth_cache import default_cache_dir
     from multitrust.prepare import prepare
     from multitrust.tasks import select_tasks
 
     root = synth_cache or default_cache_dir()
-    ids = [s.id for s in select_tasks(tasks) if "synth" in s.sources]
+    ids = []
+    for spec in select_tasks(tasks):
+        if "synth" not in spec.sources:
+            continue
+        missing = " ".join(sorted(set(missing_modules(spec.synth or ()).values())))
+        if missing:  # as eval does: skipped with one line, never a traceback
+            render.err_console.print(
+                f"{spec.id}: skipped, needs {missing}, which is not installed: pip install {missing}",
+                soft_wrap=True,
+            )
+            continue
+        ids.append(spec.id)
     n = size if size is not None else SynthData.QUICK
     started = time.perf_counter()
 
