@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from packaging.requirements import Requirement
@@ -43,7 +44,8 @@ def _declared_by_synth_loaders() -> dict[str, str]:
     """Every package a synthetic loader declares, whether or not it is installed here."""
     out: dict[str, str] = {}
     for spec in all_tasks():
-        for fn in spec.synth or ():
+        for loader in spec.synth or ():
+            fn: Any = loader
             while fn is not None:
                 out.update(getattr(fn, "__multitrust_needs__", {}))
                 fn = getattr(fn, "func", None) or getattr(fn, "loader", None)
