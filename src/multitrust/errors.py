@@ -27,6 +27,11 @@ class StoreBusy(MultitrustError):
     """Another process is writing the same run."""
 
 
+class StoreWriteError(MultitrustError):
+    """A write to the store failed (a full disk, an I/O error, a read-only file). Fatal to the
+    run: nothing more can be kept, so it stops at once; what was committed before stays."""
+
+
 class ModelCallError(MultitrustError):
     """A model call failed. ``kind`` classifies it; ``transient`` says whether to retry."""
 

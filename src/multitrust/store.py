@@ -10,11 +10,14 @@ Tables
 - ``images``: thumbnails of images shown in failure examples (for reports).
 
 Writes are batched by the engine; every batch is one transaction, so a killed process loses at
-most the batch in flight and never leaves a half-written row.
+most the batch in flight and never leaves a half-written row. A write that fails (a full disk,
+an I/O error, a read-only file) raises :class:`~multitrust.errors.StoreWriteError` with one line
+naming the cause and the file; the transaction is rolled back (unless SQLite already did).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -25,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from multitrust.errors import ConfigError, StoreBusy
+from multitrust.errors import ConfigError, StoreBusy, StoreWriteError
 from multitrust.types import Generation
 
 SCHEMA_VERSION = 1
@@ -113,6 +116,25 @@ def _owner() -> str:
     return f"{os.getpid()}@{socket.gethostname()}"
 
 
+_SQLITE_BUSY, _SQLITE_READONLY, _SQLITE_FULL = 5, 8, 13
+
+
+def _write_failed(exc: sqlite3.OperationalError, path: Path) -> StoreWriteError:
+    """One line: what failed, in which file, and what to do about it."""
+    # primary result codes (sqlite3 names them only from Python 3.11; extended codes add bits)
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    cause = str(exc)
+    if code == _SQLITE_FULL or "full" in cause:
+        hint = "free space and rerun the same command to resume"
+    elif code == _SQLITE_READONLY or "readonly" in cause:
+        hint = "make the store writable (or use another --db) and rerun to resume"
+    elif code == _SQLITE_BUSY or "locked" in cause:
+        hint = "another process holds the store; rerun once it is done to resume"
+    else:
+        hint = "fix the cause and rerun the same command to resume"
+    return StoreWriteError(f"store write failed: {cause} ({path}); {hint}")
+
+
 def _pid_alive(owner: str) -> bool:
     pid_s, _, host = owner.partition("@")
     if host != socket.gethostname():
@@ -155,6 +177,31 @@ class Store:
         if "judge" not in have:
             self.conn.execute("ALTER TABLE task_results ADD COLUMN judge TEXT")
 
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT``; on any failure roll back, but only if a transaction
+        is still open: after SQLITE_FULL or an I/O error SQLite has already rolled it back, and
+        a second ROLLBACK would replace the cause with "no transaction is active"."""
+        c = self.conn
+        try:
+            with self._writing():
+                c.execute("BEGIN IMMEDIATE")
+                yield c
+                c.execute("COMMIT")
+        except BaseException:
+            if c.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    c.execute("ROLLBACK")
+            raise
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Turn a failed write into a one-line :class:`StoreWriteError`."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            raise _write_failed(exc, self.path) from None
+
     def close(self) -> None:
         self.conn.close()
 
@@ -180,9 +227,7 @@ class Store:
     ) -> None:
         """Create or resume a run, taking ownership. Refuses if a live process owns it."""
         now = time.time()
-        c = self.conn
-        c.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as c:
             row = c.execute(
                 "SELECT owner, heartbeat, status, tasks FROM runs WHERE run_id=?", (run_id,)
             ).fetchone()
@@ -227,16 +272,13 @@ class Store:
                         now,
                     ),
                 )
-            c.execute("COMMIT")
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
 
     def finish_run(self, run_id: str, status: str = "done") -> None:
-        self.conn.execute(
-            "UPDATE runs SET status=?, updated=?, owner=NULL, heartbeat=NULL WHERE run_id=?",
-            (status, time.time(), run_id),
-        )
+        with self._writing():
+            self.conn.execute(
+                "UPDATE runs SET status=?, updated=?, owner=NULL, heartbeat=NULL WHERE run_id=?",
+                (status, time.time(), run_id),
+            )
 
     def runs(self, model: str | None = None) -> list[RunInfo]:
         q = "SELECT run_id, model, judge, profile, tasks, data, settings, package_version, git_commit, status, created, updated FROM runs"
@@ -325,9 +367,7 @@ class Store:
             for r in results
         ]
         img_rows = list(images)
-        c = self.conn
-        c.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as c:
             if gen_rows:
                 # an error never overwrites a good cached answer; a good answer replaces an error
                 c.executemany(
@@ -357,10 +397,6 @@ class Store:
                     "UPDATE runs SET heartbeat=?, updated=? WHERE run_id=?",
                     (now, now, heartbeat_run),
                 )
-            c.execute("COMMIT")
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
 
     def iter_results(self, run_id: str, task_id: str | None = None) -> Iterator[ResultRow]:
         q = (
@@ -429,28 +465,29 @@ class Store:
         judge: dict[str, Any] | None = None,
     ) -> None:
         """``judge``: for a judge-scored task, ``{"model", "prompt_version", "profile"}``."""
-        self.conn.execute(
-            "INSERT OR REPLACE INTO task_results(run_id, task_id, status, reason, score, ci_low, ci_high, metrics,"
-            " n, n_errors, scorer, deviation, comparable, updated, judge)"
-            " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                run_id,
-                task_id,
-                status,
-                reason,
-                score,
-                ci[0] if ci else None,
-                ci[1] if ci else None,
-                json.dumps(metrics or {}, default=str),
-                n,
-                n_errors,
-                scorer,
-                deviation,
-                int(comparable),
-                time.time(),
-                json.dumps(judge) if judge else None,
-            ),
-        )
+        with self._writing():
+            self.conn.execute(
+                "INSERT OR REPLACE INTO task_results(run_id, task_id, status, reason, score, ci_low, ci_high, metrics,"
+                " n, n_errors, scorer, deviation, comparable, updated, judge)"
+                " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    run_id,
+                    task_id,
+                    status,
+                    reason,
+                    score,
+                    ci[0] if ci else None,
+                    ci[1] if ci else None,
+                    json.dumps(metrics or {}, default=str),
+                    n,
+                    n_errors,
+                    scorer,
+                    deviation,
+                    int(comparable),
+                    time.time(),
+                    json.dumps(judge) if judge else None,
+                ),
+            )
 
     def task_results(self, run_id: str) -> list[dict[str, Any]]:
         cols = [

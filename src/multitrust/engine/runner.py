@@ -21,7 +21,7 @@ from typing import Any
 
 from multitrust.engine.limiter import LimiterRegistry
 from multitrust.engine.retry import RetryPolicy, call_with_retry
-from multitrust.errors import MultitrustError
+from multitrust.errors import MultitrustError, StoreWriteError
 from multitrust.models.base import Model
 from multitrust.report.gallery import THUMBS_PER_TASK, is_failure, thumbnail
 from multitrust.scoring.base import JudgeError, ScoreContext
@@ -61,47 +61,89 @@ class WorkItem:
 
 
 class Writer:
-    """Buffers rows and commits them in batches (one transaction per batch)."""
+    """Group commit: buffered rows are committed, one transaction per batch, as soon as the
+    oldest of them is ``max_delay_s`` old or ``max_rows`` are waiting, whichever comes first.
+
+    So a hard kill loses at most the answers of the last ``max_delay_s`` (plus what was in
+    flight), while a busy run still writes few, large transactions. The delay is a timer on the
+    running event loop; without one (a plain call) rows wait for ``max_rows`` or :meth:`flush`.
+
+    A failed write (:class:`StoreWriteError`: a full disk …) is final: it is kept in
+    :attr:`failed`, every later add or flush raises it again, and ``on_failure`` is called when
+    it happened in the timer, where no caller would see it, so the engine stops the run.
+    """
 
     def __init__(
-        self, store: Store, run_id: str, *, max_rows: int = 256, interval_s: float = 0.25
+        self, store: Store, run_id: str, *, max_rows: int = 256, max_delay_s: float = 0.05
     ) -> None:
         self.store = store
         self.run_id = run_id
         self.max_rows = max_rows
-        self.interval_s = interval_s
+        self.max_delay_s = max_delay_s
         self.gens: list[tuple[str, str, Generation]] = []
         self.results: list[ResultRow] = []
         self.images: list[tuple[str, str, str | None, bytes | None]] = []
         self.pending: dict[str, Generation] = {}
-        self._last = time.monotonic()
+        self.failed: StoreWriteError | None = None
+        self.on_failure: Callable[[StoreWriteError], None] | None = None
+        self.commits = 0
+        self._timer: asyncio.TimerHandle | None = None
 
     def add_generation(self, key: str, model_id: str, gen: Generation) -> None:
+        self._check()
         self.gens.append((key, model_id, gen))
         if gen.ok:
             self.pending[key] = gen
-        self._maybe_flush()
+        self._added()
 
     def add_result(self, row: ResultRow) -> None:
+        self._check()
         self.results.append(row)
-        self._maybe_flush()
+        self._added()
 
     def add_image(self, sha: str, mime: str, origin: str | None, thumb: bytes | None) -> None:
+        self._check()
         self.images.append((sha, mime, origin, thumb))
+        self._added()
 
-    def _maybe_flush(self) -> None:
-        if (
-            len(self.results) + len(self.gens) >= self.max_rows
-            or time.monotonic() - self._last > self.interval_s
-        ):
+    def _check(self) -> None:
+        if self.failed is not None:
+            raise self.failed
+
+    def _added(self) -> None:
+        if len(self.results) + len(self.gens) >= self.max_rows:
             self.flush()
+        elif self._timer is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return
+            self._timer = loop.call_later(self.max_delay_s, self._timed_flush)
+
+    def _timed_flush(self) -> None:
+        self._timer = None
+        try:
+            self.flush()
+        except StoreWriteError as exc:
+            if self.on_failure is not None:
+                self.on_failure(exc)
 
     def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._check()
         if self.gens or self.results or self.images:
-            self.store.write_batch(self.gens, self.results, self.images, heartbeat_run=self.run_id)
+            try:
+                self.store.write_batch(
+                    self.gens, self.results, self.images, heartbeat_run=self.run_id
+                )
+            except StoreWriteError as exc:
+                self.failed = exc
+                raise
+            self.commits += 1
             self.gens, self.results, self.images = [], [], []
             self.pending.clear()
-        self._last = time.monotonic()
 
 
 class Batcher:
@@ -157,6 +199,15 @@ class Batcher:
                         res = Generation.failure(f"{kind}: {out}", kind, per)
                     if not g[3].done():
                         g[3].set_result(res)
+
+
+async def _cancel_all(tasks: Sequence[asyncio.Task[None] | None]) -> None:
+    """Cancel ``tasks`` and wait for them, collecting their outcomes (a task that failed at the
+    same moment as another must not be reported later as "exception never retrieved")."""
+    live = [t for t in tasks if t is not None]
+    for t in live:
+        t.cancel()
+    await asyncio.gather(*live, return_exceptions=True)
 
 
 #: Samples built per worker-thread step (and how far ahead of the queue building runs).
@@ -462,27 +513,59 @@ class Engine:
                     return
                 try:
                     await self.process(item)
+                except StoreWriteError:
+                    raise  # the store cannot keep anything more: the run stops
                 except Exception as exc:  # never lose the run to one bad item
                     self._record_error(
                         item, "", None, f"internal: {type(exc).__name__}: {exc}", "other"
                     )
 
-        workers = [asyncio.create_task(worker()) for _ in range(workers_n)]
-        try:
+        async def produce() -> None:
             for spec, task in tasks:
                 await self._produce(spec, task, queue)
             for _ in workers:
                 await queue.put(None)
-            await asyncio.gather(*workers)
+
+        workers = [asyncio.create_task(worker()) for _ in range(workers_n)]
+        producer = asyncio.create_task(produce())
+        try:
+            await self._until_done([producer, *workers])
             if self.deferred:
                 await self._scoring_pass()
         finally:
-            for w in workers:
-                w.cancel()
-            for bt in (batch_task, judge_batch_task):
-                if bt is not None:
-                    bt.cancel()
-            self.writer.flush()
+            await _cancel_all([producer, *workers, batch_task, judge_batch_task])
+            if self.writer.failed is None:
+                self.writer.flush()
+
+    async def _until_done(self, tasks: Sequence[asyncio.Task[None]]) -> None:
+        """Wait for ``tasks``; if one fails, or the writer fails in its timer, raise at once
+        (the caller cancels the rest). Without this a failed store would leave the producer
+        waiting forever on a queue that no worker drains."""
+        loop = asyncio.get_running_loop()
+        stop: asyncio.Future[None] = loop.create_future()
+
+        def writer_failed(exc: StoreWriteError) -> None:
+            if not stop.done():
+                stop.set_result(None)
+
+        self.writer.on_failure = writer_failed
+        pending: set[asyncio.Future[None]] = set(tasks)
+        try:
+            self.writer._check()
+            while pending:
+                done, pending = await asyncio.wait(
+                    pending | {stop}, return_when=asyncio.FIRST_COMPLETED
+                )
+                self.writer._check()
+                pending.discard(stop)
+                failures = [t.exception() for t in done if t is not stop and not t.cancelled()]
+                for exc in failures:
+                    if exc is not None:
+                        raise exc
+        finally:
+            self.writer.on_failure = None
+            if not stop.done():
+                stop.cancel()
 
     async def _scoring_pass(self) -> None:
         """Score what the generation pass left, after freeing the model under test."""
@@ -498,6 +581,8 @@ class Engine:
             async with sem:
                 try:
                     await self.score_item(*entry)
+                except StoreWriteError:
+                    raise
                 except Exception as exc:  # never lose the run to one bad item
                     self._record_error(
                         entry[0],
@@ -507,7 +592,11 @@ class Engine:
                         "other",
                     )
 
-        await asyncio.gather(*(one(e) for e in pending))
+        scorers = [asyncio.create_task(one(e)) for e in pending]
+        try:
+            await self._until_done(scorers)
+        finally:
+            await _cancel_all(scorers)
 
     async def _produce(
         self, spec: TaskSpec, task: Task, queue: asyncio.Queue[WorkItem | None]
