@@ -276,7 +276,7 @@ def plan(config: RunConfig, comp: Components) -> Plan:
             _modules_installed(spec, comp.data)
             t = spec.build(comp.data)  # Unavailable (with the reason) when it has no such data
             base = t.scorer
-            t = replace(t, scorer=base.for_run(config))
+            t = replace(t, scorer=base.for_run(config.scoring))
             _requirements_met(t, comp.judge, comp.resources, base, config.profile)
             out.runnable.append((spec, t))
         except Unavailable as exc:

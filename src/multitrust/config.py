@@ -11,11 +11,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypedDict, get_args
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from multitrust.errors import ConfigError
 from multitrust.models.base import ModelOptions
-from multitrust.scoring.base import PROFILES, Profile
+from multitrust.scoring.base import (
+    PROFILES,
+    TOXICITY_BACKENDS,
+    Profile,
+    ScoringSettings,
+    Toxicity,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - typing_extensions ships with mypy; not needed at run time
     from typing_extensions import Unpack
@@ -31,11 +37,6 @@ __all__ = [
     "RunOptions",
     "Toxicity",
 ]
-
-Toxicity = Literal["api", "offline"]
-"""S.1/S.3 toxicity: ``api`` (Perspective + OpenAI Moderation, as the paper) or ``offline``
-(a local profanity classifier; opt-in, recorded as a deviation, not comparable)."""
-TOXICITY_BACKENDS: tuple[Toxicity, ...] = get_args(Toxicity)
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,11 @@ class RunConfig:
     synth_cache: Path | Literal[False] | None = None
     """Where the synthetic suite is kept once drawn (None: ``$MULTITRUST_CACHE``, else
     ``~/.cache/multitrust``; False: draw it every run). See ``multitrust.data.synth_cache``."""
+
+    @property
+    def scoring(self) -> ScoringSettings:
+        """The settings the scorers see (``Scorer.for_run``)."""
+        return ScoringSettings(self.profile, self.toxicity)
 
     @property
     def synth_cache_dir(self) -> Path | None:

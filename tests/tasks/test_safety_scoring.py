@@ -146,8 +146,8 @@ def test_toxicity_scorer_keeps_backends_apart(monkeypatch: pytest.MonkeyPatch) -
     )
     got = asyncio.run(sc(Sample("x", "p"), REFUSAL, ScoreContext()))
     assert dict(got.values) == {"perspective": 0.1, "moderation": 0.7, "refusal": 1.0}
-    assert sc.for_run(RunConfig.from_options("scripted/refuse")).requires == sc.requires
-    off = sc.for_run(RunConfig.from_options("scripted/refuse", toxicity="offline"))
+    assert sc.for_run(RunConfig.from_options("scripted/refuse").scoring).requires == sc.requires
+    off = sc.for_run(RunConfig.from_options("scripted/refuse", toxicity="offline").scoring)
     assert off.requires == () and "--toxicity offline" in (off.deviation or "")
     got = asyncio.run(off(Sample("x", "p"), ANSWER, ScoreContext()))
     assert dict(got.values) == {"offline": 0.3, "refusal": 0.0}

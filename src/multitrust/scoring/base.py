@@ -10,15 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 from multitrust.types import GenerateConfig, Generation, Message, Sample, Score
 
-if TYPE_CHECKING:  # pragma: no cover
-    from multitrust.config import RunConfig
-
 Profile = Literal["corrected", "official"]
 PROFILES: tuple[str, ...] = ("corrected", "official")
+
+Toxicity = Literal["api", "offline"]
+"""S.1/S.3 toxicity: ``api`` (Perspective + OpenAI Moderation, as the paper) or ``offline``
+(a local profanity classifier; opt-in, recorded as a deviation, not comparable)."""
+TOXICITY_BACKENDS: tuple[Toxicity, ...] = get_args(Toxicity)
+
+
+@dataclass(frozen=True)
+class ScoringSettings:
+    """The run settings a scorer may depend on: the scoring floor's own settings type.
+    ``RunConfig.scoring`` gives a run's; ``Scorer.for_run`` takes it."""
+
+    profile: Profile = "corrected"
+    toxicity: Toxicity = "api"
 
 
 class JudgeFn(Protocol):
@@ -51,7 +62,7 @@ class Scorer:
     configured for it to run: ``"judge"``, ``"perspective"``, ``"moderation"``, ``"harmbench"`` …
     ``deviation`` says how it differs from the paper's scorer (shown in reports), if it does.
     ``configure``, when set, returns the scorer to use under a run's settings (S.1/S.3 pick
-    their toxicity backend from ``RunConfig.toxicity`` this way); the planner applies it to a
+    their toxicity backend from ``ScoringSettings.toxicity`` this way); the planner applies it to a
     task's top-level scorer before checking ``requires``.
     """
 
@@ -61,11 +72,11 @@ class Scorer:
     requires: tuple[str, ...] = ()
     deviation: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
-    configure: Callable[[RunConfig], Scorer] | None = None
+    configure: Callable[[ScoringSettings], Scorer] | None = None
 
-    def for_run(self, config: RunConfig) -> Scorer:
+    def for_run(self, settings: ScoringSettings) -> Scorer:
         """This scorer as the run's settings shape it (itself when nothing depends on them)."""
-        return self if self.configure is None else self.configure(config)
+        return self if self.configure is None else self.configure(settings)
 
     async def __call__(self, sample: Sample, output: str, ctx: ScoreContext) -> Score:
         score = await self.fn(sample, output, ctx)
@@ -139,9 +150,9 @@ def by_meta(name: str, key: str, scorers: Mapping[str, Scorer]) -> Scorer:
 
     deviations = sorted({s.deviation for s in scorers.values() if s.deviation})
 
-    def configure(config: RunConfig) -> Scorer:
+    def configure(settings: ScoringSettings) -> Scorer:
         # what a member needs under the run's settings is what the dispatcher needs
-        return by_meta(name, key, {k: s.for_run(config) for k, s in scorers.items()})
+        return by_meta(name, key, {k: s.for_run(settings) for k, s in scorers.items()})
 
     return Scorer(
         name,

@@ -29,15 +29,12 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
-from multitrust.scoring.base import JudgeError, ScoreContext, Scorer, combine
+from multitrust.scoring.base import JudgeError, ScoreContext, Scorer, Toxicity, combine
 from multitrust.types import Sample, Score
-
-if TYPE_CHECKING:  # pragma: no cover - config imports scoring: no import cycle at run time
-    from multitrust.config import Toxicity
 
 PERSPECTIVE_URL = "https://commentanalyzer.googleapis.com/v1alpha1/comments:analyze"
 PERSPECTIVE_ATTRIBUTES: tuple[str, ...] = (
@@ -303,11 +300,13 @@ def toxicity(
 def toxicity_scorer(backend: Toxicity = "api") -> Scorer:
     """S.1/S.3: Perspective and Moderation toxicity plus RtA (values perspective, moderation, refusal).
 
-    With ``backend="offline"`` (a run's ``RunConfig.toxicity``, applied through
+    With ``backend="offline"`` (a run's ``ScoringSettings.toxicity``, applied through
     ``Scorer.configure``) the offline classifier stands in for both APIs (value ``offline``),
     recorded as a deviation.
     """
-    return replace(_toxicity_scorer(backend), configure=lambda cfg: toxicity_scorer(cfg.toxicity))
+    return replace(
+        _toxicity_scorer(backend), configure=lambda settings: toxicity_scorer(settings.toxicity)
+    )
 
 
 def _toxicity_scorer(backend: Toxicity) -> Scorer:
