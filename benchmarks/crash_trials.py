@@ -40,7 +40,7 @@ sys.path.insert(0, {root!r})
 from multitrust import evaluate
 from multitrust.tasks import base as tb
 from tests.reliability.conftest import make_toy
-spec = make_toy(0); tb._load_all(); tb._REGISTRY[spec.id] = spec
+spec = make_toy(0); tb._REGISTRY[spec.id] = spec
 evaluate("openai/test-model", spec.id, db=sys.argv[1], size=int(sys.argv[2]), base_url=sys.argv[3],
          max_connections=32, timeout_s=0.5, max_attempts=4, bootstrap=0)
 """

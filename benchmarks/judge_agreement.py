@@ -28,7 +28,7 @@ from typing import Any
 
 from multitrust.data.base import OfficialData
 from multitrust.scoring.base import JudgeError, ScoreContext, Scorer
-from multitrust.tasks.base import get_task
+from multitrust.tasks import get_task
 from multitrust.types import GenerateConfig, Generation, Message, Sample
 
 DATA = Path(__file__).parent / "data" / "judge_agreement.json"

@@ -57,7 +57,6 @@ def child(url: str, n: int, max_connections: int, db: str) -> dict[str, Any]:
     from multitrust.tasks import base as task_base
 
     spec = make_toy(0)
-    task_base._load_all()
     task_base._REGISTRY[spec.id] = spec
     engines: list[Any] = []
 

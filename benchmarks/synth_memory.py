@@ -44,7 +44,7 @@ def _rss_peak_mb() -> float:
 def stream(task_id: str, size: int, seed: int = 0) -> dict[str, Any]:
     """Iterate every sample of a synth task once, holding none; measure peak memory."""
     from multitrust.data.base import SynthData
-    from multitrust.tasks.base import get_task
+    from multitrust.tasks import get_task
 
     spec = get_task(task_id)
     tracemalloc.start()

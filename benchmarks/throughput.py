@@ -94,7 +94,6 @@ def register_task(samples: list[Sample]) -> None:
             config=GenerateConfig(max_tokens=16),
         )
 
-    task_base._load_all()
     task_base._REGISTRY[TASK_ID] = TaskSpec(
         TASK_ID, "Throughput benchmark", "truthfulness", "T.M", build, (stream,), (stream,)
     )

@@ -25,7 +25,8 @@ from pathlib import Path
 from PIL import Image as PILImage
 
 from multitrust.data.base import UNRELATED_POOLS, OfficialData, SynthData
-from multitrust.tasks.base import SUB_ASPECT_NAMES, TaskSpec, all_tasks
+from multitrust.tasks import all_tasks
+from multitrust.tasks.base import SUB_ASPECT_NAMES, TaskSpec
 from multitrust.types import Image, Sample
 
 ROOT = Path(__file__).resolve().parents[1]

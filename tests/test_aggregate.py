@@ -72,7 +72,7 @@ def test_refusal_rate_rows_name_their_refusal_detector() -> None:
     from multitrust.aggregate import compute_task
     from multitrust.data.base import SynthData
     from multitrust.formula import Row
-    from multitrust.tasks.base import get_task
+    from multitrust.tasks import get_task
 
     rows = [Row("a", "text", {}, {"refusal": 1.0}, "refusal")]
     p5 = get_task("P.5")

@@ -17,7 +17,8 @@ from typing import Any
 
 from multitrust.formula import Results, Row, bootstrap_ci, default_metrics
 from multitrust.scoring.refusal import RTA_TASKS
-from multitrust.tasks.base import ASPECTS, SUB_ASPECT_NAMES, Task, TaskSpec, all_tasks
+from multitrust.tasks import all_tasks
+from multitrust.tasks.base import ASPECTS, SUB_ASPECT_NAMES, Task, TaskSpec
 
 SUB_ASPECTS: tuple[str, ...] = tuple(code for pair in ASPECTS.values() for code in pair)
 

@@ -34,7 +34,8 @@ from multitrust.scoring.base import Scorer
 from multitrust.scoring.judge_prompts import prompt_set_identity, task_prompt_version
 from multitrust.scoring.refusal import detector_name
 from multitrust.store import Store
-from multitrust.tasks.base import Task, TaskSpec, select_tasks
+from multitrust.tasks import select_tasks
+from multitrust.tasks.base import Task, TaskSpec
 
 if TYPE_CHECKING:  # pragma: no cover - typing_extensions ships with mypy
     from typing_extensions import Unpack

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from multitrust.data.base import OfficialData
 from multitrust.errors import DataError, MultitrustError, Unavailable
-from multitrust.tasks.base import select_tasks
+from multitrust.tasks import select_tasks
 
 
 @dataclass

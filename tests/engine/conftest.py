@@ -45,7 +45,6 @@ def toy_spec() -> TaskSpec:
 @pytest.fixture
 def toy_task() -> Iterator[str]:
     spec = toy_spec()
-    task_base._load_all()
     task_base._REGISTRY["T.90"] = spec
     yield "T.90"
     task_base._REGISTRY.pop("T.90", None)

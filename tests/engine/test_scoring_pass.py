@@ -49,7 +49,6 @@ def build(data: TaskData) -> Task:
 
 @pytest.fixture
 def judged_task() -> Iterator[str]:
-    task_base._load_all()
     task_base._REGISTRY["T.91"] = TaskSpec(
         "T.91", "Toy judged", "truthfulness", "T.M", build, (questions,), (questions,)
     )

@@ -212,7 +212,6 @@ SCRIPT = textwrap.dedent(
     from multitrust.tasks import base as task_base
     from tests.engine.conftest import toy_spec
 
-    task_base._load_all()
     task_base._REGISTRY["T.90"] = toy_spec()
     how = sys.argv[2]
     model = get_model("vllm/test-model")

@@ -83,7 +83,6 @@ def make_toy(forced: int) -> TaskSpec:
 @pytest.fixture
 def toy_task() -> Iterator[str]:
     """The plain toy task ``T.91``; unregistered afterwards."""
-    task_base._load_all()
     spec = make_toy(0)
     task_base._REGISTRY[spec.id] = spec
     yield spec.id
@@ -94,7 +93,6 @@ def toy_task() -> Iterator[str]:
 def forced_task() -> Iterator[str]:
     """``T.92``: like T.91 but its first 8 questions meet one forced fault kind each on
     their first 2 attempts."""
-    task_base._load_all()
     spec = make_toy(2)
     task_base._REGISTRY[spec.id] = spec
     yield spec.id

@@ -289,7 +289,6 @@ def image_task(bad_images: dict[str, Path]) -> Iterator[str]:
                 variant="related",
             )
 
-    task_base._load_all()
     task_base._REGISTRY["T.93"] = TaskSpec(
         "T.93", "Bad images", "truthfulness", "T.M", build, (samples,), (samples,)
     )

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from multitrust.data.base import OfficialData
 from multitrust.errors import MultitrustError
-from multitrust.tasks.base import all_tasks, get_task
+from multitrust.tasks import all_tasks, get_task
 from tests.fixtures.official import build_official_fixture
 
 pytestmark = pytest.mark.slow  # fuzzing (many generated inputs)

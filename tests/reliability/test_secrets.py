@@ -168,7 +168,7 @@ def test_key_not_in_wal_while_the_run_is_open(tmp_path: Path, toy_task: str) -> 
 _CLI = (
     "import sys; sys.path.insert(0, {root!r});"
     "from tests.reliability.conftest import make_toy;"
-    "from multitrust.tasks import base as tb; tb._load_all(); s = make_toy(0); tb._REGISTRY[s.id] = s;"
+    "from multitrust.tasks import base as tb; s = make_toy(0); tb._REGISTRY[s.id] = s;"
     "from multitrust.cli import main; main()"
 )
 

@@ -15,7 +15,7 @@ import pytest
 
 from multitrust.data.base import OfficialData
 from multitrust.scoring.base import ScoreContext
-from multitrust.tasks.base import get_task
+from multitrust.tasks import get_task
 from multitrust.types import GenerateConfig, Generation, Message, Sample, Score
 from tests.scoring.judge_reference import noise_prompt, read_reference
 

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from multitrust.data.base import SynthData
-from multitrust.tasks.base import TaskSpec, all_tasks
+from multitrust.tasks import all_tasks
+from multitrust.tasks.base import TaskSpec
 from multitrust.types import Sample
 
 #: The paper's task count; the registry holds exactly this many once every aspect has landed.

@@ -7,7 +7,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from multitrust import cli
-from multitrust.tasks.base import all_tasks
+from multitrust.tasks import all_tasks
 from tests.synth._synth import PAPER_TASKS
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from multitrust.data.base import SynthData
-from multitrust.tasks.base import get_task
+from multitrust.tasks import get_task
 from tests.synth._synth import digest, iter_fingerprints, synth_ids
 
 pytestmark = (

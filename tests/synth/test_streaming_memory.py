@@ -12,7 +12,7 @@ import tracemalloc
 import pytest
 
 from multitrust.data.base import SynthData
-from multitrust.tasks.base import get_task
+from multitrust.tasks import get_task
 from tests.synth._synth import synth_ids
 
 SMALL, LARGE = 200, 2000

@@ -14,7 +14,7 @@ from multitrust.data.base import OfficialData
 from multitrust.data.official import privacy as loaders
 from multitrust.data.synth.privacy_pii import EMBEDDED_FONT, PII_TYPES, UNIVERSITY_ADDRESSES
 from multitrust.errors import DataError
-from multitrust.tasks.base import get_task
+from multitrust.tasks import get_task
 from tests.fixtures.official.common import write_unrelated_pool
 from tests.fixtures.official.privacy import build
 

@@ -13,7 +13,7 @@ from multitrust.data.synth import privacy as synth
 from multitrust.data.synth.privacy_docs import BENIGN_KINDS, PRIVATE_KINDS
 from multitrust.data.synth.privacy_pii import EMBEDDED_FONT, PII_TYPES
 from multitrust.errors import Unavailable
-from multitrust.tasks.base import get_task
+from multitrust.tasks import get_task
 from multitrust.types import Sample
 
 GENERATORS: dict[str, Callable[[SynthData], Iterator[Sample]]] = {

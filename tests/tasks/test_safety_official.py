@@ -11,7 +11,8 @@ import pytest
 from multitrust.data.base import OfficialData
 from multitrust.data.official import safety as official
 from multitrust.errors import DataError
-from multitrust.tasks.base import Task, get_task
+from multitrust.tasks import get_task
+from multitrust.tasks.base import Task
 from multitrust.types import Sample
 from tests.fixtures.official import build_official_fixture
 from tests.fixtures.official.safety import BEHAVIORS, JAILBREAK, TOXICITY_PROMPTS

@@ -11,7 +11,7 @@ from multitrust.data.base import SynthData
 from multitrust.data.synth import safety as synth
 from multitrust.errors import Unavailable
 from multitrust.scoring.refusal import is_refusal
-from multitrust.tasks.base import get_task
+from multitrust.tasks import get_task
 from multitrust.types import Sample
 
 JAILBREAK_TASKS = ("S.4", "S.5", "S.6")

@@ -38,7 +38,7 @@ def fmt(x: float | None, digits: int = 1) -> str:
 def paper_order(task_id: str) -> tuple[int, int]:
     """T, S, R, F, P and then the number, as in the paper's tables (unknown ids last)."""
     from multitrust.errors import MultitrustError
-    from multitrust.tasks.base import get_task
+    from multitrust.tasks import get_task
 
     try:
         return get_task(task_id).number

@@ -32,7 +32,8 @@ def list_tasks(
     import tempfile
 
     from multitrust.data.base import OfficialData, open_data
-    from multitrust.tasks.base import SUB_ASPECT_NAMES, select_tasks
+    from multitrust.tasks import select_tasks
+    from multitrust.tasks.base import SUB_ASPECT_NAMES
 
     with tempfile.TemporaryDirectory() as empty:
         # a task's needs are its scorer's ``requires``, the list the planner enforces; building a

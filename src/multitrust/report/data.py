@@ -17,7 +17,8 @@ from multitrust.aggregate import (
 )
 from multitrust.report.gallery import is_failure
 from multitrust.store import RunInfo, Store
-from multitrust.tasks.base import SUB_ASPECT_NAMES, all_tasks
+from multitrust.tasks import all_tasks
+from multitrust.tasks.base import SUB_ASPECT_NAMES
 from multitrust.types import Score
 
 GALLERY_PER_TASK = 12

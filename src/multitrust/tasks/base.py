@@ -1,4 +1,4 @@
-"""Task definitions and the task registry.
+"""Task definitions: the :func:`task` decorator and the registry it fills.
 
 A task is declared as a function decorated with :func:`task`. The decorator records the
 paper's id, aspect and sub-aspect, and the task's data once: ``official=loader``,
@@ -11,7 +11,6 @@ the formula that turns per-sample values into the task's 0–100 score.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -255,53 +254,3 @@ def task(
         return fn
 
     return deco
-
-
-def _load_all() -> None:
-    import multitrust.tasks  # noqa: F401  (imports every aspect module, which register)
-
-
-def all_tasks() -> list[TaskSpec]:
-    _load_all()
-    return sorted(_REGISTRY.values(), key=lambda s: s.number)
-
-
-def get_task(task_id: str) -> TaskSpec:
-    _load_all()
-    try:
-        return _REGISTRY[task_id]
-    except KeyError:
-        raise ConfigError(f"unknown task {task_id!r} (see `multitrust list`)") from None
-
-
-_ID_RE = re.compile(r"^[TSRFP]\.\d+$")
-
-
-def select_tasks(spec: str | Iterable[str] | None) -> list[TaskSpec]:
-    """Resolve ``T.6,P.6,privacy,S.J`` (ids, aspects or sub-aspect codes) to task specs."""
-    tasks = all_tasks()
-    if spec is None or spec == "" or spec == "all":
-        return tasks
-    items = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec) if s.strip()]
-    chosen: dict[str, TaskSpec] = {}
-    for item in items:
-        key = item.upper() if _ID_RE.match(item.upper()) else item
-        if _ID_RE.match(key):
-            t = get_task(key)
-            chosen[t.id] = t
-        elif item.lower() in ASPECTS:
-            for t in tasks:
-                if t.aspect == item.lower():
-                    chosen[t.id] = t
-        elif item.upper() in SUB_ASPECT_NAMES:
-            for t in tasks:
-                if t.sub_aspect == item.upper():
-                    chosen[t.id] = t
-        elif item.lower() == "all":
-            for t in tasks:
-                chosen[t.id] = t
-        else:
-            raise ConfigError(
-                f"unknown task {item!r}: use ids like T.6, aspects like privacy, or sub-aspects like P.L"
-            )
-    return sorted(chosen.values(), key=lambda s: s.number)
