@@ -281,3 +281,24 @@ def test_a_disk_that_fills_up_costs_the_cache_not_the_run(
     assert cache.writes == 0
     streams = tmp_path / "synth" / "streams"
     assert not list(streams.glob("*.jsonl")) and not list(streams.glob(".draw-*"))
+
+
+@pytest.mark.parametrize("dist", sc.DRAWING_DISTRIBUTIONS)
+def test_a_changed_faker_or_scikit_image_changes_the_key(
+    dist: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = sc._dist_version
+    sc.build_identity.cache_clear()
+    before = SynthCache(tmp_path).stream_path("T.5", 3, SIZE)
+    assert f"{dist}=absent" not in sc.library_versions()  # installed in the dev environment
+    monkeypatch.setattr(sc, "_dist_version", lambda name: "0.0.1" if name == dist else real(name))
+    sc.build_identity.cache_clear()
+    try:
+        after = SynthCache(tmp_path).stream_path("T.5", 3, SIZE)
+        assert f"{dist}=0.0.1" in sc.library_versions()
+    finally:
+        sc.build_identity.cache_clear()
+    assert after != before
+    # the real version again: the same key as before
+    monkeypatch.setattr(sc, "_dist_version", real)
+    assert SynthCache(tmp_path).stream_path("T.5", 3, SIZE) == before

@@ -18,8 +18,8 @@ Layout under the folder (``$MULTITRUST_CACHE``, else ``$XDG_CACHE_HOME/multitrus
     synth/images/<sha256[:2]>/<sha256>.<ext>                 content-addressed image bytes
 
 ``<build>`` hashes this package's source, its version, and the versions of Pillow, FreeType,
-NumPy and zlib (all of which decide the drawn bytes), so a change to any of them starts a new
-stream instead of reading a stale one. A stream is written to a temporary file as the run
+NumPy, zlib, Faker and scikit-image (all of which decide the drawn bytes), so a change to any
+of them starts a new stream instead of reading a stale one. A stream is written to a temporary file as the run
 consumes it and renamed into place only once it is complete, so an interrupted run, a run
 capped by ``--limit`` or two runs at once never leave half a stream. A stream that cannot be
 read back (an edited line, a missing or altered image) is removed and the task's samples are
@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.metadata
 import json
 import logging
 import os
@@ -58,17 +59,28 @@ def default_cache_dir() -> Path:
     return Path(base) / "multitrust"
 
 
-@lru_cache(maxsize=1)
-def build_identity() -> str:
-    """A hash of everything that decides the drawn samples' bytes."""
+#: Distributions whose version decides drawn bytes without being imported here: Faker writes
+#: the names, addresses and numbers of the privacy and fairness texts, scikit-image draws R.1/R.2.
+DRAWING_DISTRIBUTIONS = ("faker", "scikit-image")
+
+
+def _dist_version(name: str) -> str:
+    """The installed version of distribution ``name``, or ``absent``."""
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "absent"
+
+
+def library_versions() -> tuple[str, ...]:
+    """``name=version`` of everything outside this package that decides the drawn bytes."""
     import numpy
     import PIL
     from PIL import features
 
     from multitrust._version import __version__
 
-    h = hashlib.sha256()
-    parts = (
+    return (
         f"format={FORMAT}",
         f"multitrust={__version__}",
         f"pillow={PIL.__version__}",
@@ -76,8 +88,16 @@ def build_identity() -> str:
         f"numpy={numpy.__version__}",
         f"zlib={zlib.ZLIB_RUNTIME_VERSION}",
         f"python={sys.version_info[0]}.{sys.version_info[1]}",
+        *(f"{name}={_dist_version(name)}" for name in DRAWING_DISTRIBUTIONS),
     )
-    h.update("\n".join(parts).encode())
+
+
+@lru_cache(maxsize=1)
+def build_identity() -> str:
+    """A hash of everything that decides the drawn samples' bytes: :func:`library_versions`
+    and this package's source."""
+    h = hashlib.sha256()
+    h.update("\n".join(library_versions()).encode())
     package = Path(__file__).resolve().parents[1]
     for path in sorted(package.rglob("*.py")):
         h.update(str(path.relative_to(package)).encode() + b"\0")
