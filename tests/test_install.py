@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from multitrust.cli import app
 from multitrust.data.base import missing_modules
-from multitrust.tasks.base import all_tasks
+from multitrust.tasks import all_tasks
 
 if sys.version_info >= (3, 11):
     import tomllib

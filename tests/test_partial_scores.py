@@ -45,7 +45,6 @@ def _build(data: TaskData) -> Task:
 @pytest.fixture
 def broken_task() -> Iterator[str]:
     """``T.94`` (in T.M with T.5 and T.6): its loader yields three samples, then crashes."""
-    task_base._load_all()
     task_base._REGISTRY["T.94"] = TaskSpec(
         "T.94",
         "Toy broken",

@@ -318,7 +318,6 @@ def _judged(data: TaskData) -> Task:
 def test_a_local_judge_starts_only_after_the_managed_fleet_is_stopped(
     fake_vllm: Path, tmp_path: Path
 ) -> None:
-    task_base._load_all()
     task_base._REGISTRY["T.93"] = TaskSpec(
         "T.93",
         "Toy judged",
