@@ -21,6 +21,7 @@ __all__ = [
     "__version__",
     "evaluate",
     "evaluate_async",
+    "evaluate_many",
     "is_refusal",
     "load_results",
     "run",
@@ -34,6 +35,7 @@ from multitrust.types import GenerateConfig, Generation, Image, Message, Sample,
 if TYPE_CHECKING:  # the lazy names below, typed for checkers (loaded on first use at run time)
     from multitrust.api import RunReport, evaluate, evaluate_async, run, run_async
     from multitrust.config import RunConfig
+    from multitrust.many import evaluate_many
     from multitrust.results import load_results
     from multitrust.scoring.refusal import is_refusal
 
@@ -44,6 +46,10 @@ def __getattr__(name: str) -> Any:
         from multitrust import api
 
         return getattr(api, name)
+    if name == "evaluate_many":
+        from multitrust.many import evaluate_many
+
+        return evaluate_many
     if name == "RunConfig":
         from multitrust.config import RunConfig
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import difflib
 import functools
 import hashlib
 import json
@@ -552,6 +554,7 @@ async def evaluate_async(
     Results are written to the store as they arrive; rerunning the same call resumes.
     Returns task, sub-aspect and overall scores.
     """
+    _check_call(model, options)
     if isinstance(data, DataSource):
         data_spec = str(data.describe().get("root", data.kind))
     else:
@@ -574,12 +577,54 @@ async def evaluate_async(
     )
 
 
+def _check_call(model: object, options: Mapping[str, Any]) -> None:
+    """TypeError for what the type checker would refuse but Python lets through: an option
+    ``RunOptions`` does not have (``sise=5`` would otherwise be silently ignored) and a model
+    that is neither a name nor a Model (a list: one model per call)."""
+    check_options(options)
+    if isinstance(model, (list, tuple)):
+        raise TypeError(
+            "evaluate() takes one model; for several (as `multitrust eval -m A -m B`) use "
+            "multitrust.evaluate_many([...], tasks, ...), which returns one outcome per model"
+        )
+    if not isinstance(model, (str, Model)):
+        raise TypeError(
+            f"evaluate() model must be a 'provider/name' string or a Model, not {type(model).__name__}"
+        )
+
+
+def check_options(options: Mapping[str, Any], where: str = "evaluate()") -> None:
+    """TypeError naming the first key of ``options`` that is not a :class:`RunOptions` option,
+    with the closest one when there is one."""
+    known = RunOptions.__optional_keys__ | RunOptions.__required_keys__
+    for name in options:
+        if name not in known:
+            near = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise TypeError(f"{where} got an unexpected keyword argument {name!r}{hint}")
+
+
+def run_sync(make: Callable[[], Coroutine[Any, Any, R]]) -> R:
+    """Run the coroutine ``make()`` returns to completion and return its result.
+
+    Without a running event loop (scripts, the CLI) on a fresh loop in this thread. Inside one
+    (Jupyter, IPython, an async framework), ``asyncio.run`` cannot be used there: the call runs
+    on its own loop in a worker thread while this one waits (``await evaluate_async(...)`` is
+    the non-blocking form)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="multitrust") as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
+
+
 def _blocking(fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
-    """The same call, run to completion on a fresh event loop (for scripts and notebooks)."""
+    """The same call, run to completion on its own event loop (for scripts and notebooks)."""
 
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        return asyncio.run(fn(*args, **kwargs))
+        return run_sync(lambda: fn(*args, **kwargs))
 
     return run
 

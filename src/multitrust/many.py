@@ -141,8 +141,9 @@ async def evaluate_many_async(
     """
     from dataclasses import replace
 
-    from multitrust.api import evaluate_async
+    from multitrust.api import check_options, evaluate_async
 
+    check_options(options, "evaluate_many()")
     items = [e if isinstance(e, (ModelEntry, Model)) else ModelEntry(e) for e in entries]
     specs = [e.model_id if isinstance(e, Model) else e.spec for e in items]
     if len(set(specs)) != len(specs):
@@ -208,5 +209,8 @@ async def evaluate_many_async(
 
 
 def evaluate_many(*args: Any, **kwargs: Any) -> list[ModelOutcome]:
-    """``evaluate_many_async`` on a fresh event loop (for the CLI and scripts)."""
-    return asyncio.run(evaluate_many_async(*args, **kwargs))
+    """``evaluate_many_async`` run to completion on its own event loop (for the CLI, scripts
+    and notebooks: inside a running loop it runs in a worker thread)."""
+    from multitrust.api import run_sync
+
+    return run_sync(lambda: evaluate_many_async(*args, **kwargs))
