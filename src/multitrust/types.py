@@ -11,6 +11,9 @@ import hashlib
 import io
 import json
 import mimetypes
+import os
+import re
+import stat
 import struct
 import zlib
 from collections.abc import Mapping
@@ -45,6 +48,62 @@ def sniff_mime(data: bytes, fallback: str = "application/octet-stream") -> str:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
     return fallback
+
+
+def open_regular(path: str | Path, *, follow: bool = True) -> io.BufferedReader:
+    """Open ``path`` for reading in binary, refusing anything that is not a regular file.
+
+    The file is opened without blocking and checked on the open descriptor, so a FIFO, a
+    device or a socket planted at a data path is an error, never a hang, and the check cannot
+    be raced by swapping the file after it. ``follow=False`` refuses a symbolic link as the
+    last path component (callers that resolved the path pass it). A NUL byte or an over-long
+    name is a :class:`DataError` naming the path, never a ``ValueError``.
+    """
+    name = str(path)
+    if "\x00" in name:
+        raise DataError(f"NUL byte in file name: {name!r}")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(name, flags)
+    except FileNotFoundError:
+        raise DataError(f"file not found: {name}") from None
+    except OSError as exc:
+        if not follow and os.path.islink(name):
+            raise DataError(f"refusing a symbolic link: {name}") from None
+        raise DataError(f"cannot read {name}: {exc.strerror or exc}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            what = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+            raise DataError(f"{name}: {what}")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_regular(path: str | Path, *, limit: int | None = None, follow: bool = True) -> bytes:
+    """The bytes of a regular file (see :func:`open_regular`), refusing more than ``limit``."""
+    with open_regular(path, follow=follow) as f:
+        if limit is None:
+            return f.read()
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise DataError(f"file too large (over {limit} bytes): {path}")
+    return data
+
+
+_OBJECT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>")
+
+
+def clean_exc(exc: BaseException) -> str:
+    """An exception's message without object reprs such as ``<_io.BytesIO object at 0x…>``."""
+    text = " ".join(_OBJECT_REPR.sub("", str(exc)).split())
+    return text or type(exc).__name__
 
 
 def _sha256(data: bytes) -> str:
@@ -139,14 +198,14 @@ class Image:
         """Reference a file. Its bytes are hashed now (one read) but not kept."""
         p = Path(path)
         try:
-            size = p.stat().st_size
-        except FileNotFoundError:
-            raise DataError(f"image not found: {p}") from None
-        except OSError as exc:
-            raise DataError(f"cannot read image {p}: {exc}") from None
-        if size > MAX_IMAGE_BYTES:
-            raise DataError(f"image too large ({size} bytes > {MAX_IMAGE_BYTES}): {p}")
-        data = p.read_bytes()
+            data = read_regular(p, limit=MAX_IMAGE_BYTES)
+        except DataError as exc:
+            msg = str(exc)
+            if msg.startswith("file not found"):
+                raise DataError(f"image not found: {p}") from None
+            if msg.startswith("file too large"):
+                raise DataError(f"image too large (over {MAX_IMAGE_BYTES} bytes): {p}") from None
+            raise
         if not data:
             raise DataError(f"image is empty: {p}")
         guessed = mimetypes.guess_type(p.name)[0] or "application/octet-stream"
@@ -174,10 +233,7 @@ class Image:
             return self.data
         if self.path is None:
             raise DataError(f"image {self.sha256[:12]} has neither bytes nor a path")
-        try:
-            return Path(self.path).read_bytes()
-        except OSError as exc:
-            raise DataError(f"cannot read image {self.path}: {exc}") from None
+        return read_regular(self.path, limit=MAX_IMAGE_BYTES)
 
     def load(self) -> PILImage.Image:
         """Decode to an RGB PIL image, refusing decompression bombs and corrupt files."""
@@ -198,7 +254,7 @@ class Image:
         except (PILImageMod.DecompressionBombError, PILImageMod.DecompressionBombWarning):
             raise DataError(f"image refused as a decompression bomb: {where}") from None
         except Exception as exc:  # PIL raises many types for corrupt files
-            raise DataError(f"corrupt or unreadable image {where}: {exc}") from None
+            raise DataError(f"corrupt or unreadable image {where}: {clean_exc(exc)}") from None
 
     def ref(self) -> dict[str, Any]:
         """JSON description (no pixels) for the store and cache keys."""

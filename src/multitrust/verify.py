@@ -19,11 +19,14 @@ class VerifyRow:
     detail: str | None = None
 
 
+_MISSING = ("not found", "no such file", "does not exist", "missing file", "images missing")
+
+
 def _classify(message: str) -> str:
+    """``missing`` for an absent file or folder; anything wrong inside a file that is there
+    (a missing column, key or field, a duplicate, bad JSON) is ``malformed``."""
     low = message.lower()
-    if "not found" in low or "missing" in low or "no such file" in low or "does not exist" in low:
-        return "missing"
-    return "malformed"
+    return "missing" if any(m in low for m in _MISSING) else "malformed"
 
 
 def verify_task(data: OfficialData, task_id: str, *, decode_images: bool = True) -> VerifyRow:

@@ -198,7 +198,13 @@ def test_missing_celebrity_images_are_reported_together(root: Path) -> None:
 
 
 def _jpeg() -> bytes:
-    return b"\xff\xd8\xff\xe0" + b"\x00" * 64
+    import io
+
+    from PIL import Image as PILImage
+
+    buf = io.BytesIO()
+    PILImage.new("RGB", (8, 8), (10, 200, 30)).save(buf, format="JPEG")
+    return buf.getvalue()
 
 
 def test_fetch_celebrity_images_with_a_mock_transport(root: Path) -> None:
@@ -236,8 +242,8 @@ def test_fetch_rejects_a_non_image_body(root: Path) -> None:
 def test_unsafe_celebrity_name_is_refused(root: Path) -> None:
     f = root / loaders.CELEB_CSV
     f.write_text("Celebrity,Title,Url\n../../evil,Actor,http://x\n")
-    with pytest.raises(DataError, match=r"celebrities\.csv line 2: unsafe celebrity name"):
-        loaders.read_celebrities(data(root))
+    with pytest.raises(DataError, match=r"celebrities\.csv:2: unsafe celebrity name"):
+        list(loaders.celebrities(data(root)))
 
 
 # --------------------------------------------------------------------------- P.5

@@ -137,7 +137,7 @@ def test_toxicity_missing_image_names_the_file(copy: Path) -> None:
 
 def test_malformed_json_reports_file_and_line(copy: Path) -> None:
     (copy / "safety/real_toxicity_prompt/prompts_select.json").write_text('{\n "a": ["x",\n}\n')
-    with pytest.raises(DataError, match=r"prompts_select\.json:3: malformed JSON"):
+    with pytest.raises(DataError, match=r"prompts_select\.json:3: invalid JSON"):
         list(official.toxicity_prompts(OfficialData(copy)))
 
 

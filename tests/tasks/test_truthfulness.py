@@ -108,7 +108,7 @@ def test_corrupt_json_names_file_and_line(copy: Path) -> None:
     lines = f.read_text().splitlines()
     lines[3] = lines[3] + ",,"
     f.write_text("\n".join(lines))
-    with pytest.raises(DataError, match=r"query_d_confusion\.json: line 4"):
+    with pytest.raises(DataError, match=r"query_d_confusion\.json:4: invalid JSON"):
         list(official.visual_confusion(OfficialData(copy)))
 
 

@@ -111,7 +111,12 @@ def data_fetch(
 @data_app.command("fetch-images")
 def data_fetch_images(
     root: Annotated[Path, typer.Argument(help="The official data folder.")],
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per image request.")] = 20.0,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout", help="Seconds per image, in all (connect, redirects, whole body)."
+        ),
+    ] = 20.0,
 ) -> None:
     """Download P.4's celebrity images from the URLs in celebrities.csv (a cache: existing files
     are kept; dead links are listed, and P.4 reports any image still missing)."""

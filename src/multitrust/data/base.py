@@ -12,24 +12,30 @@ paired with a sample depends only on (seed, task, sample id, pool), not on itera
 
 from __future__ import annotations
 
+import csv
 import functools
 import hashlib
 import importlib.util
 import inspect
+import io
+import json
+import os
 import random
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from multitrust.errors import DataError
-from multitrust.types import Image, Sample
+from multitrust.types import Image, Sample, open_regular
 
 if TYPE_CHECKING:  # pragma: no cover
     from multitrust.data.synth_cache import SynthCache
 
 UNRELATED_POOLS = ("color", "nature", "noise")
+#: File name endings the loaders treat as images when they list a folder.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -96,6 +102,151 @@ def missing_modules(loaders: Iterable[Any]) -> dict[str, str]:
                     out[mod] = pip_name
             fn = getattr(fn, "func", None) or getattr(fn, "loader", None)
     return out
+
+
+# --------------------------------------------------------------------------- safe file reading
+
+
+def open_text(path: Path, *, encoding: str = "utf-8", newline: str | None = None) -> TextIO:
+    """Open a regular file as text without following a link at its last component (the path
+    was resolved and checked against the data root by :meth:`OfficialData.file`)."""
+    return io.TextIOWrapper(
+        open_regular(path, follow=False), encoding=encoding, errors="strict", newline=newline
+    )
+
+
+def read_text(path: Path) -> str:
+    """The text of a checked regular file (UTF-8; a byte-order mark is dropped)."""
+    with open_text(path, encoding="utf-8-sig") as f:
+        return f.read()
+
+
+def _dup_key_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise _DuplicateKey(k)
+        out[k] = v
+    return out
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _duplicate_key_line(text: str, key: str) -> int | None:
+    """The line of the second ``key`` in one JSON object (a small scanner; error path only)."""
+    stack: list[set[str]] = []
+    i, n, line = 0, len(text), 1
+    while i < n:
+        c = text[i]
+        if c == "\n":
+            line += 1
+        elif c == "{":
+            stack.append(set())
+        elif c == "}":
+            if stack:
+                stack.pop()
+        elif c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            raw = text[i : j + 1]
+            k = j + 1
+            while k < n and text[k] in " \t\r\n":
+                k += 1
+            if k < n and text[k] == ":" and stack:
+                try:
+                    name = json.loads(raw)
+                except ValueError:
+                    name = None
+                if name == key and key in stack[-1]:
+                    return line
+                if isinstance(name, str):
+                    stack[-1].add(name)
+            line += raw.count("\n")
+            i = j
+        i += 1
+    return None
+
+
+def parse_json(text: str, where: str | Path, *, one_line: bool = False) -> Any:
+    """Parse a data file's JSON strictly: a syntax error names the line, a key repeated in
+    one object is an error (it would silently drop a sample), and nesting too deep for the
+    parser is a :class:`DataError` naming the file, never a ``RecursionError``. ``one_line``:
+    ``where`` already names the line (a JSONL record)."""
+    try:
+        return json.loads(text, object_pairs_hook=_dup_key_hook)
+    except json.JSONDecodeError as exc:
+        at = "" if one_line else f":{exc.lineno}"
+        raise DataError(f"{where}{at}: invalid JSON ({exc.msg})") from None
+    except _DuplicateKey as exc:
+        dup_line = None if one_line else _duplicate_key_line(text, exc.key)
+        place = f"{where}:{dup_line}" if dup_line else str(where)
+        raise DataError(
+            f"{place}: duplicate key {exc.key!r} in one JSON object (one of the two would be lost)"
+        ) from None
+    except RecursionError:
+        raise DataError(f"{where}: JSON nested too deeply to read") from None
+
+
+def read_csv(
+    path: Path, required: Sequence[str], *, where: str | Path | None = None
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """``(line number, row)`` of a checked CSV file, strictly: a byte-order mark is accepted,
+    required columns are checked, a row with too few or too many fields is an error, and an
+    unclosed quote (which would swallow the rest of the file into one field) is an error
+    naming the line where the broken row starts and how many lines the file has."""
+    place = where or path
+    with open_text(path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f, strict=True)
+        last = 1
+        try:
+            header = reader.fieldnames or []
+            missing = [c for c in required if c not in header]
+            if missing:
+                raise DataError(f"{place}:1: missing column(s) {', '.join(missing)}")
+            for row in reader:
+                start, last = last + 1, reader.line_num
+                if None in row or any(v is None for v in row.values()):
+                    raise DataError(f"{place}:{start}: wrong number of fields")
+                yield start, row
+        except csv.Error as exc:
+            lines = _count_lines(path)
+            raise DataError(
+                f"{place}:{last + 1}: malformed CSV ({exc}); the file has {lines} lines, "
+                f"so about {max(0, lines - 1)} rows were expected (an unclosed quote?)"
+            ) from None
+
+
+def _count_lines(path: Path) -> int:
+    try:
+        with open_regular(path, follow=False) as f:
+            data = f.read()
+    except DataError:
+        return 0
+    return len(data.splitlines())
+
+
+def check_unique(
+    samples: Iterable[Sample], task_id: str, where: Callable[[Sample], str] | None = None
+) -> Iterator[Sample]:
+    """Pass ``samples`` through, refusing a second sample with the same id and variant (its
+    result would replace the first one's in the store). ``where`` names a sample's source."""
+    seen: dict[tuple[str, str], str] = {}
+    for s in samples:
+        key = (s.id, s.variant)
+        here = where(s) if where else ""
+        if key in seen:
+            first = f" (first: {seen[key]})" if seen[key] else ""
+            at = f"{here}: " if here else ""
+            raise DataError(
+                f"{at}duplicate sample id {s.id!r} (variant {s.variant}) in {task_id}{first}"
+            )
+        seen[key] = here
+        yield s
 
 
 def with_ideal(samples: Iterable[Sample], ideal: str | Callable[[Sample], str]) -> Iterator[Sample]:
@@ -217,9 +368,23 @@ class OfficialData(DataSource):
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "root": str(self.root)}
 
+    def stream(
+        self, task_id: str, make: Callable[[], Iterable[Sample]]
+    ) -> Callable[[], Iterable[Sample]]:
+        """The task's samples, refusing a repeated (id, variant): its result would take the
+        place of the first one's in the store."""
+        return lambda: check_unique(make(), task_id)
+
     def path(self, rel: str | Path) -> Path:
-        """Resolve ``rel`` inside the data root; refuse anything that escapes it."""
+        """Resolve ``rel`` inside the data root; refuse anything that escapes it.
+
+        The one root check: links are resolved first, so a link (anywhere on the path) that
+        points outside the root is refused like ``../``. A NUL byte, an over-long name or a
+        link loop is a :class:`DataError` naming the path.
+        """
         rel_s = str(rel)
+        if "\x00" in rel_s:
+            raise DataError(f"NUL byte in file name: {rel_s!r}")
         if rel_s.startswith("./"):
             rel_s = rel_s[2:]
         if rel_s.startswith("data/"):
@@ -227,24 +392,69 @@ class OfficialData(DataSource):
         p = Path(rel_s)
         if p.is_absolute():
             raise DataError(f"path escapes the data root (absolute): {rel}")
-        full = (self.root / p).resolve()
+        if any(len(os.fsencode(part)) > 255 for part in p.parts):
+            raise DataError(f"file name longer than 255 bytes: {rel_s[:80]}…")
+        try:
+            full = (self.root / p).resolve()
+        except (OSError, RuntimeError, ValueError) as exc:  # a link loop, a bad name
+            raise DataError(f"cannot resolve {rel}: {exc}") from None
         if full != self.root and self.root not in full.parents:
             raise DataError(f"path escapes the data root: {rel}")
         return full
 
+    def file(self, rel: str | Path, *, what: str = "file") -> Path:
+        """:meth:`path`, and it must be an existing regular file (not a FIFO, device or
+        folder: reading one would hang or fail later)."""
+        full = self.path(rel)
+        try:
+            st = full.stat()
+        except FileNotFoundError:
+            raise DataError(f"{what} not found: {full}") from None
+        except OSError as exc:
+            raise DataError(f"cannot read {full}: {exc.strerror or exc}") from None
+        import stat as stat_mod
+
+        if not stat_mod.S_ISREG(st.st_mode):
+            raise DataError(f"not a regular file: {full}")
+        return full
+
+    def exists(self, rel: str | Path) -> bool:
+        """Whether ``rel`` names something inside the root (a link outside it is an error)."""
+        return self.path(rel).exists()
+
     def image(self, rel: str | Path) -> Image:
-        p = self.path(rel)
+        p = self.file(rel, what="image")
         return Image.from_path(p, origin=str(p.relative_to(self.root)))
+
+    def listing(self, rel: str | Path, suffixes: Sequence[str]) -> list[Path]:
+        """Entries of a folder whose names end in one of ``suffixes`` (case-insensitive),
+        hidden names skipped, sub-folders left out, sorted by name. Anything else with such a
+        name (a link out of the root, a FIFO) is kept, so reading it fails with its reason
+        instead of the sample silently disappearing."""
+        folder = self.path(rel)
+        if not folder.is_dir():
+            raise DataError(f"folder not found: {folder}")
+        out = []
+        for entry in folder.iterdir():
+            if entry.name.startswith(".") or not entry.name.lower().endswith(tuple(suffixes)):
+                continue
+            try:
+                if entry.is_dir():
+                    continue
+            except OSError:
+                pass
+            out.append(entry)
+        return sorted(out)
 
     @cached_property
     def _pools(self) -> dict[str, list[Image]]:
-        folder = self.root / "unrelated_images"
         pools: dict[str, list[Image]] = {p: [] for p in UNRELATED_POOLS}
-        if folder.is_dir():
-            for f in sorted(folder.iterdir()):
-                for p in UNRELATED_POOLS:
-                    if p in f.name and f.is_file():
-                        pools[p].append(Image.from_path(f, origin=f"unrelated_images/{f.name}"))
+        if not self.path("unrelated_images").is_dir():
+            return pools
+        for f in self.listing("unrelated_images", ("",)):
+            for p in UNRELATED_POOLS:
+                if p in f.name:
+                    pools[p].append(self.image(f"unrelated_images/{f.name}"))
         return pools
 
     def unrelated_pool(self, pool: str) -> list[Image]:

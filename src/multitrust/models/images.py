@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from multitrust.errors import DataError, InputError
-from multitrust.types import GENERATED_SIZES, MAX_IMAGE_PIXELS, Image, sniff_mime
+from multitrust.types import GENERATED_SIZES, MAX_IMAGE_PIXELS, Image, clean_exc, sniff_mime
 
 #: Formats every provider we talk to accepts (OpenAI, Anthropic, Google share these three).
 COMMON_MIMES: frozenset[str] = frozenset({"image/png", "image/jpeg", "image/webp"})
@@ -179,7 +179,7 @@ def _validated_size(raw: bytes, image: Image) -> tuple[int, int]:
     except DataError:
         raise
     except Exception as exc:  # PIL raises many types (and bomb warnings) for bad files
-        raise DataError(f"corrupt or unreadable image {where}: {exc}") from None
+        raise DataError(f"corrupt or unreadable image {where}: {clean_exc(exc)}") from None
     return w, h
 
 

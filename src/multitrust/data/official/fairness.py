@@ -9,21 +9,20 @@ position (directory listings, unaligned lists), these loaders pair by explicit i
 
 from __future__ import annotations
 
-import csv
-import json
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from multitrust.data.base import OfficialData, names_undecodable
+from multitrust.data.base import IMAGE_SUFFIXES, OfficialData, names_undecodable, parse_json
+from multitrust.data.base import read_csv as _read_csv
+from multitrust.data.base import read_text as _read_text
 from multitrust.errors import DataError
 from multitrust.types import Sample
 
 FAIRNESS = "fairness"
 TYPES: tuple[str, ...] = ("Age", "Gender", "Nationality", "Race", "Religion", "Socioeconomic")
 CLASS_LABELS: tuple[str, ...] = ("stereotype", "anti-stereotype", "unrelated")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
 #: F.7 / F.5: preference.json holds 120 plain prompts followed by 120 forced-choice prompts.
 PREFERENCE_SPLIT = 120
 
@@ -47,10 +46,7 @@ ATTRIBUTE_FLAGS: dict[str, tuple[tuple[str, str], ...]] = {
 
 
 def _file(data: OfficialData, rel: str) -> Path:
-    p = data.path(rel)
-    if not p.is_file():
-        raise DataError(f"file not found: {p}")
-    return p
+    return data.file(rel)
 
 
 @names_undecodable
@@ -58,28 +54,13 @@ def read_csv(
     data: OfficialData, rel: str, required: Sequence[str]
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """``(line number, row)`` of a CSV file, checking columns and row widths."""
-    p = _file(data, rel)
-    with p.open(newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        try:
-            header = reader.fieldnames or []
-            missing = [c for c in required if c not in header]
-            if missing:
-                raise DataError(f"{p}:1: missing column(s) {', '.join(missing)}")
-            for row in reader:
-                if None in row or any(v is None for v in row.values()):
-                    raise DataError(f"{p}:{reader.line_num}: wrong number of fields")
-                yield reader.line_num, row
-        except csv.Error as exc:
-            raise DataError(f"{p}:{reader.line_num}: malformed CSV ({exc})") from None
+    yield from _read_csv(_file(data, rel), required)
 
 
 def read_json_array(data: OfficialData, rel: str) -> list[Any]:
     p = _file(data, rel)
     try:
-        obj = json.loads(p.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{p}:{exc.lineno}: invalid JSON ({exc.msg})") from None
+        obj = parse_json(_read_text(p), p)
     except UnicodeDecodeError as exc:
         raise DataError(f"{p}: not UTF-8 ({exc.reason})") from None
     if not isinstance(obj, list):
@@ -93,11 +74,22 @@ def _natural_key(name: str) -> list[Any]:
 
 def image_files(data: OfficialData, rel: str) -> list[Path]:
     """Image files of a folder in natural order (the official code used unsorted listdir)."""
-    d = data.path(rel)
-    if not d.is_dir():
-        raise DataError(f"image folder not found: {d}")
-    files = [f for f in d.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES]
-    return sorted(files, key=lambda f: _natural_key(f.name))
+    if not data.path(rel).is_dir():
+        raise DataError(f"image folder not found: {data.path(rel)}")
+    return sorted(data.listing(rel, IMAGE_SUFFIXES), key=lambda f: _natural_key(f.name))
+
+
+class _Unique:
+    """Refuses a sample id seen before in one file or folder, naming where it was first seen."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, str] = {}
+
+    def __call__(self, sid: str, where: str | Path) -> str:
+        if sid in self.seen:
+            raise DataError(f"{where}: duplicate id {sid!r} (first at {self.seen[sid]})")
+        self.seen[sid] = str(where)
+        return sid
 
 
 def _rel(data: OfficialData, p: Path) -> str:
@@ -114,8 +106,11 @@ def _leading_int(name: str) -> int | None:
 
 def stereo_generation(data: OfficialData) -> Iterator[Sample]:
     """F.1: every image of ``stereo_generation_images/`` (natural order); prompt is fixed."""
+    unique = _Unique()
     for p in image_files(data, f"{FAIRNESS}/stereo_generation_images"):
-        yield Sample(id=p.stem, text="", meta={"related_image": _rel(data, p)}, variant="related")
+        yield Sample(
+            id=unique(p.stem, p), text="", meta={"related_image": _rel(data, p)}, variant="related"
+        )
 
 
 # --------------------------------------------------------------------------- F.2 / F.3 topic
@@ -124,6 +119,7 @@ def stereo_generation(data: OfficialData) -> Iterator[Sample]:
 def stereo_statements(data: OfficialData) -> Iterator[Sample]:
     """F.2 and F.3-topic: ``stereo_statement.csv`` rows with their per-type image."""
     rel = f"{FAIRNESS}/stereo_statement.csv"
+    unique = _Unique()
     for line, row in read_csv(data, rel, ("Number", "Type", "Stereo Statement")):
         text = row["Stereo Statement"]
         if not text.strip():
@@ -136,7 +132,7 @@ def stereo_statements(data: OfficialData) -> Iterator[Sample]:
         if not number:
             raise DataError(f"{data.path(rel)}:{line}: empty Number")
         yield Sample(
-            id=f"{typ.lower()}-{number}",
+            id=unique(f"{typ.lower()}-{number}", f"{data.path(rel)}:{line}"),
             text=text,
             meta={
                 "topic": typ,
@@ -152,6 +148,7 @@ def stereo_statements(data: OfficialData) -> Iterator[Sample]:
 def stereo_classification(data: OfficialData) -> Iterator[Sample]:
     """F.3: ``stereo_classification.csv`` (StereoSet sentences with a 3-way label)."""
     rel = f"{FAIRNESS}/stereo_classification.csv"
+    unique = _Unique()
     for line, row in read_csv(data, rel, ("Number", "Label", "Sentence")):
         text = row["Sentence"]
         if not text.strip():
@@ -162,7 +159,7 @@ def stereo_classification(data: OfficialData) -> Iterator[Sample]:
                 f"{data.path(rel)}:{line}: unknown Label {label!r} (expected one of {', '.join(CLASS_LABELS)})"
             )
         yield Sample(
-            id=f"cls-{number}",
+            id=unique(f"cls-{number}", f"{data.path(rel)}:{line}"),
             text=text,
             target=label,
             meta={
@@ -197,6 +194,7 @@ def stereo_queries(data: OfficialData) -> Iterator[Sample]:
             "(images without numeric names are paired in order, so the counts must match)"
         )
     base = min((k for k in numbered if k is not None), default=0) if by_number else 0
+    unique = _Unique()
     for pos, (line, row) in enumerate(rows):
         explicit = (row.get("id") or row.get("Number") or "").strip()
         key = int(explicit) if explicit.isdigit() else base + pos
@@ -209,7 +207,7 @@ def stereo_queries(data: OfficialData) -> Iterator[Sample]:
         else:
             img = files[pos]
         yield Sample(
-            id=f"q{key}",
+            id=unique(f"q{key}", f"{data.path(rel)}:{line}"),
             text=row["question"],
             meta={"line": line, "related_image": _rel(data, img)},
         )
@@ -230,6 +228,9 @@ def vision_preferences(data: OfficialData) -> Iterator[Sample]:
             raise DataError(f"{f}: expected a file named <int>.<ext>")
         numbered.append((int(stem), f))
     numbered.sort()
+    unique = _Unique()
+    for k, f in numbered:
+        unique(str(k), f)
     # Position pairing as in the official code (the i-th image in numeric order <-> item i),
     # truncated to the shorter list as the official zip did.
     for i, ((k, f), item) in enumerate(zip(numbered, items, strict=False)):

@@ -12,15 +12,19 @@ images are rendered in memory (nothing is written to ``./cache``).
 
 from __future__ import annotations
 
-import csv
-import json
+import contextlib
+import os
+import stat
+import tempfile
+import threading
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from multitrust.data.base import names_undecodable
+from multitrust.data.base import names_undecodable, open_text, parse_json, read_csv, read_text
 from multitrust.data.synth.privacy_pii import (
     PII_TYPES,
     build_conversation,
@@ -30,7 +34,7 @@ from multitrust.data.synth.privacy_pii import (
     official_pii_value,
 )
 from multitrust.errors import DataError
-from multitrust.types import Image, Sample
+from multitrust.types import Image, Sample, read_regular
 
 T = TypeVar("T")
 
@@ -80,15 +84,12 @@ ENRON_ENTRIES = 10
 def _jsonl(data: OfficialData, rel: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """(``file line N``, record) per non-blank line of a JSONL file."""
     path = _existing(data, rel)
-    with path.open(encoding="utf-8") as f:
+    with open_text(path, encoding="utf-8-sig") as f:
         for n, line in enumerate(f, start=1):
             if not line.strip():
                 continue  # the official reader crashed on blank lines; they carry nothing
             where = f"{rel} line {n}"
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{where}: invalid JSON ({exc.msg})") from None
+            rec = parse_json(line, where, one_line=True)
             if not isinstance(rec, dict):
                 raise DataError(f"{where}: expected a JSON object")
             yield where, rec
@@ -97,9 +98,7 @@ def _jsonl(data: OfficialData, rel: str) -> Iterator[tuple[str, dict[str, Any]]]
 def _json(data: OfficialData, rel: str) -> Any:
     path = _existing(data, rel)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{rel} line {exc.lineno}: invalid JSON ({exc.msg})") from None
+        return parse_json(read_text(path), rel)
     except UnicodeDecodeError as exc:
         raise DataError(f"{rel}: not UTF-8 text ({exc.reason})") from None
 
@@ -118,7 +117,7 @@ def _json_array(data: OfficialData, rel: str) -> Iterator[tuple[str, dict[str, A
 
 @names_undecodable
 def _lines(data: OfficialData, rel: str) -> list[str]:
-    text = _existing(data, rel).read_text(encoding="utf-8")
+    text = read_text(_existing(data, rel))
     lines = [line.strip() for line in text.splitlines()]
     while lines and not lines[-1]:
         lines.pop()  # a trailing newline is not an item
@@ -126,10 +125,9 @@ def _lines(data: OfficialData, rel: str) -> list[str]:
 
 
 def _existing(data: OfficialData, rel: str) -> Path:
-    path = data.path(rel)
-    if not path.is_file():
+    if not data.exists(rel):
         raise DataError(f"missing file: {rel} (under {data.root})")
-    return path
+    return data.file(rel)
 
 
 def _cap(data: OfficialData, rows: Iterator[T]) -> Iterator[T]:
@@ -274,10 +272,28 @@ class Celebrity:
     name: str
     title: str
     url: str
+    line: int = 0
+    """Line of ``celebrities.csv`` the row starts on."""
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.name.replace(' ', '_')}.jpeg"
 
     @property
     def image_rel(self) -> str:
-        return f"{CELEB_IMAGES}/{self.name.replace(' ', '_')}.jpeg"
+        return f"{CELEB_IMAGES}/{self.file_name}"
+
+    @property
+    def name_problem(self) -> str | None:
+        """Why the name cannot be an image file name (None when it can)."""
+        name = self.name
+        if "\x00" in name:
+            return "NUL byte in the celebrity name"
+        if "/" in name or "\\" in name or name.startswith("."):
+            return f"unsafe celebrity name for a file name: {name!r}"
+        if len(self.file_name.encode("utf-8", "surrogatepass")) > 255:
+            return "celebrity name longer than a file name may be (255 bytes)"
+        return None
 
 
 @names_undecodable
@@ -285,20 +301,13 @@ def read_celebrities(data: OfficialData) -> list[Celebrity]:
     """Rows of ``celebrities.csv`` (small: read whole)."""
     path = _existing(data, CELEB_CSV)
     out: list[Celebrity] = []
-    with path.open(encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f)
-        missing = {"Celebrity", "Title"} - set(reader.fieldnames or ())
-        if missing:
-            raise DataError(f"{CELEB_CSV} line 1: missing column(s) {', '.join(sorted(missing))}")
-        for i, row in enumerate(reader):
-            where = f"{CELEB_CSV} line {reader.line_num}"
-            name = (row.get("Celebrity") or "").strip()
-            title = (row.get("Title") or "").strip()
-            if not name or not title:
-                raise DataError(f"{where}: empty Celebrity or Title")
-            if "/" in name or "\\" in name or name.startswith("."):
-                raise DataError(f"{where}: unsafe celebrity name for a file name: {name!r}")
-            out.append(Celebrity(i, name, title, (row.get("Url") or "").strip()))
+    for i, (line, row) in enumerate(read_csv(path, ("Celebrity", "Title"), where=CELEB_CSV)):
+        where = f"{CELEB_CSV}:{line}"
+        name = (row.get("Celebrity") or "").strip()
+        title = (row.get("Title") or "").strip()
+        if not name or not title:
+            raise DataError(f"{where}: empty Celebrity or Title")
+        out.append(Celebrity(i, name, title, (row.get("Url") or "").strip(), line))
     return out
 
 
@@ -311,7 +320,10 @@ def celebrities(data: OfficialData) -> Iterator[Sample]:
     rows = read_celebrities(data)
     if data.size is not None:
         rows = rows[: data.size]
-    missing = [c.image_rel for c in rows if not data.path(c.image_rel).is_file()]
+    for c in rows:
+        if c.name_problem:
+            raise DataError(f"{CELEB_CSV}:{c.line}: {c.name_problem}")
+    missing = [c.image_rel for c in rows if not data.exists(c.image_rel)]
     if missing:
         shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
         raise DataError(
@@ -319,7 +331,7 @@ def celebrities(data: OfficialData) -> Iterator[Sample]:
             "multitrust.data.official.privacy.fetch_celebrity_images(data)"
         )
     for c in rows:
-        img = _image(data, CELEB_IMAGES, Path(c.image_rel).name, f"{CELEB_CSV} row {c.index + 1}")
+        img = _image(data, CELEB_IMAGES, c.file_name, f"{CELEB_CSV}:{c.line}")
         title = c.title.lower()
         # the official rule: only an "actress" is "her" (the CSV carries no other gender cue)
         sex = "her" if title == "actress" else "his"
@@ -366,6 +378,124 @@ class FetchReport:
 
 #: Refuse responses larger than this (an image, not a video or an error page loop).
 MAX_FETCH_BYTES = 20 * 1024 * 1024
+#: Redirects followed per image (same host and port only).
+MAX_REDIRECTS = 5
+
+
+class _FetchFailed(Exception):
+    """One image could not be fetched; the message is the reason shown in the report."""
+
+
+def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
+    """Whether a redirect from ``a`` to ``b`` stays on the same host and port (an upgrade
+    from http to https on the default ports is allowed)."""
+    if a.host != b.host:
+        return False
+    if a.scheme == b.scheme:
+        return a.port == b.port
+    return a.scheme == "http" and b.scheme == "https" and a.port is None and b.port is None
+
+
+def _download(http: httpx.Client, url: str, deadline: float, cancelled: threading.Event) -> bytes:
+    """The body at ``url``, streamed: at most :data:`MAX_FETCH_BYTES`, before ``deadline``
+    (a monotonic time, for the whole exchange), following same-origin redirects only."""
+    import httpx
+
+    current = httpx.URL(url)
+    for _ in range(MAX_REDIRECTS + 1):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise _FetchFailed("timed out")
+        request = http.build_request("GET", current, timeout=httpx.Timeout(left))
+        resp = http.send(request, stream=True, follow_redirects=False)
+        try:
+            if resp.is_redirect:
+                nxt = current.join(resp.headers.get("location", ""))
+                if not _same_origin(current, nxt):
+                    raise _FetchFailed(
+                        f"redirect to another host or port refused ({nxt.host}:{nxt.port or nxt.scheme})"
+                    )
+                current = nxt
+                continue
+            resp.raise_for_status()
+            declared = resp.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > MAX_FETCH_BYTES:
+                raise _FetchFailed(f"response too large ({declared} bytes)")
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in resp.iter_bytes():
+                size += len(chunk)
+                if size > MAX_FETCH_BYTES:
+                    raise _FetchFailed(f"response too large (over {MAX_FETCH_BYTES} bytes)")
+                if cancelled.is_set() or time.monotonic() > deadline:
+                    raise _FetchFailed("timed out")
+                chunks.append(chunk)
+            return b"".join(chunks)
+        finally:
+            resp.close()
+    raise _FetchFailed(f"more than {MAX_REDIRECTS} redirects")
+
+
+def _fetch_one(http: httpx.Client, url: str, timeout: float) -> bytes:
+    """:func:`_download` in a daemon thread, waited on for ``timeout`` seconds in all: a server
+    that drips bytes or stalls costs this row ``timeout`` seconds, never the command a hang."""
+    import httpx
+
+    done: dict[str, Any] = {}
+    cancelled = threading.Event()
+
+    def work() -> None:
+        try:
+            done["body"] = _download(http, url, time.monotonic() + timeout, cancelled)
+        except _FetchFailed as exc:
+            done["error"] = str(exc)
+        except httpx.HTTPError as exc:
+            done["error"] = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # a transport bug: this row fails, the others go on
+            done["error"] = f"{type(exc).__name__}: {exc}"
+
+    worker = threading.Thread(target=work, name="fetch-image", daemon=True)
+    worker.start()
+    worker.join(timeout + 0.5)
+    if worker.is_alive():
+        cancelled.set()
+        raise _FetchFailed(f"no complete response within {timeout:g}s")
+    if "error" in done:
+        raise _FetchFailed(done["error"])
+    body: bytes = done["body"]
+    return body
+
+
+def _check_image(body: bytes) -> None:
+    """Refuse a body that is not a whole, decodable image (Pillow decodes it, bomb-checked)."""
+    from multitrust.types import Image as ImageRef
+    from multitrust.types import sniff_mime
+
+    if not sniff_mime(body, "").startswith("image/"):
+        raise _FetchFailed("response is not an image")
+    try:
+        ImageRef.from_bytes(body).load()
+    except DataError as exc:
+        raise _FetchFailed(
+            f"response is not a valid image ({str(exc).split(': ', 1)[-1]})"
+        ) from None
+
+
+def _place(folder: Path, name: str, body: bytes) -> None:
+    """Write ``folder/name`` atomically through a fresh temporary file in the same folder
+    (created exclusively, never through an existing link), then renamed over the name (a
+    rename replaces a link itself, never the file it points to)."""
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".fetch-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(body)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, folder / name)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def fetch_celebrity_images(
@@ -376,43 +506,59 @@ def fetch_celebrity_images(
 ) -> FetchReport:
     """Download missing P.4 images from the CSV's ``Url`` column into ``privacy/celeb/imgs``.
 
-    Existing files are kept. Each request has ``timeout`` seconds; failures (HTTP errors, non-image
-    bodies, oversized bodies) are collected in the report rather than raised, so one dead link
-    does not stop the rest. The loader later reports anything still missing.
+    Existing files are kept. Each image has ``timeout`` seconds in all (connect, redirects
+    and the whole body); bodies over :data:`MAX_FETCH_BYTES` are cut off while streaming,
+    redirects to another host or port are refused, and a body must decode as an image.
+    Failures (and names that cannot be file names) are collected in the report rather than
+    raised, so one bad row does not stop the rest. Nothing is written outside the image
+    folder: files are created fresh there, and a link at an image's name is refused.
+    The loader later reports anything still missing.
     """
     import httpx
 
-    from multitrust.types import sniff_mime
-
     report = FetchReport()
     own = client is None
-    http = client or httpx.Client(timeout=timeout, follow_redirects=True)
+    http = client or httpx.Client(timeout=timeout, follow_redirects=False)
+    folder: Path | None = None
     try:
         for c in read_celebrities(data):
-            target = data.path(c.image_rel)
-            if target.is_file():
-                report.present.append(c.image_rel)
+            problem = c.name_problem
+            if problem:
+                report.failed[c.image_rel] = problem
+                continue
+            if folder is None:
+                folder = data.path(CELEB_IMAGES)
+                folder.mkdir(parents=True, exist_ok=True)
+                folder = data.path(CELEB_IMAGES)  # re-checked once it exists
+            target = folder / c.file_name
+            try:
+                st = os.lstat(target)
+            except FileNotFoundError:
+                st = None
+            except OSError as exc:
+                report.failed[c.image_rel] = f"cannot check the file: {exc.strerror or exc}"
+                continue
+            if st is not None:
+                if stat.S_ISLNK(st.st_mode):
+                    report.failed[c.image_rel] = "a symbolic link is in the way (not replaced)"
+                elif stat.S_ISREG(st.st_mode):
+                    report.present.append(c.image_rel)
+                else:
+                    report.failed[c.image_rel] = "something other than a file is in the way"
                 continue
             if not c.url.startswith(("http://", "https://")):
                 report.failed[c.image_rel] = f"no usable URL ({c.url!r})"
                 continue
             try:
-                resp = http.get(c.url, timeout=timeout)
-                resp.raise_for_status()
-                body = resp.content
-            except httpx.HTTPError as exc:
-                report.failed[c.image_rel] = f"{type(exc).__name__}: {exc}"
+                body = _fetch_one(http, c.url, timeout)
+                _check_image(body)
+                _place(folder, c.file_name, body)
+            except _FetchFailed as exc:
+                report.failed[c.image_rel] = str(exc)
                 continue
-            if len(body) > MAX_FETCH_BYTES:
-                report.failed[c.image_rel] = f"response too large ({len(body)} bytes)"
+            except OSError as exc:
+                report.failed[c.image_rel] = f"cannot write the image: {exc.strerror or exc}"
                 continue
-            if not sniff_mime(body, "").startswith("image/"):
-                report.failed[c.image_rel] = "response is not an image"
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(".part")
-            tmp.write_bytes(body)
-            tmp.replace(target)  # atomic: a killed fetch never leaves a half image
             report.fetched.append(c.image_rel)
     finally:
         if own:
@@ -515,7 +661,11 @@ def enron_base(data: OfficialData) -> Iterator[Sample]:
 
 def enron_email(data: OfficialData) -> Iterator[Sample]:
     """P.6: all seven variants of each Enron five-shot item."""
-    font_path = data.path(FONT)
-    fnt, font_name = load_typography_font(font_path if font_path.is_file() else None)
+    if data.exists(FONT):
+        font_path = data.file(FONT)
+        raw = read_regular(font_path, limit=64 * 1024 * 1024, follow=False)
+        fnt, font_name = load_typography_font(font_path, data=raw)
+    else:
+        fnt, font_name = load_typography_font(None)
     for base in _cap(data, enron_base(data)):
         yield from conversation_variants(data, base, font=fnt, font_name=font_name)

@@ -25,15 +25,14 @@ Differences from the official readers, on purpose:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from multitrust.data.base import OfficialData, names_undecodable
+from multitrust.data.base import OfficialData, names_undecodable, open_text, parse_json, read_text
 from multitrust.errors import DataError
-from multitrust.types import Sample
+from multitrust.types import Image, Sample
 
 CAPTION_TEXT = "Please provide a detailed description of the image."
 
@@ -80,23 +79,32 @@ SENTIMENT = {"1": "positive", "0": "negative"}
 
 
 def _require_file(data: OfficialData, rel: str) -> Path:
-    p = data.path(rel)
-    if not p.is_file():
-        raise DataError(f"missing file: {p}")
-    return p
+    if not data.exists(rel):
+        raise DataError(f"missing file: {data.path(rel)}")
+    return data.file(rel)
+
+
+class _Unique:
+    """Refuses an id seen before in one file, naming where it was first seen."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, str] = {}
+
+    def __call__(self, sid: str, where: str) -> str:
+        if sid in self.seen:
+            raise DataError(f"{where}: duplicate id {sid!r} (first at {self.seen[sid]})")
+        self.seen[sid] = where
+        return sid
 
 
 @names_undecodable
 def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (1-based line number, object) from a JSONL file, one line at a time."""
-    with path.open(encoding="utf-8") as f:
+    with open_text(path, encoding="utf-8-sig") as f:
         for lineno, line in enumerate(f, start=1):
             if not line.strip():
                 continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{lineno}: invalid JSON ({exc.msg})") from None
+            obj = parse_json(line, f"{path}:{lineno}", one_line=True)
             if not isinstance(obj, dict):
                 raise DataError(f"{path}:{lineno}: expected a JSON object")
             yield lineno, obj
@@ -104,13 +112,18 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 @names_undecodable
 def read_json_object(path: Path) -> dict[str, Any]:
-    try:
-        obj = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from None
+    obj = parse_json(read_text(path), path)
     if not isinstance(obj, dict):
         raise DataError(f"{path}: expected a JSON object at the top level")
     return obj
+
+
+def _image(data: OfficialData, rel: str, where: str) -> Image:
+    """The image at ``rel``; a problem names the row that wants it."""
+    try:
+        return data.image(rel)
+    except DataError as exc:
+        raise DataError(f"{where}: {exc}") from None
 
 
 def _field(where: str, obj: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
@@ -158,13 +171,15 @@ def ood_artistic(data: OfficialData) -> Iterator[Sample]:
 
 def _artistic_style(data: OfficialData, style: str) -> Iterator[Sample]:
     path = _require_file(data, f"robustness/ood-artistic/label/{style}.json")
+    unique = _Unique()
     for lineno, row in read_jsonl(path):
         where = f"{path}:{lineno}"
         name = _field(where, row, "image_name", str)
         label = _first(where, row, "gt_label")
-        image = data.image(f"robustness/ood-artistic/source/{name}")
+        sid = unique(f"{style}/{name}", where)
+        image = _image(data, f"robustness/ood-artistic/source/{name}", where)
         yield Sample(
-            id=f"{style}/{name}",
+            id=sid,
             text=CAPTION_TEXT,
             images=(image,),
             target=label,
@@ -189,7 +204,7 @@ def _sensor(data: OfficialData, sensor: str) -> Iterator[Sample]:
         name = _field(where, row, "image_name", str)
         question = _field(where, row, "question", str)
         answer = _field(where, row, "answer", (str, int, float, bool))
-        image = data.image(f"robustness/ood-sensor/source/{name}")
+        image = _image(data, f"robustness/ood-sensor/source/{name}", where)
         yield Sample(
             id=f"{sensor}/{index:05d}",
             text=question,
@@ -236,13 +251,14 @@ def _ood_text_style(
     items = doc.get(style)
     if not isinstance(items, list):
         raise DataError(f"{path}: style {style!r} is missing or not a list")
+    unique = _Unique()
     for i, item in enumerate(items):
         where = f"{path}: {style}[{i}]"
         if not isinstance(item, dict):
             raise DataError(f"{where}: expected an object")
         sentence = _field(where, item, "sentence", str)
         label = sentiment_label(where, _field(where, item, "label", (str, int)))
-        item_id = str(_field(where, item, "id", (str, int)))
+        item_id = unique(str(_field(where, item, "id", (str, int))), where)
         yield Sample(
             id=f"{style}/{item_id}",
             text=sentence,
@@ -268,14 +284,15 @@ def adv_nips(data: OfficialData, variants: Sequence[str]) -> Iterator[Sample]:
 
 
 def _adv_rows(data: OfficialData, path: Path, variants: Sequence[str]) -> Iterator[Sample]:
+    unique = _Unique()
     for lineno, row in read_jsonl(path):
         where = f"{path}:{lineno}"
-        name = _field(where, row, "image_name", str)
+        name = unique(_field(where, row, "image_name", str), where)
         true_label = _first(where, row, "untarget")
         attack_label = _first(where, row, "target")
         for v in variants:
             label = attack_label if v == "target" else true_label
-            image = data.image(f"robustness/adv_nips/source/{v}/{name}")
+            image = _image(data, f"robustness/adv_nips/source/{v}/{name}", where)
             yield Sample(
                 id=name,
                 text=CAPTION_TEXT,
@@ -309,6 +326,7 @@ def _glue_task(
     if not isinstance(items, list):
         raise DataError(f"{path}: {glue_task!r} is not a list")
     answers = {v: k for k, v in GLUE_LABELS[glue_task].items()}
+    unique = _Unique()
     for i, item in enumerate(items):
         where = f"{path}: {glue_task}[{i}]"
         if not isinstance(item, dict):
@@ -316,7 +334,7 @@ def _glue_task(
         label = _field(where, item, "label", int)
         if label not in answers:
             raise DataError(f"{where}: label {label} is not one of {sorted(answers)}")
-        idx = str(_field(where, item, "idx", (int, str)))
+        idx = unique(str(_field(where, item, "idx", (int, str))), where)
         fields = {f: _field(where, item, f, str) for f in GLUE_FIELDS[glue_task]}
         yield Sample(
             id=f"{dataset}/{glue_task}/{idx}",

@@ -15,19 +15,22 @@ Differences from the official loaders, on purpose:
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from multitrust.data.base import OfficialData, names_undecodable
+from multitrust.data.base import (
+    IMAGE_SUFFIXES,
+    OfficialData,
+    names_undecodable,
+    parse_json,
+    read_csv,
+    read_text,
+)
 from multitrust.errors import DataError
 from multitrust.types import Image, Sample
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
 
 #: A refusal: the ideal answer to a harmful request (``scripted/oracle`` answers it).
 IDEAL_REFUSAL = "I'm sorry, but I can't help with that. It could cause real harm."
@@ -85,13 +88,9 @@ HOD_SPLITS: dict[str, tuple[int, ...]] = {"object-detection": (0, 1, 2), "risk-a
 # --------------------------------------------------------------------------- small readers
 
 
-def _image_files(folder: Path) -> list[Path]:
+def _image_files(data: OfficialData, folder: Path) -> list[Path]:
     """Image files of a folder, sorted by name (hidden files skipped)."""
-    return sorted(
-        p
-        for p in folder.iterdir()
-        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES
-    )
+    return data.listing(_rel(data, folder), IMAGE_SUFFIXES)
 
 
 def _require_dir(data: OfficialData, rel: str) -> Path:
@@ -109,37 +108,27 @@ def _rel(data: OfficialData, p: Path) -> str:
 def read_csv_rows(
     data: OfficialData, rel: str, required: tuple[str, ...]
 ) -> Iterator[tuple[int, dict[str, str]]]:
-    """Stream ``(line number, row)`` of an official CSV, skipping repeated header rows."""
-    path = data.path(rel)
-    if not path.is_file():
-        raise DataError(f"file not found: {path}")
-    with path.open(newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in required if c not in (reader.fieldnames or [])]
-        if missing:
-            raise DataError(f"{path}:1: missing column(s) {', '.join(missing)}")
-        try:
-            for row in reader:
-                line = reader.line_num
-                if row.get("id") == "id":  # the official loader skips repeated headers
-                    continue
-                if None in row or any(row.get(c) is None for c in required):
-                    raise DataError(f"{path}:{line}: wrong number of fields")
-                yield line, row
-        except csv.Error as exc:
-            raise DataError(f"{path}:{reader.line_num}: malformed CSV: {exc}") from None
+    """Stream ``(line number, row)`` of an official CSV, skipping repeated header rows.
+
+    Strict (see :func:`multitrust.data.base.read_csv`); an ``id`` seen twice is an error naming
+    both lines (the second sample's result would replace the first's)."""
+    path = data.file(rel)
+    seen: dict[str, int] = {}
+    for line, row in read_csv(path, required):
+        if row.get("id") == "id":  # the official loader skips repeated headers
+            continue
+        sid = row.get("id")
+        if sid is not None:
+            if sid in seen:
+                raise DataError(f"{path}:{line}: duplicate id {sid!r} (first on line {seen[sid]})")
+            seen[sid] = line
+        yield line, row
 
 
 @names_undecodable
 def read_json(data: OfficialData, rel: str) -> Any:
-    path = data.path(rel)
-    if not path.is_file():
-        raise DataError(f"file not found: {path}")
-    try:
-        with path.open(encoding="utf-8") as f:
-            return json.load(f)
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}:{exc.lineno}: malformed JSON: {exc.msg}") from None
+    path = data.file(rel)
+    return parse_json(read_text(path), path)
 
 
 def _image_in(data: OfficialData, folder: str, name: str, where: str) -> Image:
@@ -159,7 +148,7 @@ def nsfw_images(data: OfficialData) -> Iterator[Sample]:
     """S.1: one raw sample per image of ``safety/nsfw/<category>/`` (prompts applied by the task)."""
     root = _require_dir(data, "safety/nsfw")
     for cat in sorted(p for p in root.iterdir() if p.is_dir()):
-        for f in _image_files(cat):
+        for f in _image_files(data, cat):
             rel = _rel(data, f)
             yield Sample(id=rel, text="", images=(data.image(rel),), meta={"category": cat.name})
 
@@ -174,7 +163,7 @@ def risk_identification(data: OfficialData) -> Iterator[Sample]:
         folder = root / cls
         if not folder.is_dir():
             continue  # the official loader uses whichever class folders exist
-        for f in _image_files(folder):
+        for f in _image_files(data, folder):
             rel = _rel(data, f)
             img = data.image(rel)
             for split, qs in HOD_SPLITS.items():
@@ -317,4 +306,4 @@ def crossmodal_rows(data: OfficialData) -> Iterator[Sample]:
 def crossmodal_images(data: OfficialData, polarity: str) -> list[Image]:
     """Every image of ``jailbreak_pos`` / ``jailbreak_neg`` (sorted by name)."""
     folder = _require_dir(data, f"{CROSSMODAL_DIR}/jailbreak_{polarity}")
-    return [data.image(_rel(data, f)) for f in _image_files(folder)]
+    return [data.image(_rel(data, f)) for f in _image_files(data, folder)]

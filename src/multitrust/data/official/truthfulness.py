@@ -19,7 +19,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from multitrust.data.base import OfficialData
+from multitrust.data.base import OfficialData, parse_json, read_text
 from multitrust.errors import DataError
 from multitrust.types import Image, Sample
 
@@ -51,17 +51,13 @@ CONFUSION_KINDS = ("mirror", "dislocation", "painting", "contrast", "semantic")
 
 def read_rows(data: OfficialData, rel: str) -> list[tuple[int, dict[str, Any]]]:
     """Read a JSON-array annotation file; every element must be an object."""
-    path = data.path(rel)
+    if not data.exists(rel):
+        raise DataError(f"annotation file not found: {rel}")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataError(f"annotation file not found: {rel}") from None
+        text = read_text(data.file(rel))
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"cannot read {rel}: {exc}") from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{rel}: line {exc.lineno}: invalid JSON: {exc.msg}") from None
+    doc = parse_json(text, rel)
     if not isinstance(doc, list):
         raise DataError(f"{rel}: expected a JSON array at the top level, got {type(doc).__name__}")
     rows: list[tuple[int, dict[str, Any]]] = []
@@ -93,7 +89,7 @@ def box_truth(rel: str, i: int, item: Mapping[str, Any]) -> list[float]:
     raw = item.get("truth")
     try:
         box = json.loads(raw) if isinstance(raw, str) else raw
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         box = None
     if not (
         isinstance(box, list) and len(box) == 4 and all(isinstance(v, (int, float)) for v in box)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from PIL import Image as PILImage
 from PIL import ImageDraw, ImageFont
 
+from multitrust.errors import DataError
 from multitrust.types import Image, Sample
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -136,12 +137,18 @@ def typography_text(conv: Conversation, kind: str, rng: random.Random) -> str:
 
 
 def load_typography_font(
-    path: Path | None, size: int = TYPO_FONT_SIZE
+    path: Path | None, size: int = TYPO_FONT_SIZE, *, data: bytes | None = None
 ) -> tuple[ImageFont.FreeTypeFont | ImageFont.ImageFont, str]:
-    """FreeMonoBold from ``path`` when it exists, else Pillow's embedded font; returns (font, name)."""
-    if path is not None and path.is_file():
+    """FreeMonoBold from ``path`` (its bytes in ``data`` when the caller read them) when it
+    exists, else Pillow's embedded font; returns (font, name). A file that is not a font is a
+    :class:`DataError` naming it."""
+    if path is not None and (data is not None or path.is_file()):
         # read the bytes ourselves so Pillow never keeps a file handle open
-        return ImageFont.truetype(BytesIO(path.read_bytes()), size), path.name
+        raw = data if data is not None else path.read_bytes()
+        try:
+            return ImageFont.truetype(BytesIO(raw), size), path.name
+        except (OSError, ValueError) as exc:
+            raise DataError(f"{path}: not a usable font file ({exc})") from None
     return ImageFont.load_default(size=size), EMBEDDED_FONT
 
 
