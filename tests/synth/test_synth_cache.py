@@ -302,3 +302,77 @@ def test_a_changed_faker_or_scikit_image_changes_the_key(
     # the real version again: the same key as before
     monkeypatch.setattr(sc, "_dist_version", real)
     assert SynthCache(tmp_path).stream_path("T.5", 3, SIZE) == before
+
+
+def _few_samples(n: int) -> Iterator[Sample]:
+    for i in range(n):
+        yield Sample(f"s{i}", f"text {i}")
+
+
+KILLED_WRITER = r"""
+import sys, time
+from multitrust.data.synth_cache import SynthCache
+from multitrust.types import Sample
+
+def make():
+    for i in range(1000):
+        yield Sample(f"s{i}", f"text {i}")
+        if i == 3:
+            print("drawing", flush=True)
+            time.sleep(600)  # killed here, with its temporary stream open
+
+for _ in SynthCache(sys.argv[1]).samples("X.1", 0, 1000, make):
+    pass
+"""
+
+
+def test_kill_dash_nine_mid_draw_leaves_a_temporary_the_next_draw_removes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "drawing"
+        streams = tmp_path / "synth" / "streams"
+        (left,) = streams.glob(".draw-*.tmp")
+        # while its writer lives, its temporary is never removed, however old
+        assert sc.remove_stale_temporaries(streams, older_than_s=0) == []
+        assert left.exists()
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+    assert left.exists()  # what a kill -9 leaves behind
+    # a young one is left alone (its writer may be between creating and locking it) …
+    assert sc.remove_stale_temporaries(streams) == []
+    # … and once old enough, the next draw in that folder removes it
+    monkeypatch.setattr(sc, "STALE_TMP_S", 0.0)
+    cache = SynthCache(tmp_path)
+    assert [s.id for s in cache.samples("X.2", 0, 3, lambda: _few_samples(3))] == [
+        "s0",
+        "s1",
+        "s2",
+    ]
+    assert not left.exists()
+    assert sorted(p.name for p in streams.iterdir()) == [cache.stream_path("X.2", 0, 3).name]
+
+
+def test_a_draw_never_removes_another_live_draws_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sc, "STALE_TMP_S", 0.0)
+    cache = SynthCache(tmp_path)
+    first = cache.samples("X.1", 0, 5, lambda: _few_samples(5))
+    assert next(first).id == "s0"  # the first draw is under way, its temporary open
+    streams = tmp_path / "synth" / "streams"
+    (live,) = streams.glob(".draw-*.tmp")
+    # a second draw in the same folder, start to end, while the first is paused
+    assert len(list(cache.samples("X.2", 0, 3, lambda: _few_samples(3)))) == 3
+    assert live.exists()
+    assert [s.id for s in first] == ["s1", "s2", "s3", "s4"]
+    assert cache.stream_path("X.1", 0, 5).is_file() and not live.exists()
+    assert cache.writes == 2

@@ -21,7 +21,10 @@ Layout under the folder (``$MULTITRUST_CACHE``, else ``$XDG_CACHE_HOME/multitrus
 NumPy, zlib, Faker and scikit-image (all of which decide the drawn bytes), so a change to any
 of them starts a new stream instead of reading a stale one. A stream is written to a temporary file as the run
 consumes it and renamed into place only once it is complete, so an interrupted run, a run
-capped by ``--limit`` or two runs at once never leave half a stream. A stream that cannot be
+capped by ``--limit`` or two runs at once never leave half a stream. The writer holds an
+exclusive ``flock`` on its temporary file while drawing; a temporary file left by a writer that
+died (``kill -9``) holds no lock, and the next draw in that folder removes it once it is
+:data:`STALE_TMP_S` old (a live writer's file is never touched). A stream that cannot be
 read back (an edited line, a missing or altered image) is removed and the task's samples are
 drawn again from where reading stopped; the run goes on.
 """
@@ -36,11 +39,17 @@ import logging
 import os
 import sys
 import tempfile
+import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # no flock (Windows): temporary files are neither locked nor cleaned
+    fcntl = None  # type: ignore[assignment]
 
 from multitrust.types import GENERATED_SIZES, Image, Sample, remember_generated_size
 
@@ -48,6 +57,9 @@ log = logging.getLogger(__name__)
 
 FORMAT = 1
 """The on-disk layout's version (part of every stream's key)."""
+STALE_TMP_S = 60.0
+"""A temporary stream whose writer holds no lock is removed once it is this old (seconds): the
+age covers the moment between creating the file and locking it."""
 _EXT = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
 
 
@@ -128,6 +140,35 @@ def _record(sample: Sample) -> dict[str, Any]:
         "meta": dict(sample.meta),
         "variant": sample.variant,
     }
+
+
+def remove_stale_temporaries(folder: Path, *, older_than_s: float | None = None) -> list[Path]:
+    """Remove the ``.draw-*.tmp`` files in ``folder`` whose writer is gone: no process holds
+    their lock and they are at least ``older_than_s`` (default :data:`STALE_TMP_S`) old.
+    Returns what was removed. Never raises: a file that vanishes or cannot be opened is left."""
+    if fcntl is None:
+        return []
+    age = STALE_TMP_S if older_than_s is None else older_than_s
+    removed: list[Path] = []
+    now = time.time()
+    for tmp in folder.glob(".draw-*.tmp"):
+        try:
+            if now - tmp.stat().st_mtime < age:
+                continue
+            fd = os.open(tmp, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # fails while its writer lives
+            tmp.unlink()
+            removed.append(tmp)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    if removed:
+        log.info("synthetic cache: removed %d temporary files left by dead writers", len(removed))
+    return removed
 
 
 class SynthCache:
@@ -214,7 +255,10 @@ class SynthCache:
         ``path`` only when the last one has been drawn (and every one reads back equal)."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale_temporaries(path.parent)
             fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".draw-", suffix=".tmp")
+            if fcntl is not None:  # held until the file is closed: "a live writer draws this"
+                fcntl.flock(fd, fcntl.LOCK_EX)
         except OSError as exc:
             log.warning("synthetic cache %s cannot be written (%s): not caching", path, exc)
             yield from make()
