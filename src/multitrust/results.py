@@ -64,7 +64,7 @@ def load_results(
     """One row per scored sample × variant (errored ones too with ``include_errors``)."""
     import pandas as pd
 
-    store = Store(db)
+    store = Store(db, read_only=True)
     try:
         recs = _records(store, models, include_errors)
     finally:
@@ -79,7 +79,7 @@ def task_summaries(
     """One row per (run, task): score, CI, n, errors, status, scorer, deviation."""
     import pandas as pd
 
-    store = Store(db)
+    store = Store(db, read_only=True)
     rows: list[dict[str, Any]] = []
     try:
         for run in store.runs():

@@ -71,6 +71,38 @@ CREATE TABLE IF NOT EXISTS images(
 """
 
 
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that can only read the store at ``path`` (see ``Store(read_only=True)``)."""
+    if str(path) == ":memory:":
+        raise ConfigError("a read-only store needs a file, not :memory:")
+    if not path.exists():
+        raise ConfigError(f"no store at {path} (check --db or $MULTITRUST_DB)")
+    if path.is_dir():
+        raise ConfigError(f"--db points to a directory, not a file: {path}")
+    uri = path.resolve().as_uri()
+    # mode=ro still needs the WAL's shared-memory file, which SQLite cannot make in a read-only
+    # folder or on a read-only medium; immutable=1 then reads the file as it is (a WAL that was
+    # never checkpointed is not seen, but nothing is written anywhere)
+    for query in ("mode=ro", "immutable=1"):
+        conn: sqlite3.Connection | None = None
+        try:
+            conn = sqlite3.connect(f"{uri}?{query}", uri=True, timeout=30.0, isolation_level=None)
+            conn.execute("PRAGMA busy_timeout=30000")
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        except sqlite3.DatabaseError as exc:
+            if conn is not None:
+                conn.close()
+            if "not a database" in str(exc) or "malformed" in str(exc):
+                raise ConfigError(f"cannot open store {path}: {exc}") from None
+            last = exc
+            continue
+        if not {"runs", "results", "task_results"} <= tables:
+            conn.close()
+            raise ConfigError(f"{path} is not a multitrust store (no runs table)")
+        return conn
+    raise ConfigError(f"cannot open store {path}: {last}") from None
+
+
 def default_db_path() -> Path:
     """``$MULTITRUST_DB`` or ``./multitrust.db`` (documented in the README)."""
     return Path(os.environ.get("MULTITRUST_DB", "multitrust.db"))
@@ -151,8 +183,14 @@ def _pid_alive(owner: str) -> bool:
 class Store:
     """A handle on one SQLite store file. Not shared across threads."""
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+        """Open (creating it if need be) the store at ``path``; with ``read_only``, open an
+        existing store for reading only: a missing file is an error, never created, and a
+        store on a read-only medium or in a read-only folder is read as it is."""
         self.path = Path(path) if path is not None else default_db_path()
+        if read_only:
+            self.conn = _open_read_only(self.path)
+            return
         if str(self.path) != ":memory:":
             if self.path.exists() and self.path.is_dir():
                 raise ConfigError(f"--db points to a directory, not a file: {self.path}")

@@ -13,13 +13,7 @@ from rich.table import Table
 from multitrust.cli import _options as opt
 from multitrust.cli import _render as render
 
-data_app = typer.Typer(
-    help="Get and check the official MultiTrust data; draw the synthetic suite ahead of a run.",
-    no_args_is_help=True,
-)
 
-
-@data_app.command("verify")
 def data_verify(
     root: Annotated[Path, typer.Argument(help="The official data folder.")],
     tasks: Annotated[str | None, typer.Option("--tasks", "-t")] = None,
@@ -44,7 +38,6 @@ def data_verify(
         raise typer.Exit(code=1)
 
 
-@data_app.command("synth")
 def data_synth(
     tasks: Annotated[str | None, typer.Option("--tasks", "-t")] = None,
     size: Annotated[
@@ -91,7 +84,6 @@ def data_synth(
     )
 
 
-@data_app.command("fetch")
 def data_fetch(
     dest: Annotated[Path, typer.Option("--dest", help="Where to put the data.")] = Path(
         "data/multitrust"
@@ -108,7 +100,6 @@ def data_fetch(
     render.console.print(f"data in {path}; check it with: multitrust data verify {path}")
 
 
-@data_app.command("fetch-images")
 def data_fetch_images(
     root: Annotated[Path, typer.Argument(help="The official data folder.")],
     timeout: Annotated[

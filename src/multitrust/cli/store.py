@@ -15,7 +15,7 @@ def runs_cmd(db: opt.Db = None) -> None:
     """Runs in the store with their task scores and error counts."""
     from multitrust.store import Store
 
-    store = Store(db)
+    store = Store(db, read_only=True)
     try:
         render.print_runs(store)
     finally:

@@ -231,7 +231,7 @@ def _collect_rows(store: Store, e: Entry) -> None:
 
 
 def gather(db: str | Path | None = None, models: list[str] | None = None) -> list[Entry]:
-    store = Store(db)
+    store = Store(db, read_only=True)
     try:
         entries = [_entry(store, r) for r in store.runs() if not models or r.model in models]
     finally:
