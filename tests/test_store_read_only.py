@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from multitrust.errors import ConfigError
+from multitrust.errors import ConfigError, StoreWriteError
 from multitrust.store import Store
 
 
@@ -52,7 +52,7 @@ def test_reads_and_refuses_to_write(tmp_path: Path) -> None:
     _store(tmp_path / "s.db")
     s = Store(tmp_path / "s.db", read_only=True)
     assert [r.run_id for r in s.runs()] == ["r1"]
-    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+    with pytest.raises(StoreWriteError, match="readonly"):
         s.finish_run("r1", "interrupted")
     s.close()
 
