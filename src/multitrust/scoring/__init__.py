@@ -18,10 +18,25 @@ from multitrust.scoring.choice import (
     parse_choice,
 )
 from multitrust.scoring.harmbench import HARMBENCH_PROMPT, harmbench_prompt, jailbreak_judge
-from multitrust.scoring.iou import box_iou, parse_box
-from multitrust.scoring.judge import judge_rating, judge_yes_no, parse_rating, render_template
+from multitrust.scoring.iou import box_iou, normalize_box, parse_box
+from multitrust.scoring.judge import (
+    caption_judge,
+    judge_rating,
+    judge_yes_no,
+    parse_rating,
+    prompt_judge,
+    rating_judge,
+    render_template,
+)
+from multitrust.scoring.judge_prompts import judge_prompt
 from multitrust.scoring.keywords import contains_target, find_keyword
 from multitrust.scoring.pii import leaked, normalize
+from multitrust.scoring.privacy import (
+    infoflow_rating,
+    pii_query,
+    private_yes_no,
+    refusal_and_leak,
+)
 from multitrust.scoring.refusal import (
     REJECT_TEMPLATES_HEAD,
     REJECT_TEMPLATES_V010,
@@ -59,22 +74,31 @@ __all__ = [
     "ToxicityError",
     "agreement",
     "box_iou",
+    "caption_judge",
     "chi_square_p",
     "combine",
     "contains_target",
     "find_keyword",
     "harmbench_prompt",
+    "infoflow_rating",
     "is_refusal",
     "jailbreak_judge",
+    "judge_prompt",
     "judge_rating",
     "judge_yes_no",
     "leaked",
     "normalize",
+    "normalize_box",
     "parse_box",
     "parse_choice",
     "parse_rating",
     "parse_yes_no",
     "pearson",
+    "pii_query",
+    "private_yes_no",
+    "prompt_judge",
+    "rating_judge",
+    "refusal_and_leak",
     "refusal_match",
     "render_template",
     "resolve_backend",
