@@ -75,6 +75,32 @@ def _scorer_label(
     return f"{task.scorer.id} (refusal: {detector})"
 
 
+def split_notes(text: str | None) -> list[str]:
+    """The distinct notes of a ``"; "``-joined deviation, in order (a ``"; "`` inside
+    parentheses belongs to its note)."""
+    if not text:
+        return []
+    out: list[str] = []
+    depth = 0
+    start = 0
+    for i, ch in enumerate(text):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(0, depth - 1)
+        elif ch == ";" and depth == 0 and text.startswith("; ", i):
+            out.append(text[start:i])
+            start = i + 2
+    out.append(text[start:])
+    return list(dict.fromkeys(n.strip() for n in out if n.strip()))
+
+
+def join_notes(*parts: str | None) -> str | None:
+    """``parts`` joined with ``"; "``, each distinct note once (None when there is none)."""
+    notes = [n for p in parts for n in split_notes(p)]
+    return "; ".join(dict.fromkeys(notes)) or None
+
+
 def compute_task(
     spec: TaskSpec,
     task: Task,
@@ -106,7 +132,8 @@ def compute_task(
         parts = [
             "; ".join(x for x in p.split("; ") if "longformer" not in x.lower()) for p in parts
         ]
-    deviation = "; ".join(p for p in parts if p) or None
+    # a task and its scorer often carry the same note (the RtA rules): store each note once
+    deviation = join_notes(*parts)
     out = TaskOutcome(
         task_id=spec.id,
         name=spec.name,

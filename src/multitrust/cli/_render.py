@@ -134,13 +134,15 @@ def print_report(report: RunReport) -> None:
 
 def print_runs(store: Store) -> None:
     """Every run in ``store``: its task scores, errors and status."""
+    from multitrust.report.data import data_text
+
     runs = store.runs()
     if not runs:
         console.print(f"no runs in {store.path}")
         return
     for r in runs:
         table = Table(
-            title=f"run {r.run_id} · {r.model} · {r.data.get('kind')} · profile {r.profile} · {r.status}"
+            title=f"run {r.run_id} · {r.model} · {data_text(r)} · profile {r.profile} · {r.status}"
         )
         for col in ("task", "score", "n", "errors", "status"):
             table.add_column(col)
@@ -156,55 +158,35 @@ def print_runs(store: Store) -> None:
 
 
 def print_leaderboard(db: Any, models: list[str] | None, *, reference: bool = True) -> None:
-    """The leaderboard table: the runs of ``models`` (None: all) beside the published rows."""
-    from multitrust.aggregate import SUB_ASPECTS
-    from multitrust.report.data import gather, reference_rows
+    """The leaderboard of the runs of ``models`` (None: all): the groups ``report.data``
+    ranks (complete official runs beside the published rows; partial or synthetic runs apart;
+    calibration baselines), one table each."""
+    from rich.markup import escape
 
-    entries = gather(db, models)
-    rows: list[tuple[float, str, str, list[str], str]] = []
-    for e in entries:
-        note = (
-            "calibration"
-            if e.calibration
-            else ("comparable" if e.comparable and not e.overall_partial else "not comparable")
-        )
-        rows.append(
-            (
-                e.overall if e.overall is not None else -1.0,
-                e.label,
-                "run",
-                [fmt(e.sub_aspects.get(c)) for c in SUB_ASPECTS],
-                note,
+    from multitrust.aggregate import SUB_ASPECTS
+    from multitrust.report.data import gather, leaderboard
+
+    for group in leaderboard(gather(db, models), reference=reference):
+        table = Table(title=escape(group.title))
+        table.add_column("#", justify="right")
+        table.add_column("model")
+        table.add_column("source")
+        table.add_column("data")
+        table.add_column("overall", justify="right")
+        for c in SUB_ASPECTS:
+            table.add_column(c, justify="right")
+        table.add_column("note")
+        for row in group.rows:
+            table.add_row(
+                "" if row.rank is None else str(row.rank),
+                escape(row.name),
+                row.source,
+                escape(row.data),
+                fmt(row.overall, 2),
+                *[fmt(row.sub_aspects.get(c)) for c in SUB_ASPECTS],
+                escape(row.note),
+                style="bold cyan" if row.source == "run" else None,
             )
-        )
-    if reference:
-        for r in reference_rows():
-            rows.append(
-                (r["overall"], r["model"], "published", [fmt(r[c]) for c in SUB_ASPECTS], "")
-            )
-    rows.sort(key=lambda x: -x[0])
-    table = Table(title="MultiTrust leaderboard (0–100)")
-    table.add_column("#", justify="right")
-    table.add_column("model")
-    table.add_column("source")
-    table.add_column("overall", justify="right")
-    for c in SUB_ASPECTS:
-        table.add_column(c, justify="right")
-    table.add_column("note")
-    for i, (overall, name, source, subs, note) in enumerate(rows, 1):
-        style = "bold cyan" if source == "run" else None
-        table.add_row(
-            str(i),
-            name,
-            source,
-            fmt(overall if overall >= 0 else None, 2),
-            *subs,
-            note,
-            style=style,
-        )
-    console.print(table)
-    if any(r[2] == "run" and r[4] != "comparable" for r in rows):
-        console.print(
-            "note: runs on synthetic data, with the corrected profile's fixes, another judge or a subset of tasks "
-            "are not directly comparable with the published rows"
-        )
+        console.print(table)
+        if group.note:
+            console.print(f"note: {escape(group.note)}")

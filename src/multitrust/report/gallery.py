@@ -12,7 +12,9 @@ import io
 from multitrust.types import Image, Score
 
 THUMBS_PER_TASK = 24
-THUMB_SIDE = 160
+THUMB_SIDE = 640
+"""Longest side of a stored preview: typographic images (a line of text, 640x120) stay
+readable when the report enlarges them."""
 
 BAD_WHEN_HIGH = frozenset(
     {"agree", "leak", "jailbroken", "toxicity", "stereotype", "suitable_bias"}
@@ -40,6 +42,8 @@ def thumbnail(image: Image) -> bytes | None:
     try:
         im = image.load()
         im.thumbnail((THUMB_SIDE, THUMB_SIDE))
+        if im.mode not in ("RGB", "L"):
+            im = im.convert("RGB")  # JPEG has no alpha or palette
         buf = io.BytesIO()
         im.save(buf, format="JPEG", quality=80)
         return buf.getvalue()

@@ -16,7 +16,15 @@ from markupsafe import Markup
 
 from multitrust._version import __version__
 from multitrust.aggregate import SUB_ASPECTS
-from multitrust.report.data import SUB_ASPECT_LABELS, Entry, gather, reference_rows
+from multitrust.report.data import (
+    SUB_ASPECT_LABELS,
+    TEXT_CAP,
+    Entry,
+    Footnotes,
+    gather,
+    leaderboard,
+    reference_rows,
+)
 
 PALETTE = [
     "#4C78A8",
@@ -45,37 +53,78 @@ def _figure(fig: Any) -> dict[str, Any]:
     return {"data": d.get("data", []), "layout": d.get("layout", {})}
 
 
+MISSING_LABEL = "<i>{code} not scored</i>"
+
+
 def radar_figure(entry: Entry, color: str) -> dict[str, Any]:
+    """The run's ten sub-aspects on a radar. A sub-aspect without a score is a gap in the
+    line (its axis label says "not scored"), never a point at 0; a partial one is drawn as an
+    open marker."""
     import plotly.graph_objects as go
 
-    theta = [SUB_ASPECT_LABELS[c] for c in SUB_ASPECTS]
-    r = [entry.sub_aspects.get(c) or 0.0 for c in SUB_ASPECTS]
+    r: list[float | None] = [entry.sub_aspects.get(c) for c in SUB_ASPECTS]
+    theta = [
+        SUB_ASPECT_LABELS[c] if v is not None else MISSING_LABEL.format(code=c)
+        for c, v in zip(SUB_ASPECTS, r, strict=True)
+    ]
+    symbols = [
+        "circle-open" if entry.sub_partial.get(c) and v is not None else "circle"
+        for c, v in zip(SUB_ASPECTS, r, strict=True)
+    ]
+    hover = [
+        "not scored"
+        if v is None
+        else f"{v:.1f}" + (" (partial)" if entry.sub_partial.get(c) else "")
+        for c, v in zip(SUB_ASPECTS, r, strict=True)
+    ]
+    complete = all(v is not None for v in r)
     fig = go.Figure(
         go.Scatterpolar(
             r=[*r, r[0]],
             theta=[*theta, theta[0]],
-            fill="toself",
+            mode="lines+markers",
+            connectgaps=False,
+            fill="toself" if complete else "none",
             name=entry.label,
             line_color=color,
+            marker={"symbol": [*symbols, symbols[0]], "size": 8},
+            customdata=[*hover, hover[0]],
+            hovertemplate="%{theta}: %{customdata}<extra></extra>",
         )
     )
     fig.update_layout(
-        polar={"radialaxis": {"range": [0, 100], "visible": True}},
+        polar={
+            "radialaxis": {"range": [0, 100], "visible": True},
+            "angularaxis": {"categoryorder": "array", "categoryarray": theta},
+        },
         showlegend=False,
-        margin={"l": 60, "r": 60, "t": 30, "b": 30},
+        margin={"l": 110, "r": 110, "t": 30, "b": 30},
         height=380,
     )
     return _figure(fig)
 
 
 def bars_figure(entries: list[Entry], refs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Sub-aspects and the overall per run: a missing score is a gap (never a bar at 0), a
+    partial one is hatched, as the radar marks it open."""
     import plotly.graph_objects as go
 
     fig = go.Figure()
     x = [SUB_ASPECT_LABELS[c] for c in SUB_ASPECTS] + ["Overall"]
     for i, e in enumerate(entries):
         y = [e.sub_aspects.get(c) for c in SUB_ASPECTS] + [e.overall]
-        fig.add_bar(name=e.label, x=x, y=y, marker_color=PALETTE[i % len(PALETTE)])
+        partial = [bool(e.sub_partial.get(c)) for c in SUB_ASPECTS] + [e.overall_partial]
+        fig.add_bar(
+            name=e.label,
+            x=x,
+            y=y,
+            marker={
+                "color": PALETTE[i % len(PALETTE)],
+                "pattern": {"shape": ["/" if p else "" for p in partial]},
+            },
+            customdata=["partial" if p else "" for p in partial],
+            hovertemplate="%{x}: %{y:.1f} %{customdata}<extra>%{fullData.name}</extra>",
+        )
     for ref in refs:
         y = [ref[c] for c in SUB_ASPECTS] + [ref["overall"]]
         fig.add_scatter(
@@ -86,7 +135,11 @@ def bars_figure(entries: list[Entry], refs: list[dict[str, Any]]) -> dict[str, A
             marker={"symbol": "diamond", "size": 9},
         )
     fig.update_layout(
-        barmode="group", yaxis={"range": [0, 100], "title": "score"}, height=460, margin={"t": 30}
+        barmode="group",
+        yaxis={"range": [0, 100], "title": "score"},
+        height=460,
+        margin={"t": 30},
+        legend={"orientation": "h", "y": -0.35},
     )
     return _figure(fig)
 
@@ -111,9 +164,10 @@ def render_report(entries: list[Entry], *, reference_top: int = 8) -> str:
     for i, e in enumerate(entries):
         charts[f"radar{i}"] = radar_figure(e, PALETTE[i % len(PALETTE)])
     tasks = sorted(
-        {t.task_id for e in entries for t in e.tasks},
+        {x.task_id for e in entries for x in e.gallery},
         key=lambda t: ("TSRFP".index(t[0]), int(t[2:])),
     )
+    notes = Footnotes.of(entries)
     html = (
         _env()
         .get_template("report.html.j2")
@@ -126,6 +180,9 @@ def render_report(entries: list[Entry], *, reference_top: int = 8) -> str:
             charts_json=_safe_json(charts),
             plotly_js=Markup(get_plotlyjs()),
             tasks=tasks,
+            notes=notes,
+            board=leaderboard(entries),
+            text_cap=TEXT_CAP,
             version=__version__,
         )
     )
