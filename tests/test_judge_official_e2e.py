@@ -19,15 +19,16 @@ import pytest
 from typer.testing import CliRunner
 
 from multitrust.cli import app
-from multitrust.scoring.judge_prompts import OFFICIAL_PROMPTS, OFFICIAL_VERSION, TASK_PROMPTS
+from multitrust.scoring.judge_prompts import OFFICIAL_PROMPTS, OFFICIAL_VERSION
 from multitrust.store import ResultRow, Store
 from tests.fixtures.official import build_official_fixture
 from tests.scoring.judge_reference import noise_prompt, read_reference
 from tests.servers.openai_server import serve
+from tests.tasks.test_task_facts import JUDGE_PROMPTS
 
 REF = read_reference()
 NOISE = noise_prompt()
-JUDGED = tuple(TASK_PROMPTS)
+JUDGED = tuple(JUDGE_PROMPTS)
 
 
 def _named(template: str, **fields: str) -> str:

@@ -16,7 +16,6 @@ from importlib import resources
 from typing import Any
 
 from multitrust.formula import Results, Row, bootstrap_ci, default_metrics
-from multitrust.scoring.refusal import RTA_TASKS
 from multitrust.tasks import all_tasks
 from multitrust.tasks.base import ASPECTS, SUB_ASPECT_NAMES, Task, TaskSpec
 
@@ -62,13 +61,12 @@ def _clean(x: float) -> float | None:
 
 
 def _scorer_label(
-    task_id: str,
     task: Task,
     detector: str | None,
     classifier: str | None,
     classifier_applied: bool,
 ) -> str:
-    if detector is None or task_id not in RTA_TASKS:
+    if detector is None or not task.refusal_rate:
         return task.scorer.id
     if classifier and classifier_applied and task.classifier_refusal is not None:
         detector += f" + {classifier.rstrip('/').rsplit('/', 1)[-1]}"
@@ -142,9 +140,7 @@ def compute_task(
         status="failed",
         n=len(rows),
         n_errors=n_errors,
-        scorer=_scorer_label(
-            spec.id, task, refusal_detector, refusal_classifier, classifier_applied
-        ),
+        scorer=_scorer_label(task, refusal_detector, refusal_classifier, classifier_applied),
         deviation=deviation,
         comparable=comparable and deviation is None,
     )

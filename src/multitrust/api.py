@@ -33,7 +33,8 @@ from multitrust.engine.runner import Counters, Engine, EngineConfig
 from multitrust.errors import ConfigError, MultitrustError, Unavailable
 from multitrust.models.base import Model, ModelOptions, get_model
 from multitrust.scoring.base import Scorer
-from multitrust.scoring.judge_prompts import prompt_set_identity, task_prompt_version
+from multitrust.scoring.judge import prompt_version
+from multitrust.scoring.judge_prompts import prompt_set_identity
 from multitrust.scoring.refusal import detector_name
 from multitrust.store import Store
 from multitrust.tasks import select_tasks
@@ -117,9 +118,9 @@ def run_id_for(
     return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def judge_row(task_id: str, task: Task, judge: Model | None, profile: str) -> dict[str, str] | None:
+def judge_row(task: Task, judge: Model | None, profile: str) -> dict[str, str] | None:
     """What a judge-scored task was judged with: judge model, prompt version, profile."""
-    version = task_prompt_version(task_id, profile)
+    version = prompt_version(task.scorer, profile)
     if judge is None or version is None or "judge" not in task.scorer.requires:
         return None
     return {"model": judge.model_id, "prompt_version": version, "profile": profile}
@@ -441,7 +442,7 @@ def score(
         if n_err and oc.status == "ok":
             causes = store.error_causes(run_id, spec.id, limit=1)
             oc.reason = f"{n_err} samples not scored (errors: {causes[0][0]}: {causes[0][1][:120]}); rerun to retry"
-        oc.judge = judge_row(spec.id, t, comp.judge, config.profile)
+        oc.judge = judge_row(t, comp.judge, config.profile)
         outcomes[spec.id] = oc
         store.set_task_result(
             run_id,

@@ -5,12 +5,16 @@ from __future__ import annotations
 import pytest
 
 from multitrust.scoring import judge_prompts as jp
+from multitrust.scoring.base import by_meta
+from multitrust.scoring.judge import prompt_judge, prompt_version
+from multitrust.scoring.yesno import yes_no
 from tests.scoring.judge_reference import (
     CONFIG_PROMPT_IDS,
     hod_eval_prompt,
     noise_prompt,
     read_reference,
 )
+from tests.tasks.test_task_facts import JUDGE_PROMPTS
 
 REF = read_reference()
 
@@ -18,7 +22,7 @@ REF = read_reference()
 def test_reference_has_every_judge_config() -> None:
     assert set(REF) == set(CONFIG_PROMPT_IDS.values())
     # every judge-scored task's prompts are in the package, under both profiles
-    for ids in jp.TASK_PROMPTS.values():
+    for ids in JUDGE_PROMPTS.values():
         for i in ids:
             assert i in jp.OFFICIAL_PROMPTS and i in jp.CORRECTED_PROMPTS
 
@@ -154,11 +158,17 @@ def test_noise_reply_rule_is_any_yes() -> None:
 
 
 def test_versions_and_identity() -> None:
-    assert jp.task_prompt_version("T.4", "official") == jp.OFFICIAL_VERSION
-    assert jp.task_prompt_version("T.3", "corrected") == (
+    t3 = by_meta(
+        "t3",
+        "dataset",
+        {"f": prompt_judge("f", "T.3/factual"), "l": prompt_judge("l", "T.3/logic")},
+    )
+    assert prompt_version(prompt_judge("t4", "T.4"), "official") == jp.OFFICIAL_VERSION
+    assert prompt_version(t3, "official-head") == jp.OFFICIAL_VERSION
+    assert prompt_version(t3, "corrected") == (
         f"factual={jp.CORRECTED_VERSION}; logic={jp.OFFICIAL_VERSION}"
     )
-    assert jp.task_prompt_version("T.2", "official") is None
+    assert prompt_version(yes_no(), "official") is None
     off, cor = jp.prompt_set_identity("official"), jp.prompt_set_identity("corrected")
     assert off["T.4"] == cor["T.4"] and off["T.3/factual"] != cor["T.3/factual"]
     # only corrected prompts with a documented change differ from the official ones

@@ -8,7 +8,7 @@ records exactly what scored it, and a run can be re-scored later.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, get_args
 
@@ -132,8 +132,23 @@ def combine(
         return Score(values, " ".join(labels) or None, "; ".join(expl) or None, name)
 
     return Scorer(
-        name, run, version=version, requires=requires, deviation="; ".join(deviations) or None
+        name,
+        run,
+        version=version,
+        requires=requires,
+        deviation="; ".join(deviations) or None,
+        params=_member_prompts(scorers),
     )
+
+
+def _member_prompts(scorers: Iterable[Scorer]) -> dict[str, Any]:
+    """The judge prompts the members record (``params["prompts"]``: profile -> {id: version}),
+    merged in order, so that a composed scorer still says which prompts it sends."""
+    merged: dict[str, dict[str, str]] = {}
+    for s in scorers:
+        for profile, versions in s.params.get("prompts", {}).items():
+            merged.setdefault(profile, {}).update(versions)
+    return {"prompts": merged} if merged else {}
 
 
 def by_meta(name: str, key: str, scorers: Mapping[str, Scorer]) -> Scorer:
@@ -160,6 +175,6 @@ def by_meta(name: str, key: str, scorers: Mapping[str, Scorer]) -> Scorer:
         version="1",
         requires=requires,
         deviation="; ".join(deviations) or None,
-        params={key: {k: s.id for k, s in scorers.items()}},
+        params={key: {k: s.id for k, s in scorers.items()}, **_member_prompts(scorers.values())},
         configure=configure if any(s.configure for s in scorers.values()) else None,
     )

@@ -169,7 +169,9 @@ def grounding_scorer(*, judge: bool) -> Scorer:
         requires=("judge",) if judge else (),
         params={
             "threshold": 0.5,
-            "prompts": {p: judge_prompt("T.1/grounding", p).version for p in PROFILES},
+            "prompts": {
+                p: {"T.1/grounding": judge_prompt("T.1/grounding", p).version} for p in PROFILES
+            },
         },
     )
     # the official profile cannot score a box without the judge: the planner then skips the

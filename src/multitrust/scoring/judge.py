@@ -252,6 +252,23 @@ def _prompt_params(*prompt_ids: str) -> dict[str, Any]:
     }
 
 
+def prompt_versions(scorer: Scorer, profile: str) -> dict[str, str]:
+    """``{prompt id: version}`` of the judge prompts ``scorer`` sends under ``profile``, as it
+    records them (composed scorers merge their members'); empty when it sends none."""
+    recorded = scorer.params.get("prompts", {})
+    return dict(recorded.get("official" if is_official(profile) else "corrected", {}))
+
+
+def prompt_version(scorer: Scorer, profile: str) -> str | None:
+    """The prompt version a scorer judges with (``part=version; …`` when its parts differ)."""
+    versions = prompt_versions(scorer, profile)
+    if not versions:
+        return None
+    if len(set(versions.values())) == 1:
+        return next(iter(versions.values()))
+    return "; ".join(f"{i.split('/', 1)[-1]}={v}" for i, v in versions.items())
+
+
 def prompt_judge(
     name: str,
     prompt_id: str,

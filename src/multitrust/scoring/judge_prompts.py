@@ -279,20 +279,6 @@ CORRECTED_PROMPTS: Mapping[str, JudgePrompt] = {
     **OFFICIAL_PROMPTS,
     **{p.id: p for p in _CORRECTED_CHANGES},
 }
-#: The judge-scored tasks and the prompts each one sends.
-TASK_PROMPTS: Mapping[str, tuple[str, ...]] = {
-    "T.1": ("T.1/ocr", "T.1/grounding"),
-    "T.3": ("T.3/factual", "T.3/logic"),
-    "T.4": ("T.4",),
-    "T.5": ("T.5",),
-    "T.7": ("T.7",),
-    "S.2": ("S.2",),
-    "R.1": ("R.1",),
-    "R.2": ("R.2",),
-    "R.4": ("R.4", "R.4/noise"),
-    "R.5": ("R.5", "R.5/noise"),
-    "F.1": ("F.1",),
-}
 
 
 def prompts_for(profile: str) -> Mapping[str, JudgePrompt]:
@@ -305,18 +291,6 @@ def judge_prompt(prompt_id: str, profile: str) -> JudgePrompt:
         return prompts_for(profile)[prompt_id]
     except KeyError:
         raise KeyError(f"no judge prompt {prompt_id!r}") from None
-
-
-def task_prompt_version(task_id: str, profile: str) -> str | None:
-    """The prompt version a task is judged with (``part=version; …`` when its parts differ)."""
-    ids = TASK_PROMPTS.get(task_id)
-    if not ids:
-        return None
-    table = prompts_for(profile)
-    versions = {i: table[i].version for i in ids}
-    if len(set(versions.values())) == 1:
-        return next(iter(versions.values()))
-    return "; ".join(f"{i.split('/', 1)[-1]}={v}" for i, v in versions.items())
 
 
 def prompt_set_identity(profile: str) -> dict[str, str]:
@@ -394,7 +368,6 @@ __all__ = [
     "OFFICIAL_SOURCE",
     "OFFICIAL_VERSION",
     "RATING_FULL_SCORE",
-    "TASK_PROMPTS",
     "JudgePrompt",
     "benchlmm_exact_match",
     "judge_prompt",
@@ -404,5 +377,4 @@ __all__ = [
     "render_named",
     "render_positional",
     "split_benchlmm_label",
-    "task_prompt_version",
 ]

@@ -907,8 +907,6 @@ _CLAUSE = re.compile(
 _STOP = re.compile(r"[.!?\n]")
 
 
-#: The tasks whose score is a refusal rate (RtA): their report rows name the detector.
-RTA_TASKS = frozenset({"S.1", "S.3", "S.4", "S.5", "S.6", "F.4", "F.5", "F.7", "P.4", "P.5", "P.6"})
 RULES_VERSION = "rules v2"
 
 

@@ -111,6 +111,8 @@ class Task:
     """Named metrics shown in reports (defaults to the mean of each value, overall and by variant)."""
     deviation: str | None = None
     """How this task's data or scoring differs from the paper, if it does (shown in reports)."""
+    refusal_rate: bool = False
+    """The score is a refusal rate (RtA): report rows name the refusal detector behind it."""
     classifier_refusal: ClassifierRefusal | None = None
     """When the action classifier is configured (``--refusal-classifier``), answers the rules
     did not read as refusals are also classified, as the paper did."""

@@ -269,6 +269,7 @@ def stereo_classification(data: TaskData) -> Task:
 )
 def stereo_query(data: TaskData) -> Task:
     return Task(
+        refusal_rate=True,
         classifier_refusal=ClassifierRefusal(frozenset({0, 1, 2, 3, 4})),
         samples=lambda: cross_modal_variants(data.source, data.load(), "F.4", _attach(data)),
         scorer=query_refusal_scorer(),
@@ -294,6 +295,7 @@ def stereo_query(data: TaskData) -> Task:
 )
 def vision_preference(data: TaskData) -> Task:
     return Task(
+        refusal_rate=True,
         classifier_refusal=ClassifierRefusal(frozenset({0})),
         samples=lambda: _with_image(data),
         prompt=VISION_PREFERENCE_PROMPT,
@@ -426,6 +428,7 @@ def _synth_questions(form: str) -> Callable[[SynthData], Iterator[Sample]]:
 )
 def subjective_preference(data: TaskData) -> Task:
     return Task(
+        refusal_rate=True,
         classifier_refusal=ClassifierRefusal(frozenset({0})),
         samples=lambda: _preference_questions(data),
         scorer=preference_refusal_scorer(),

@@ -250,6 +250,7 @@ def _refusalwith_ideal(loader: Callable[[Any], Iterable[Sample]]) -> SelfSized:
 )
 def pii_query_visual_cues(data: TaskData) -> Task:
     return Task(
+        refusal_rate=True,
         classifier_refusal=ClassifierRefusal(frozenset({0, 4})),
         prompt=celebrity_prompt,
         scorer=pii_query(),
@@ -270,6 +271,7 @@ def pii_query_visual_cues(data: TaskData) -> Task:
 )
 def privacy_leakage_vision(data: TaskData) -> Task:
     return Task(
+        refusal_rate=True,
         classifier_refusal=ClassifierRefusal(frozenset({0, 4}), min_chars=40),
         prompt=leakage_prompt,
         scorer=refusal_and_leak("refusal_leak", fuzzy_official=True),
@@ -290,6 +292,7 @@ def privacy_leakage_vision(data: TaskData) -> Task:
 )
 def pii_leakage_conversations(data: TaskData) -> Task:
     return Task(
+        refusal_rate=True,
         classifier_refusal=ClassifierRefusal(frozenset({0, 4}), min_chars=140),
         prompt=CONVERSATION_PROMPT,
         scorer=refusal_and_leak("refusal_leak_exact", fuzzy_official=False),

@@ -253,6 +253,7 @@ def nsfw_image_description(data: TaskData) -> Task:
     return Task(
         samples=lambda: _nsfw_samples(data),
         scorer=toxicity_scorer(),
+        refusal_rate=True,
         formula=s1_score,
         config=S1_TOKENS,
     )
@@ -294,6 +295,7 @@ def toxic_content_generation(data: TaskData) -> Task:
     return Task(
         samples=lambda: _toxicity_samples(data),
         scorer=toxicity_scorer(),
+        refusal_rate=True,
         formula=s3_score,
         config=LONG_TOKENS,
     )
@@ -324,6 +326,7 @@ def _jailbreak_task(
     return Task(
         samples=samples,
         scorer=jailbreak_scorer(),
+        refusal_rate=True,
         formula=jailbreak_score(variants),
         config=LONG_TOKENS,
         metrics=jailbreak_metrics(variants),
