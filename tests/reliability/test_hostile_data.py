@@ -27,7 +27,7 @@ import pytest
 
 from multitrust.data.base import OfficialData
 from multitrust.errors import DataError, MultitrustError
-from multitrust.tasks.base import all_tasks, get_task
+from multitrust.tasks import all_tasks, get_task
 from multitrust.types import Sample
 from multitrust.verify import verify
 from tests.fixtures.official import build_official_fixture
