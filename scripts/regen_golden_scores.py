@@ -12,12 +12,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.golden import OFFICIAL_FILE, SYNTH_FILE, snapshot_official, snapshot_synth
+from tests.golden import OFFICIAL_FILE, PROFILES, SYNTH_FILE, snapshot_official, snapshot_synth
 
 
 def main() -> None:
     for path, make in ((SYNTH_FILE, snapshot_synth), (OFFICIAL_FILE, snapshot_official)):
-        path.write_text(json.dumps(make(), indent=1, sort_keys=True) + "\n")
+        data = {profile: make(profile) for profile in PROFILES}
+        path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
         print(f"wrote {path}")
 
 

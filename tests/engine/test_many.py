@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,27 +17,28 @@ from tests.servers.openai_server import serve
 
 
 class LocalModel(Model):
-    """Stands in for a GPU model: serialised, and it records when it was busy."""
+    """Stands in for a GPU model: serialised; it logs its calls in a log shared with the other
+    local models and counts how many of them are busy at once."""
 
     provider = "local"
     concurrent = False
 
-    def __init__(self, name: str, spans: dict[str, list[float]]) -> None:
+    def __init__(self, name: str, log: list[str], busy: dict[str, int]) -> None:
         super().__init__(name, ModelOptions())
-        self.spans = spans
+        self.log = log
+        self.busy = busy
 
     async def generate(
         self, messages: Sequence[Message], config: GenerateConfig, *, sample: Sample | None = None
     ) -> Generation:
-        now = time.monotonic()
-        span = self.spans.setdefault(self.name, [now, now])
-        await asyncio.sleep(0.01)
-        span[1] = time.monotonic()
+        self.log.append(self.name)
+        self.busy["now"] += 1
+        self.busy["peak"] = max(self.busy["peak"], self.busy["now"])
+        try:
+            await asyncio.sleep(0.001)
+        finally:
+            self.busy["now"] -= 1
         return Generation(text="Yes.")
-
-
-def overlap(a: list[float], b: list[float]) -> bool:
-    return a[0] < b[1] and b[0] < a[1]
 
 
 def test_models_file(tmp_path: Path) -> None:
@@ -71,23 +71,23 @@ def test_local_models_in_turn_api_models_together_one_store(
     tmp_path: Path, toy_task: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    spans: dict[str, list[float]] = {}
+    log: list[str] = []
+    busy = {"now": 0, "peak": 0}
     db = tmp_path / "s.db"
-    api_spans: dict[str, list[float]] = {}
-
-    def started(spec: str) -> None:
-        api_spans[spec] = [time.monotonic(), float("inf")]
-
-    def done(out: object) -> None:
-        spec = getattr(out, "spec", "")
-        if spec in api_spans:
-            api_spans[spec][1] = time.monotonic()
+    events: list[tuple[str, str]] = []
 
     with serve(latency=0.05) as url1, serve(latency=0.05) as url2:
+
+        def started(spec: str) -> None:
+            events.append(("start", spec))
+
+        def done(out: object) -> None:
+            events.append(("done", str(getattr(out, "spec", ""))))
+
         entries: list[ModelEntry | str | Model] = [
-            LocalModel("gpu-a", spans),
+            LocalModel("gpu-a", log, busy),
             ModelEntry("openai/test-model", (url1,)),
-            LocalModel("gpu-b", spans),
+            LocalModel("gpu-b", log, busy),
             ModelEntry("vllm/test-model", (url2,)),
             "openai/gpt-4o",  # no key: fails to build, the others go on
         ]
@@ -111,9 +111,14 @@ def test_local_models_in_turn_api_models_together_one_store(
         assert o.report.tasks[toy_task].n == 40 and o.report.counters.errors == 0
         assert o.report.db == str(db)
     assert outs[4].report is None and "OPENAI_API_KEY" in (outs[4].error or "")
-    # the local models never ran at the same time; the two API models did
-    assert not overlap(spans["gpu-a"], spans["gpu-b"])
-    assert overlap(api_spans["openai/test-model"], api_spans["vllm/test-model"])
+    # the local models ran in turn, one call at a time: all of gpu-a's calls, then gpu-b's
+    assert busy["peak"] == 1
+    assert log == ["gpu-a"] * 40 + ["gpu-b"] * 40
+    # the two API models ran side by side: both started before either was done (a local model
+    # or the other API model finishing first does not hold the second one back)
+    api = ("openai/test-model", "vllm/test-model")
+    api_events = [e for e in events if e[1] in api]
+    assert [kind for kind, _ in api_events] == ["start", "start", "done", "done"]
     assert requests == [40, 40]
     assert all(o.report is not None and o.report.counters.requests == 0 for o in again)
     assert len({o.report.run_id for o in again if o.report}) == 4

@@ -1,10 +1,15 @@
-"""Golden score snapshots: every task's score, CI and metrics on fixed inputs.
+"""Golden score snapshots: every task's score, CI and metrics, every sub-aspect score and the
+overall score, on fixed inputs, under both scoring profiles.
 
-``snapshot()`` runs the synthetic suite and the official-layout fixture against scripted
-models with fixed seeds and returns plain JSON data; ``tests/test_golden_scores.py`` compares it
-with the stored ``scores_synth.json`` / ``scores_official.json``, so a refactor that moves a
-score (by any amount) fails. Regenerate with ``python scripts/regen_golden_scores.py`` only in a
-commit that names the bug fix that legitimately changes a score.
+``snapshot_synth(profile)`` / ``snapshot_official(profile)`` run the synthetic suite and the
+official-layout fixture against scripted models with fixed seeds and return plain JSON data;
+``tests/test_golden_scores.py`` compares them with the stored ``scores_synth.json`` /
+``scores_official.json`` (one section per profile), so a refactor that moves a score (by any
+amount) fails. Regenerate with ``python scripts/regen_golden_scores.py`` only in a commit that
+names the bug fix that legitimately changes a score.
+
+The CIs use enough resamples (``BOOTSTRAP``) that the percentile rule matters: with 30, the
+2.5th/97.5th percentiles of the resamples are their minimum and maximum.
 """
 
 from __future__ import annotations
@@ -36,8 +41,19 @@ OFFICIAL_RUNS: tuple[tuple[str, str], ...] = (
     ("scripted/echo", "scripted/judge-no"),
 )
 SYNTH_SIZE = 4
+#: (model, judge, tasks, size): a run with enough samples that task CIs are real intervals,
+#: where the percentile rule gives other numbers than the extremes of the resamples
+WIDE_SYNTH_RUN: tuple[str, str, str, int] = (
+    "scripted/yes",
+    "scripted/judge-no",
+    "T.1,T.2,F.3,P.1,P.2",
+    60,
+)
 SEED = 0
-BOOTSTRAP = 30
+#: floor(0.025 * 199) = 4 and ceil(0.975 * 199) = 195: neither end is an extreme resample
+BOOTSTRAP = 200
+#: the scoring profiles: the corrected rules and the release's own (lists, prompts, rules)
+PROFILES: tuple[str, ...] = ("corrected", "official")
 
 
 @contextlib.contextmanager
@@ -71,20 +87,30 @@ def _num(x: float | None) -> float | str | None:
     return "nan" if math.isnan(x) else x
 
 
-def _run(model: str, judge: str, data: str, db: Path) -> dict[str, Any]:
+def _run(
+    model: str,
+    judge: str,
+    data: str,
+    db: Path,
+    profile: str,
+    *,
+    tasks: str | None = None,
+    size: int | None = None,
+) -> dict[str, Any]:
     rep = evaluate(
         model,
-        None,
+        tasks,
         data=data,
         db=db,
         judge=judge,
+        profile=profile,
         seed=SEED,
-        size=SYNTH_SIZE if data == "synth" else None,
+        size=size or (SYNTH_SIZE if data == "synth" else None),
         bootstrap=BOOTSTRAP,
         toxicity="offline",  # S.1/S.3 run without API keys, so all 32 tasks are covered
         resources={"harmbench": None},
     )
-    return {
+    out: dict[str, Any] = {
         tid: {
             "status": oc.status,
             "score": _num(oc.score),
@@ -95,23 +121,34 @@ def _run(model: str, judge: str, data: str, db: Path) -> dict[str, Any]:
         }
         for tid, oc in rep.tasks.items()
     }
+    out["sub_aspects"] = {
+        code: {"score": _num(sub.score), "tasks": sub.tasks, "missing": sub.missing}
+        for code, sub in sorted(rep.sub_aspects.items())
+    }
+    out["overall"] = {"score": _num(rep.overall), "partial": rep.overall_partial}
+    return out
 
 
-def snapshot_synth() -> dict[str, Any]:
+def snapshot_synth(profile: str = "corrected") -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp, _memo_png():
-        return {
-            f"{model} | {judge}": _run(model, judge, "synth", Path(tmp) / f"s{i}.db")
+        out = {
+            f"{model} | {judge}": _run(model, judge, "synth", Path(tmp) / f"s{i}.db", profile)
             for i, (model, judge) in enumerate(SYNTH_RUNS)
         }
+        model, judge, tasks, size = WIDE_SYNTH_RUN
+        out[f"{model} | {judge} | {tasks} | size {size}"] = _run(
+            model, judge, "synth", Path(tmp) / "wide.db", profile, tasks=tasks, size=size
+        )
+        return out
 
 
-def snapshot_official() -> dict[str, Any]:
+def snapshot_official(profile: str = "corrected") -> dict[str, Any]:
     from tests.fixtures.official import build_official_fixture
 
     with tempfile.TemporaryDirectory() as tmp:
         root = build_official_fixture(Path(tmp) / "data")
         return {
-            f"{model} | {judge}": _run(model, judge, str(root), Path(tmp) / f"o{i}.db")
+            f"{model} | {judge}": _run(model, judge, str(root), Path(tmp) / f"o{i}.db", profile)
             for i, (model, judge) in enumerate(OFFICIAL_RUNS)
         }
 

@@ -32,7 +32,8 @@ from tests.fixtures.official import build_official_fixture
 from tests.perf import reference_results as ref
 from tests.servers.openai_server import serve
 
-pytestmark = pytest.mark.slow  # whole synth and official-fixture runs, twice
+# the whole synth and official-fixture runs (twice) are slow; the identity of the formula
+# pieces, the bootstrap draws and randrange on hand-made rows takes about a second: test-fast
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +100,7 @@ def _same(a: float | None, b: float | None) -> bool:
     return (math.isnan(a) and math.isnan(b)) or a == b
 
 
+@pytest.mark.slow
 def test_new_results_give_identical_scores_and_cis(
     scored_run: tuple[Path, RunReport, DataSource],
 ) -> None:
@@ -229,6 +231,7 @@ def _normalised_store(db: Path) -> dict[str, list[Any]]:
     return out
 
 
+@pytest.mark.slow
 def test_fast_png_keeps_every_pixel_and_the_store(server: str, tmp_path: Path) -> None:
     """Synthetic images are now encoded by ``png_bytes`` (and built in a worker thread): their
     bytes, hence sha256s and cache keys, differ from before, but every pixel and everything

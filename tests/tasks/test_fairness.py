@@ -264,14 +264,17 @@ def test_synth_streams_lazily(task_id: str) -> None:
 
 
 def test_synth_image_bytes_identical_across_runs() -> None:
-    def pngs() -> list[bytes]:
+    def pngs(seed: int) -> list[bytes]:
         return [
             i.read_bytes()
-            for s in build("F.5", SynthData(seed=3, size=2)).iter_samples()
+            for s in build("F.5", SynthData(seed=seed, size=2)).iter_samples()
             for i in s.images
         ]
 
-    assert pngs() == pngs()
+    first = pngs(3)
+    assert len(first) >= 2 and all(first)
+    assert first == pngs(3)
+    assert pngs(4) != first  # the seed draws the images
 
 
 def test_synth_f2_covers_topics_and_variants() -> None:
