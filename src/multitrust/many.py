@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from multitrust._listfile import list_file_lines
-from multitrust.errors import ConfigError, MultitrustError
+from multitrust.errors import ConfigError, MultitrustError, StoreWriteError
 from multitrust.models.base import Model, ModelOptions, get_model
 
 
@@ -185,6 +185,8 @@ async def evaluate_many_async(
                 on_progress=progress(out.spec) if progress else None,
                 **options,
             )
+        except StoreWriteError:
+            raise  # the store all models share cannot be written: the whole call stops
         except MultitrustError as exc:
             out.error = str(exc)
         if on_done:

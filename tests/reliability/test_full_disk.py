@@ -94,6 +94,30 @@ def test_a_full_store_stops_the_engine_instead_of_hanging(
     con.close()
 
 
+def test_a_full_store_stops_every_model_of_evaluate_many(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from multitrust.many import evaluate_many_async
+
+    _cap(monkeypatch, 60)
+
+    async def run() -> None:
+        await asyncio.wait_for(
+            evaluate_many_async(
+                ["scripted/oracle", "scripted/refuse"],
+                ["T.6", "P.6"],
+                db=tmp_path / "s.db",
+                size=50,
+                bootstrap=0,
+            ),
+            timeout=120,  # a hang guard
+        )
+
+    # one error for the call (the store is shared), not one per model and a run that goes on
+    with pytest.raises(StoreWriteError, match="database or disk is full"):
+        asyncio.run(run())
+
+
 def _cli(db: Path, cache: Path, pages: int | None) -> subprocess.CompletedProcess[str]:
     args = ["eval", "--model", "scripted/oracle", "--tasks", "T.6,P.6", "--data", "synth"]
     args += ["--size", "50", "--db", str(db), "--synth-cache", str(cache)]
