@@ -199,11 +199,14 @@ def test_the_body_arrives_whole_at_any_size() -> None:
 @pytest.mark.parametrize(
     ("answer", "message"),
     [
-        (b"SMTP ready\r\n\r\n", "not an HTTP/1.x response"),
+        (b"SMTP ready\r\n\r\n", "malformed HTTP response"),
         (b'HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{"partial', "closed mid-response"),
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", "unsupported transfer coding"),
-        (b"HTTP/1.1 200 OK\r\nContent-Length: ten\r\n\r\n", "bad Content-Length"),
-        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "bad chunk size"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: ten\r\n\r\n", "Invalid character in Content-Length"),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            "Invalid character in chunk size",
+        ),
     ],
 )
 def test_broken_answers_are_connection_failures(answer: bytes, message: str) -> None:

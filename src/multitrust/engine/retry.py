@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from multitrust.engine.limiter import AdaptiveLimiter
 from multitrust.errors import CallTimeout, DataError, ModelCallError, Overloaded, RateLimited
+from multitrust.models._http import redact
 from multitrust.types import Generation
 
 if TYPE_CHECKING:
@@ -57,10 +58,8 @@ _rng = random.Random()
 
 
 def _redact(msg: str, secrets: tuple[str, ...]) -> str:
-    for s in secrets:
-        if s:
-            msg = msg.replace(s, "***")
-    return msg
+    """Every secret out of ``msg``, including any run of 8+ of its characters."""
+    return redact(msg, *secrets)
 
 
 async def call_with_retry(

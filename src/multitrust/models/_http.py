@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -46,10 +46,39 @@ def normalize_base_url(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
 
 
-def redact(text: str, secret: str | None) -> str:
-    """Remove a secret from a message (any occurrence, including inside echoed bodies)."""
-    if secret and len(secret) >= 4 and secret != "EMPTY":
-        return text.replace(secret, "***")
+#: A secret this long or longer is also hidden in part: no run of this many of its characters
+#: may appear in a message (a server that echoes a cut-down key, a message cut mid-key).
+PARTIAL = 8
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """Remove secrets from a message: every occurrence, and for a secret of ``PARTIAL``
+    characters or more, every run of ``PARTIAL`` or more of its characters (so a key cut by a
+    server or by a length limit still never shows). Hidden runs become ``***``."""
+    for secret in secrets:
+        if not secret or secret == "EMPTY":
+            continue
+        if len(secret) < PARTIAL:
+            if len(secret) >= 4:
+                text = text.replace(secret, "***")
+            continue
+        if secret in text:
+            text = text.replace(secret, "***")
+        grams = {secret[i : i + PARTIAL] for i in range(len(secret) - PARTIAL + 1)}
+        hidden = bytearray(len(text))
+        found = False
+        for i in range(len(text) - PARTIAL + 1):
+            if text[i : i + PARTIAL] in grams:
+                hidden[i : i + PARTIAL] = b"\x01" * PARTIAL
+                found = True
+        if found:
+            out: list[str] = []
+            for i, ch in enumerate(text):
+                if not hidden[i]:
+                    out.append(ch)
+                elif i == 0 or not hidden[i - 1]:
+                    out.append("***")
+            text = "".join(out)
     return text
 
 
@@ -81,14 +110,33 @@ def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -
     return value if math.isfinite(value) and value >= 0 else None
 
 
-def prefixed_error(exc: ModelCallError, model_id: str, secret: str | None) -> ModelCallError:
-    """The same error class, its message prefixed with the model id and stripped of the key."""
-    return type(exc)(redact(f"{model_id}: {exc}", secret), retry_after=exc.retry_after)
+def prefixed_error(exc: ModelCallError, model_id: str, *secrets: str | None) -> ModelCallError:
+    """The same error class, its message prefixed with the model id and stripped of the keys."""
+    return type(exc)(redact(f"{model_id}: {exc}", *secrets), retry_after=exc.retry_after)
 
 
-def snippet(raw: bytes) -> str:
-    text = raw[:SNIPPET].decode("utf-8", "replace").replace("\n", " ")
-    return text + ("…" if len(raw) > SNIPPET else "")
+def snippet(raw: bytes, secrets: Sequence[str | None] = ()) -> str:
+    """The start of a body for a message: secrets removed first, then cut to ``SNIPPET``."""
+    room = SNIPPET * 4 + 2 * max((len(x) for x in secrets if x), default=0)
+    text = raw[:room].decode("utf-8", "replace")
+    return clip(text, secrets, SNIPPET, cut=len(raw) > room).replace("\n", " ")
+
+
+def clip(text: str, secrets: Sequence[str | None], limit: int, *, cut: bool = False) -> str:
+    """``text`` redacted, then cut to ``limit`` characters (``…`` marks a cut). ``cut``: the
+    text is already the start of something longer, so its last characters, which may hold
+    the start of a key, are dropped."""
+    room = limit * 4 + 2 * max((len(x) for x in secrets if x), default=0)
+    if len(text) > room:
+        text, cut = text[:room], True
+    text = redact(text, *secrets)
+    if cut:
+        text = text[:-PARTIAL]
+    return text[:limit] + ("…" if cut or len(text) > limit else "")
+
+
+#: Characters of a server's own error message kept in an error.
+DETAIL = 1000
 
 
 def error_detail(data: Any) -> str | None:
@@ -109,13 +157,16 @@ def error_code(data: Any) -> str | None:
     return None
 
 
-def status_error(status: int, headers: Mapping[str, str], raw: bytes) -> ModelCallError:
-    """The exception for a non-2xx response."""
+def status_error(
+    status: int, headers: Mapping[str, str], raw: bytes, secrets: Sequence[str | None] = ()
+) -> ModelCallError:
+    """The exception for a non-2xx response (``secrets`` removed before the body is cut)."""
     try:
         data: Any = json.loads(raw)
     except ValueError:
         data = None
-    detail = error_detail(data) or snippet(raw) or "no body"
+    detail = error_detail(data)
+    detail = clip(detail, secrets, DETAIL) if detail else snippet(raw, secrets) or "no body"
     return error_for_status(
         status, detail, retry_after=parse_retry_after(headers), code=error_code(data)
     )

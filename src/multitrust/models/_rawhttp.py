@@ -1,149 +1,99 @@
 """A small HTTP/1.1 client for plain-HTTP endpoints on the local network (vLLM, SGLang, Ollama).
 
-aiohttp's client path costs ~0.2 ms of CPU per request in Python; against a fast local
+aiohttp's client path costs ~0.15 ms of CPU per request in Python; against a fast local
 server at high concurrency that is a third of multitrust's whole per-sample cost, and the
 client, not the model, sets the pace. This transport does only what a Chat Completions call
 needs: ``POST`` (and ``GET`` for the preflight) with a ``Content-Length`` body over kept-alive
-connections, responses framed by ``Content-Length``, chunked transfer coding, or the
-connection's close. It handles ``http://`` URLs only; HTTPS, proxies and anything unusual go
-through aiohttp (see ``make_transport``).
+connections. Responses are framed by ``httptools`` (llhttp, the parser behind Node.js and
+uvicorn), in its strict mode: any number of interim ``1xx`` responses before the final one
+(RFC 9110 §15.2), ``Content-Length``, chunked transfer coding with extensions and trailers,
+HTTP/1.0 and close-delimited bodies. Framing errors (a bad status line, a negative or ``0x``
+chunk size, a bad or duplicated ``Content-Length``, ``Content-Length`` with
+``Transfer-Encoding``, a 101 nobody asked for) end the exchange as a ``ConnectionFailed``
+naming the cause, and the connection is closed. ``Content-Encoding: gzip``/``deflate`` bodies
+are decoded; any other coding is a ``BadResponse`` naming it. It handles ``http://`` URLs
+only; HTTPS, proxies and anything unusual go through aiohttp (see ``make_transport``).
 
-A kept-alive connection the server has closed is never used again (its close is seen before
-the next request is written). A request is sent once: if the connection fails under it, that
-is a ``ConnectionFailed`` the engine retries, with backoff, as an attempt it counts (the
-transport never resends on its own, since the server may have received the request).
+One deadline, ``timeout_s``, covers the whole exchange (connect, send, every byte of the
+answer): a server that drips its answer a byte at a time cannot hold a request longer.
+
+A connection is reused only after a complete, well-framed answer with nothing after it. One
+that receives a byte while idle (an answer nobody asked for), or the server has closed, is
+never used again. A request is sent once: if the connection fails under it, that is a
+``ConnectionFailed`` the engine retries, with backoff, as an attempt it counts (the transport
+never resends on its own, since the server may have received the request).
 """
 
 from __future__ import annotations
 
 import asyncio
+import zlib
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from multitrust.errors import BadRequest, CallTimeout, ConnectionFailed
+import httptools
+
+from multitrust.errors import BadRequest, BadResponse, CallTimeout, ConnectionFailed
 
 _MAX_HEAD = 64 * 1024
 _MAX_BODY = 256 * 1024 * 1024
 
 
-class _Response:
-    """Incremental parser of one HTTP/1.1 response."""
-
-    __slots__ = ("body", "buf", "chunked", "done", "headers", "length", "status", "to_close")
-
-    def __init__(self) -> None:
-        self.buf = bytearray()
-        self.status = 0
-        self.headers: dict[str, str] = {}
-        self.length: int | None = None
-        self.chunked = False
-        self.body = bytearray()
-        self.done = False
-        self.to_close = False
-
-    def feed(self, data: bytes) -> None:
-        self.buf += data
-        if not self.status:
-            end = self.buf.find(b"\r\n\r\n")
-            if end < 0:
-                if len(self.buf) > _MAX_HEAD:
-                    raise ConnectionFailed("response head too large")
-                return
-            self._head(bytes(self.buf[:end]).decode("latin-1"))
-            del self.buf[: end + 4]
-            if self.status in (204, 304) or 100 <= self.status < 200:
-                self.length = 0
-        if self.chunked:
-            self._chunks()
-        elif self.length is not None and len(self.buf) >= self.length:
-            if len(self.buf) > self.length:  # bytes past the answer: do not reuse
-                self.to_close = True
-            self.body = self.buf[: self.length]
-            self.done = True
-        if len(self.buf) > _MAX_BODY:
-            raise ConnectionFailed("response body too large")
-
-    def eof(self) -> None:
-        """The server closed the connection: the end of a close-delimited body."""
-        if self.status and self.length is None and not self.chunked:
-            self.body = self.buf
-            self.done = True
-            self.to_close = True
-
-    def _head(self, head: str) -> None:
-        lines = head.split("\r\n")
-        parts = lines[0].split(" ", 2)
-        if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
-            raise ConnectionFailed(f"not an HTTP/1.x response: {lines[0][:80]!r}")
-        self.status = int(parts[1])
-        for line in lines[1:]:
-            name, sep, value = line.partition(":")
-            if sep:
-                self.headers[name.strip().lower()] = value.strip()
-        te = self.headers.get("transfer-encoding", "").lower()
-        if te:
-            if te != "chunked":
-                raise ConnectionFailed(f"unsupported transfer coding {te!r}")
-            self.chunked = True
-        elif "content-length" in self.headers:
-            try:
-                self.length = int(self.headers["content-length"])
-            except ValueError:
-                raise ConnectionFailed("bad Content-Length") from None
-        conn = self.headers.get("connection", "").lower()
-        self.to_close = conn == "close" or (parts[0] == "HTTP/1.0" and conn != "keep-alive")
-
-    def _chunks(self) -> None:
-        while True:
-            line_end = self.buf.find(b"\r\n")
-            if line_end < 0:
-                return
-            size_text = bytes(self.buf[:line_end]).split(b";", 1)[0].strip()
-            try:
-                size = int(size_text, 16)
-            except ValueError:
-                raise ConnectionFailed("bad chunk size") from None
-            if size == 0:  # the last chunk, then trailers (if any) and an empty line
-                if self.buf.find(b"\r\n\r\n", line_end) < 0:
-                    return
-                self.done = True
-                return
-            start = line_end + 2
-            if len(self.buf) < start + size + 2:
-                return
-            self.body += self.buf[start : start + size]
-            del self.buf[: start + size + 2]
-
-
 class _Connection(asyncio.Protocol):
+    """One kept-alive connection: the protocol and httptools' parser callbacks in one object.
+
+    Per-response state is reset at each message's start, so interim (1xx) responses before
+    the final one leave nothing behind.
+    """
+
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
-        self.response: _Response | None = None
-        self.waiter: asyncio.Future[_Response] | None = None
+        self.waiter: asyncio.Future[tuple[int, dict[str, str], bytes]] | None = None
         self.closed = False
         self.got_bytes = False
+        self.parser = httptools.HttpResponseParser(self)
+        # RFC 9112 §2.2: a recipient MAY take a bare LF as a line end
+        self.parser.set_dangerous_leniencies(lenient_optional_cr_before_lf=True)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.headers: dict[str, str] = {}
+        self.body: list[bytes] = []
+        self.body_size = 0
+        self.head_size = 0  # bytes received while the head is incomplete
+        self.head_fields = 0  # bytes of header fields parsed
+        self.in_head = True
+        self.keep_alive = False
+        self.final = False  # the final (non-1xx) response is complete
+
+    # -- asyncio.Protocol ----------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:
-        if self.response is None or self.waiter is None or self.waiter.done():
-            self.closed = True  # bytes nobody asked for: this connection is not reusable
-            if self.transport is not None:
-                self.transport.close()
+        waiter = self.waiter
+        if waiter is None or waiter.done() or self.final:
+            self._close()  # bytes nobody asked for: this connection is not reusable
             return
         self.got_bytes = True
+        if self.in_head:
+            self.head_size += len(data)
         try:
-            self.response.feed(data)
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._fail(ConnectionFailed("server switched protocols (101), which was not asked for"))
+        except httptools.HttpParserCallbackError as exc:
+            cause = exc.__context__ if exc.__context__ is not None else exc
+            self._fail(cause if isinstance(cause, ConnectionFailed) else ConnectionFailed(str(exc)))
         except ConnectionFailed as exc:
-            self.waiter.set_exception(exc)
-            self.closed = True
-            if self.transport is not None:
-                self.transport.close()
-            return
-        if self.response.done:
-            self.waiter.set_result(self.response)
+            self._fail(exc)
+        except httptools.HttpParserError as exc:
+            self._fail(ConnectionFailed(f"malformed HTTP response: {exc}"))
+        else:
+            if self.in_head and self.head_size > _MAX_HEAD:
+                self._fail(ConnectionFailed(f"response head over {_MAX_HEAD // 1024} KiB"))
 
     def eof_received(self) -> bool | None:
         self._ended(None)
@@ -152,19 +102,82 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._ended(exc)
 
+    # -- httptools callbacks -------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        if self.final:  # a second answer right behind ours: ours stands, the connection goes
+            self.keep_alive = False
+            raise _Stray("bytes after the answer")
+        self._reset()
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self.in_head:  # trailers (after a chunked body) never replace header fields
+            self.head_fields += len(name) + len(value) + 4
+            if self.head_fields > _MAX_HEAD:
+                raise ConnectionFailed(f"response head over {_MAX_HEAD // 1024} KiB")
+            key = name.decode("latin-1").lower()
+            text = value.decode("latin-1")
+            old = self.headers.get(key)
+            self.headers[key] = text if old is None else f"{old}, {text}"
+
+    def on_headers_complete(self) -> None:
+        self.in_head = False
+        self.keep_alive = self.parser.should_keep_alive()
+        te = self.headers.get("transfer-encoding")
+        if te is not None and te.strip().lower() != "chunked":
+            raise ConnectionFailed(f"unsupported transfer coding {te!r}")
+
+    def on_body(self, body: bytes) -> None:
+        self.body_size += len(body)
+        if self.body_size > _MAX_BODY:
+            raise ConnectionFailed(f"response body over {_MAX_BODY // 2**20} MiB")
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        status = self.parser.get_status_code()
+        if 100 <= status < 200:  # interim: the final answer is still to come
+            self._reset()
+            return
+        self.final = True
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result((status, self.headers, b"".join(self.body)))
+
+    # -- endings -------------------------------------------------------------------------------
+
+    def _close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+    def _fail(self, exc: Exception) -> None:
+        self._close()
+        if isinstance(exc, _Stray):
+            return
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(exc)
+
     def _ended(self, exc: Exception | None) -> None:
         self.closed = True
-        waiter, response = self.waiter, self.response
-        if waiter is None or waiter.done() or response is None:
+        waiter = self.waiter
+        if waiter is None or waiter.done():
             return
-        response.eof()
-        if response.done:
-            waiter.set_result(response)
-        elif not self.got_bytes:
+        if not self.got_bytes:
             waiter.set_exception(ConnectionFailed("server closed the connection without answering"))
+        elif not self.in_head and not self.final and self._close_delimited():
+            self.final = True  # RFC 9112 §6.3: the body ends where the connection does
+            waiter.set_result((self.parser.get_status_code(), self.headers, b"".join(self.body)))
         else:
             detail = f": {exc}" if exc else ""
             waiter.set_exception(ConnectionFailed(f"connection closed mid-response{detail}"))
+
+    def _close_delimited(self) -> bool:
+        return "content-length" not in self.headers and "transfer-encoding" not in self.headers
+
+
+class _Stray(ConnectionFailed):
+    """Bytes after the final answer: the answer stands, the connection is not reused."""
 
 
 class RawHttpTransport:
@@ -197,11 +210,12 @@ class RawHttpTransport:
             hit = self._targets[url] = (parts.hostname, port, path, parts.netloc)
         return hit
 
-    async def _connect(self, host: str, port: int) -> _Connection:
+    async def _connect(self, host: str, port: int, deadline: float) -> _Connection:
         loop = asyncio.get_running_loop()
+        left = deadline - loop.time()
         try:
             _, conn = await asyncio.wait_for(
-                loop.create_connection(_Connection, host, port), min(self._timeout_s, 30.0)
+                loop.create_connection(_Connection, host, port), max(0.0, min(left, 30.0))
             )
         except asyncio.TimeoutError:
             raise ConnectionFailed(f"connect timeout to {host}:{port}") from None
@@ -213,6 +227,7 @@ class RawHttpTransport:
         self, method: str, url: str, body: bytes | None
     ) -> tuple[int, Mapping[str, str], bytes]:
         loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._timeout_s
         if self._loop is not loop:  # connections belong to the loop that made them
             self._idle = {}
             self._loop = loop
@@ -229,37 +244,40 @@ class RawHttpTransport:
                 conn = candidate
                 break
         if conn is None:
-            conn = await self._connect(host, port)
+            conn = await self._connect(host, port, deadline)
         transport = conn.transport
         if transport is None or conn.closed:
             raise ConnectionFailed("connection lost before the request was sent")
-        response = _Response()
-        waiter: asyncio.Future[_Response] = loop.create_future()
-        conn.response, conn.waiter, conn.got_bytes = response, waiter, False
+        waiter: asyncio.Future[tuple[int, dict[str, str], bytes]] = loop.create_future()
+        conn.waiter, conn.got_bytes, conn.final = waiter, False, False
+        conn._reset()
         if body is not None and len(body) < 4096:
             transport.write(request + body)
         else:
             transport.write(request)
             if body is not None:
                 transport.write(body)
-        timer = loop.call_later(self._timeout_s, _expire, waiter, self._timeout_s)
+        timer = loop.call_at(deadline, _expire, waiter, self._timeout_s)
         try:
-            done = await waiter
+            status, headers, raw = await waiter
         except BaseException:
-            transport.close()  # a failure, timeout or cancellation leaves the answer half read
+            conn._close()  # a failure, timeout or cancellation leaves the answer half read
             raise
         finally:
             timer.cancel()
-            conn.response = conn.waiter = None
-        if done.to_close or conn.closed:
-            transport.close()
+            conn.waiter = None
+        if not conn.keep_alive or conn.closed:
+            conn._close()
         else:
             pool = self._idle.setdefault((host, port), [])
             if len(pool) < self._max_idle:
                 pool.append(conn)
             else:
-                transport.close()
-        return done.status, done.headers, bytes(done.body)
+                conn._close()
+        coding = headers.get("content-encoding")
+        if coding is not None and raw:
+            raw = decode_body(raw, coding)
+        return status, headers, raw
 
     async def post(self, url: str, body: bytes) -> tuple[int, Mapping[str, str], bytes]:
         return await self._exchange("POST", url, body)
@@ -272,10 +290,42 @@ class RawHttpTransport:
         idle, self._idle = self._idle, {}
         for pool in idle.values():
             for conn in pool:
-                if conn.transport is not None:
-                    conn.transport.close()
+                conn._close()
 
 
-def _expire(waiter: asyncio.Future[_Response], timeout_s: float) -> None:
+def decode_body(raw: bytes, coding: str) -> bytes:
+    """Undo ``Content-Encoding`` (gzip, deflate, identity; several in order of application).
+
+    Decoded output is capped like a body; an unknown coding is a BadResponse naming it.
+    """
+    for name in reversed([c.strip().lower() for c in coding.split(",") if c.strip()]):
+        if name == "identity":
+            continue
+        if name in ("gzip", "x-gzip"):
+            raw = _inflate(raw, 16 + zlib.MAX_WBITS, name)
+        elif name == "deflate":  # zlib-wrapped per RFC 9110; some servers send it raw
+            try:
+                raw = _inflate(raw, zlib.MAX_WBITS, name)
+            except BadResponse:
+                raw = _inflate(raw, -zlib.MAX_WBITS, name)
+        else:
+            raise BadResponse(f"response body has Content-Encoding {name!r}, which is not decoded")
+    return raw
+
+
+def _inflate(raw: bytes, wbits: int, name: str) -> bytes:
+    d = zlib.decompressobj(wbits)
+    try:
+        out = d.decompress(raw, _MAX_BODY)
+    except zlib.error as exc:
+        raise BadResponse(f"response body is not valid {name}: {exc}") from None
+    if d.unconsumed_tail:
+        raise BadResponse(f"response body decodes to over {_MAX_BODY // 2**20} MiB")
+    if not d.eof:
+        raise BadResponse(f"response body is truncated {name}")
+    return out
+
+
+def _expire(waiter: asyncio.Future[tuple[int, dict[str, str], bytes]], timeout_s: float) -> None:
     if not waiter.done():
-        waiter.set_exception(CallTimeout(f"no response within {timeout_s:g}s"))
+        waiter.set_exception(CallTimeout(f"no complete response within {timeout_s:g}s"))

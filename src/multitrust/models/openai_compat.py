@@ -23,13 +23,15 @@ Keys never leave this module except in the ``Authorization`` header: they are no
 from __future__ import annotations
 
 import asyncio
+import base64
+import functools
 import json
 import re
 import time
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from multitrust.errors import (
     BadRequest,
@@ -219,6 +221,66 @@ class Transport(Protocol):
     async def aclose(self) -> None: ...
 
 
+def guarded_connector(**kwargs: Any) -> Any:
+    """An ``aiohttp.TCPConnector`` that never hands out a connection which received bytes
+    while it sat idle in the pool.
+
+    aiohttp parses whatever arrives on a kept-alive connection and gives it to the next
+    request sent on it: a server that sends an answer nobody asked for would have it taken
+    as the next sample's answer. Here a connection is marked idle when it goes back to the
+    pool and unmarked when a request takes it; a byte that arrives while it is idle closes it
+    (aiohttp's pool skips closed connections). Bytes that come with the end of an answer are
+    already aiohttp's own reason not to reuse a connection (``ResponseHandler.should_close``).
+    If aiohttp's pool ever stops offering these hooks, every connection is closed after its
+    answer instead (``force_close``): slower, never wrong.
+    """
+    import aiohttp
+    from aiohttp.client_proto import ResponseHandler
+
+    hooks = hasattr(aiohttp.TCPConnector, "_release") and hasattr(
+        ResponseHandler, "set_response_params"
+    )
+    if not hooks:
+        return aiohttp.TCPConnector(force_close=True, **kwargs)
+
+    class _Handler(ResponseHandler):
+        idle = False
+
+        def set_response_params(self, *args: Any, **kw: Any) -> None:
+            self.idle = False
+            super().set_response_params(*args, **kw)
+
+        def data_received(self, data: bytes) -> None:
+            if self.idle and data:  # an answer nobody asked for: drop the connection
+                self._drop()
+                return
+            super().data_received(data)
+            if self.idle and self.should_close:  # released mid-feed, more bytes behind it
+                self._drop()
+
+        def _drop(self) -> None:
+            self.force_close()
+            if self.transport is not None:
+                self.transport.close()
+
+    class _Connector(aiohttp.TCPConnector):
+        def __init__(self, **kw: Any) -> None:
+            super().__init__(**kw)
+            factory = getattr(self, "_factory", None)
+            if isinstance(factory, functools.partial) and factory.func is ResponseHandler:
+                guarded: Any = functools.partial(_Handler, *factory.args, **factory.keywords)
+                self._factory = guarded
+            else:  # the pool changed shape: be safe rather than fast
+                self._force_close = True
+
+        def _release(self, key: Any, protocol: Any, **kw: Any) -> None:
+            if isinstance(protocol, _Handler):
+                protocol.idle = True
+            super()._release(key, protocol, **kw)
+
+    return _Connector(**kwargs)
+
+
 class AiohttpTransport:
     """One ``aiohttp.ClientSession`` per event loop (the engine uses one loop per run)."""
 
@@ -255,10 +317,11 @@ class AiohttpTransport:
         if self._session is None or self._loop is not loop:
             import aiohttp
 
+            # one deadline for the whole exchange: a server dripping bytes cannot outlast it
             timeout = aiohttp.ClientTimeout(
-                total=None, sock_connect=min(self._timeout_s, 30.0), sock_read=self._timeout_s
+                total=self._timeout_s, sock_connect=min(self._timeout_s, 30.0)
             )
-            connector = aiohttp.TCPConnector(
+            connector = guarded_connector(
                 limit=self._max_connections, limit_per_host=0, ttl_dns_cache=300
             )
             self._session = aiohttp.ClientSession(
@@ -277,12 +340,14 @@ class AiohttpTransport:
         if url not in self._proxy:
             self._proxy[url] = self._env_proxy(url)
         try:
-            async with session.post(url, data=body, **self._proxy[url]) as resp:
+            async with session.post(
+                url, data=body, allow_redirects=False, **self._proxy[url]
+            ) as resp:
                 return resp.status, resp.headers, await resp.read()
         except aiohttp.ConnectionTimeoutError as exc:
             raise ConnectionFailed(f"connect timeout after {self._timeout_s:g}s: {exc}") from None
         except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
-            raise CallTimeout(f"no response within {self._timeout_s:g}s") from None
+            raise CallTimeout(f"no complete response within {self._timeout_s:g}s") from None
         except aiohttp.InvalidURL as exc:
             raise BadRequest(f"invalid URL: {exc}") from None
         except (aiohttp.ClientError, OSError) as exc:
@@ -293,10 +358,10 @@ class AiohttpTransport:
 
         session = self._client()
         try:
-            async with session.get(url, **self._env_proxy(url)) as resp:
+            async with session.get(url, allow_redirects=False, **self._env_proxy(url)) as resp:
                 return int(resp.status)
         except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
-            raise CallTimeout(f"no response within {self._timeout_s:g}s") from None
+            raise CallTimeout(f"no complete response within {self._timeout_s:g}s") from None
         except (aiohttp.ClientError, OSError) as exc:
             raise ConnectionFailed(f"{type(exc).__name__}: {exc or 'connection lost'}") from None
 
@@ -349,12 +414,12 @@ class HttpxTransport:
         import httpx
 
         client = self._client()
-        try:
-            resp = await client.post(url, content=body)
+        try:  # httpx's timeouts are per read: one deadline covers the whole exchange
+            resp = await asyncio.wait_for(client.post(url, content=body), self._timeout_s)
         except httpx.ConnectTimeout as exc:
             raise ConnectionFailed(f"connect timeout after {self._timeout_s:g}s: {exc}") from None
-        except httpx.TimeoutException:
-            raise CallTimeout(f"no response within {self._timeout_s:g}s") from None
+        except (httpx.TimeoutException, asyncio.TimeoutError):
+            raise CallTimeout(f"no complete response within {self._timeout_s:g}s") from None
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
             raise BadRequest(f"invalid URL: {exc}") from None
         except (httpx.HTTPError, OSError) as exc:
@@ -365,12 +430,12 @@ class HttpxTransport:
         import httpx
 
         try:
-            status: int = (await self._client().get(url)).status_code
-            return status
-        except httpx.TimeoutException:
-            raise CallTimeout(f"no response within {self._timeout_s:g}s") from None
+            resp = await asyncio.wait_for(self._client().get(url), self._timeout_s)
+        except (httpx.TimeoutException, asyncio.TimeoutError):
+            raise CallTimeout(f"no complete response within {self._timeout_s:g}s") from None
         except (httpx.HTTPError, OSError) as exc:
             raise ConnectionFailed(f"{type(exc).__name__}: {exc or 'connection lost'}") from None
+        return int(resp.status_code)
 
     async def aclose(self) -> None:
         clients, self._clients = self._clients, []
@@ -421,6 +486,58 @@ def make_transport(
     raise ConfigError(f"unknown transport {kind!r} (choose auto, raw, aiohttp or httpx)")
 
 
+#: 307/308 hops followed within one origin before giving up.
+MAX_REDIRECTS = 5
+
+
+async def post_following(
+    transport: Transport, url: str, body: bytes
+) -> tuple[int, Mapping[str, str], bytes]:
+    """POST, following 307/308 (which keep the method and body) within the same origin, the
+    same on every transport (none of them follows redirects itself). A redirect to another
+    origin (which would carry the key there) or a 301/302/303 is a BadRequest naming the
+    target; a redirect without a Location comes back as it is."""
+    for _ in range(MAX_REDIRECTS + 1):
+        status, headers, raw = await transport.post(url, body)
+        if status not in (301, 302, 303, 307, 308) or not headers.get("location"):
+            return status, headers, raw
+        target = urljoin(url, headers.get("location") or "")
+        a, b = urlsplit(url), urlsplit(target)
+        if status < 307:  # these turn a POST into a GET: never what an API means
+            raise BadRequest(
+                f"HTTP {status}: redirected to {public_url(target)}, which is not followed "
+                "for a POST: use that URL as the base URL"
+            )
+        if (a.scheme, a.hostname, a.port) != (b.scheme, b.hostname, b.port):
+            raise BadRequest(
+                f"HTTP {status}: redirected to another origin ({public_url(target)}), "
+                "which is not followed: use that URL as the base URL"
+            )
+        url = target
+    raise BadRequest(f"HTTP {status}: more than {MAX_REDIRECTS} redirects")
+
+
+def endpoint(base_url: str, path: str) -> str:
+    """``base_url`` + ``path``, any query string of the base URL kept at the end
+    (``https://x.azure.com/openai?api-version=1`` -> ``…/openai/chat/completions?api-version=1``)."""
+    parts = urlsplit(base_url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path + path, parts.query, ""))
+
+
+def url_credentials(base_url: str) -> tuple[str, str | None, str | None]:
+    """(the URL without ``user:password@``, user, password)."""
+    parts = urlsplit(base_url)
+    if parts.username is None and parts.password is None:
+        return base_url, None, None
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    bare = urlunsplit((parts.scheme, host, parts.path, parts.query, ""))
+    return bare, unquote(parts.username or ""), unquote(parts.password or "")
+
+
 # -- the model ---------------------------------------------------------------------------------
 
 
@@ -434,25 +551,41 @@ class OpenAICompatModel(Model):
     def __init__(self, name: str, options: ModelOptions | None = None) -> None:
         super().__init__(name, options)
         o = self.options
-        self.base_url = normalize_base_url(o.base_url or self.default_base_url)
+        base, user, password = url_credentials(
+            normalize_base_url(o.base_url or self.default_base_url)
+        )
+        self.base_url = base
         self._official = is_openai_host(self.base_url)
         self._key = o.api_key or env_key(*self.key_env)
-        if not self._key:
-            if self._official:
+        self._public_url = public_url(self.base_url)  # computed once: the engine asks per call
+        self._secrets: tuple[str, ...] = ()
+        if user is not None:
+            if self._key:
                 raise ConfigError(
-                    f"{self.model_id} needs an API key: set {self.key_env[0]} or pass --api-key"
+                    f"{self.model_id}: the base URL {self._public_url} carries user:password "
+                    "and an API key is set too; give only one of them"
                 )
-            self._key = "EMPTY"  # local servers ignore it, but the header must be present
+            token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+            authorization = f"Basic {token}"  # HTTP basic auth, as a browser would send
+            self._secrets = tuple(x for x in (password, token) if x)
+        else:
+            if not self._key:
+                if self._official:
+                    raise ConfigError(
+                        f"{self.model_id} needs an API key: set {self.key_env[0]} or pass --api-key"
+                    )
+                self._key = "EMPTY"  # local servers ignore it, but the header must be present
+            authorization = f"Bearer {self._key}"
+            self._secrets = (self._key,)
         extra = o.extra or {}
         self._extra_body: dict[str, Any] | None = extra.get("extra_body")
-        headers = {"Authorization": f"Bearer {self._key}", "Content-Type": "application/json"}
+        headers = {"Authorization": authorization, "Content-Type": "application/json"}
         headers.update(extra.get("headers", {}))
         max_conn = max(DEFAULT_MAX_CONNECTIONS, int(extra.get("max_connections", 0)))
         self._transport = make_transport(
             str(extra.get("transport", "auto")), headers, o.timeout_s, max_conn, self.base_url
         )
-        self._url = self.base_url + "/chat/completions"
-        self._public_url = public_url(self.base_url)  # computed once: the engine asks per call
+        self._url = endpoint(self.base_url, "/chat/completions")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.model_id!r}, base_url={self._public_url!r})"
@@ -476,10 +609,10 @@ class OpenAICompatModel(Model):
         )
         body = payload_bytes(payload)
         start = time.perf_counter()
-        status, headers, raw = await self._transport.post(self._url, body)
+        status, headers, raw = await post_following(self._transport, self._url, body)
         latency = time.perf_counter() - start
         if not 200 <= status < 300:
-            raise status_error(status, headers, raw)
+            raise status_error(status, headers, raw, self._secrets)
         text, tokens_in, tokens_out = parse_completion(raw)
         return Generation(
             text=text, input_tokens=tokens_in, output_tokens=tokens_out, latency_s=latency
@@ -492,14 +625,14 @@ class OpenAICompatModel(Model):
         endpoint fails, so a run does not retry a dead URL once per sample. Meant to be
         called once by the engine before a run.
         """
-        try:
-            await self._transport.get(self.base_url + "/models")
+        try:  # bounded: the transports' one deadline covers the whole exchange
+            await self._transport.get(endpoint(self.base_url, "/models"))
         except (ConnectionFailed, CallTimeout) as exc:
-            msg = redact(f"{self.model_id}: cannot reach {self._public_url}: {exc}", self._key)
+            msg = redact(f"{self.model_id}: cannot reach {self._public_url}: {exc}", *self._secrets)
             raise ConfigError(msg) from None
 
     def _prefixed(self, exc: ModelCallError) -> ModelCallError:
-        return prefixed_error(exc, self.model_id, self._key)
+        return prefixed_error(exc, self.model_id, *self._secrets)
 
     async def aclose(self) -> None:
         await self._transport.aclose()
