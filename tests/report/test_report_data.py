@@ -308,3 +308,45 @@ def test_leaderboard_and_runs_commands_mark_and_separate(db: Path) -> None:
     res = CliRunner().invoke(app, ["runs", "--db", str(db)])
     assert res.exit_code == 0, res.output
     assert "size 12 · seed 0" in res.output and "size 5 · seed 1" in res.output
+
+
+# --------------------------------------------------------------------------- in a browser
+
+PROBE = """<script>
+window.addEventListener("load", function () { setTimeout(function () {
+  var b = document.body, d = document.documentElement;
+  b.setAttribute("data-overflow", String(d.scrollWidth > window.innerWidth));
+  b.setAttribute("data-width", String(window.innerWidth));
+  var thumb = document.querySelector(".thumb");
+  thumb.click();
+  b.setAttribute("data-dialog", String(document.getElementById("viewer").open));
+  b.setAttribute("data-big", document.getElementById("viewer-img").getAttribute("src").slice(0, 15));
+}, 300); });
+</script></body>"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [900, 1400])
+def test_the_report_fits_the_window_and_enlarges_images_in_chromium(
+    db: Path, tmp_path: Path, width: int
+) -> None:
+    from tests.report.test_report import ARTIFACTS, run_chromium
+
+    page = render_report(gather(db))
+    out = tmp_path / "report.html"
+    out.write_text(page.replace("</body>", PROBE, 1), encoding="utf-8")
+    dom, console = run_chromium(out, "--dump-dom", f"--window-size={width},1200", tmp=tmp_path)
+    assert console == [], console
+    body = re.search(r"<body([^>]*)>", dom)
+    assert body is not None, dom[:500]
+    attrs = dict(re.findall(r'(data-[a-z]+)="([^"]*)"', body.group(1)))
+    assert attrs.get("data-width") == str(width), attrs
+    assert attrs.get("data-overflow") == "false", attrs  # tables scroll inside, the page does not
+    assert attrs.get("data-dialog") == "true", attrs  # a click on a thumbnail opens the viewer
+    assert attrs.get("data-big") == "data:image/jpeg", attrs
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / f"report-{width}.png"
+    real = tmp_path / "plain.html"
+    real.write_text(page, encoding="utf-8")
+    run_chromium(real, f"--screenshot={shot}", f"--window-size={width},3000", tmp=tmp_path)
+    assert shot.exists() and shot.stat().st_size > 20_000

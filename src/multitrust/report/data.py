@@ -274,7 +274,7 @@ def _entry(store: Store, run: RunInfo, budget: _Budget) -> Entry:
     )
     e = Entry(
         run=run,
-        label=f"{run.model} · {data_text(run)} · {run.profile}",
+        label=f"{run.model} · {data_text(run)} · profile {run.profile}",
         calibration=run.model.startswith(CALIBRATION_PREFIX),
         comparable=comparable,
         tasks=tasks,
@@ -591,7 +591,7 @@ def _run_note(e: Entry) -> str:
 def _board_row(e: Entry, rank: int | None) -> BoardRow:
     return BoardRow(
         rank,
-        f"{e.run.model} · {e.run.profile}",
+        f"{e.run.model} · profile {e.run.profile}",
         "run",
         e.data_text,
         e.overall,
