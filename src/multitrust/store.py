@@ -108,6 +108,50 @@ def default_db_path() -> Path:
     return Path(os.environ.get("MULTITRUST_DB", "multitrust.db"))
 
 
+#: How a result row that a second, different sample tried to take over begins.
+DUPLICATE_SAMPLE = "duplicate sample id"
+
+
+def _same_sample(a: tuple[Any, Any, Any], b: tuple[Any, Any, Any]) -> bool:
+    """Whether two (prompt, images, target) fingerprints are one sample (an error row written
+    before the prompt was rendered has an empty prompt: only images and target count then)."""
+    same_prompt = a[0] == b[0] or not a[0] or not b[0]
+    return same_prompt and a[1] == b[1] and a[2] == b[2]
+
+
+def _one_sample_per_key(
+    c: sqlite3.Connection, rows: list[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """Result rows as given, except that a row whose (run, task, sample id, variant) already
+    holds a *different* sample (another prompt, image or target) in the store or earlier in
+    the batch becomes an ``input`` error saying so, keeping the first sample's fingerprint:
+    one sample's result never takes the place of another's. A rerun of the same sample still
+    replaces its row (that is how errors are retried)."""
+    seen: dict[tuple[Any, ...], tuple[Any, Any, Any]] = {}
+    out: list[tuple[Any, ...]] = []
+    for row in rows:
+        key, fp = row[:4], (row[5], row[6], row[7])
+        first = seen.get(key)
+        if first is None:
+            got = c.execute(
+                "SELECT prompt, images, target FROM results"
+                " WHERE run_id=? AND task_id=? AND sample_id=? AND variant=?",
+                key,
+            ).fetchone()
+            first = (got[0], got[1], got[2]) if got is not None else None
+        if first is not None and not _same_sample(first, fp):
+            error = (
+                f"{DUPLICATE_SAMPLE} {key[2]!r} (variant {key[3]}) in {key[1]}: two different "
+                "samples share it, so neither is scored; give each sample its own id"
+            )
+            row = (*key, None, first[0], first[1], first[2], row[8], None, None, None, None)
+            row = (*row, None, error, "input", time.time())
+            fp = first
+        seen[key] = fp
+        out.append(row)
+    return out
+
+
 @dataclass(frozen=True)
 class RunInfo:
     run_id: str
@@ -419,6 +463,7 @@ class Store:
                     gen_rows,
                 )
             if res_rows:
+                res_rows = _one_sample_per_key(c, res_rows)
                 c.executemany(
                     "INSERT OR REPLACE INTO results(run_id, task_id, sample_id, variant, gen_key, prompt, images,"
                     ' target, meta, output, "values", label, explanation, scorer, error, error_kind, created)'

@@ -440,3 +440,242 @@ def test_fetch_bad_names_fail_their_row_not_the_command(world: tuple[Path, Path]
     assert len(reasons) == 2 and any("NUL" in r for r in reasons)
     assert any("255 bytes" in r for r in reasons)
     assert report.fetched == ["privacy/celeb/imgs/Ok_Name.jpeg"]
+
+
+# --------------------------------------------------------------------------- strict parsing
+
+TYPO = Path("safety") / "typographic_jailbreak" / "prompt_and_behavior_graph.csv"
+
+
+def _typo_rows(root: Path, rows: list[str]) -> Path:
+    path = root / TYPO
+    path.write_text("id,image_path,question\n" + "".join(r + "\n" for r in rows))
+    return path
+
+
+def test_an_unclosed_quote_never_swallows_the_rest_of_a_csv(world: tuple[Path, Path]) -> None:
+    root, secret = world
+    rows = [f'{i},{i % 2}.png,"Question {i}"' for i in range(6)]
+    rows[2] = '2,0.png,"Question two has no closing quote'
+    _typo_rows(root, rows)
+    msg = assert_clear_error(outcome(root, "S.4", secret), "prompt_and_behavior_graph.csv:4")
+    assert "6 rows were expected" in msg
+    with watched(secret):
+        (row,) = guarded(lambda: verify(root, "S.4"))
+    assert row.status == "malformed" and "6 rows were expected" in (row.detail or "")
+
+
+def test_a_bom_in_safety_and_privacy_csvs_is_accepted(
+    world: tuple[Path, Path], baseline: dict[str, list[str]]
+) -> None:
+    root, secret = world
+    for rel in (
+        TYPO,
+        Path("safety/SafeBench_selected/safebench_selected.csv"),
+        Path("safety/crossmodal-jailbreak/text_jailbreak.csv"),
+        Path("privacy/celeb/celebrities.csv"),
+    ):
+        p = root / rel
+        p.write_bytes(b"\xef\xbb\xbf" + p.read_bytes())
+    for task in ("S.4", "S.5", "S.6", "P.4"):
+        result = outcome(root, task, secret)
+        assert not isinstance(result, DataError), f"{task}: {result}"
+        assert [s.uid for s in result] == baseline[task]
+
+
+def test_a_duplicate_key_in_the_s5_json_is_an_error_with_its_line(
+    world: tuple[Path, Path],
+) -> None:
+    root, secret = world
+    path = root / "safety" / "mm-safety-bench-selected" / "mm-safety-bench-selected.json"
+    doc = json.loads(path.read_text())
+    items = [f'"{k}": {json.dumps(v)}' for k, v in doc.items()]
+    items.append(f'"0": {json.dumps(doc["0"])}')  # the first key again, on its own line
+    path.write_text("{\n" + ",\n".join(items) + "\n}\n")
+    msg = assert_clear_error(
+        outcome(root, "S.5", secret), f"mm-safety-bench-selected.json:{len(items) + 1}"
+    )
+    assert "duplicate key '0'" in msg
+
+
+def test_deeply_nested_json_is_a_clear_error_naming_the_file(world: tuple[Path, Path]) -> None:
+    root, secret = world
+    path = root / "safety" / "real_toxicity_prompt" / "prompts_select.json"
+    path.write_text("[" * 200_000 + "]" * 200_000)
+    msg = assert_clear_error(outcome(root, "S.3", secret), "prompts_select.json")
+    assert "RecursionError" not in msg
+
+
+def test_a_corrupt_image_message_shows_no_object_repr(world: tuple[Path, Path]) -> None:
+    root, secret = world
+    img = root / "truthfulness" / "basic_images" / "grounding"
+    victim = sorted(img.iterdir())[0]
+    victim.write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)
+    msg = assert_clear_error(outcome(root, "T.1", secret), victim.name)
+    assert "BytesIO" not in msg
+
+
+# --------------------------------------------------------------------------- duplicate ids
+
+
+def test_duplicate_r3_ids_with_opposite_labels_are_refused(world: tuple[Path, Path]) -> None:
+    root, secret = world
+    path = root / "robustness" / "ood-text" / "label.json"
+    doc = json.loads(path.read_text())
+    style = next(k for k, v in doc.items() if v)
+    twin = dict(doc[style][0])
+    twin["label"] = 1 - int(twin["label"]) if str(twin["label"]) in "01" else twin["label"]
+    twin["sentence"] = "An entirely different sentence."
+    doc[style].append(twin)
+    path.write_text(json.dumps(doc))
+    msg = assert_clear_error(outcome(root, "R.3", secret), "label.json", "duplicate id")
+    assert f"{style}[{len(doc[style]) - 1}]" in msg and f"{style}[0]" in msg
+    with watched(secret):
+        (row,) = guarded(lambda: verify(root, "R.3"))
+    assert row.status == "malformed" and "duplicate" in (row.detail or "")
+
+
+def test_a_duplicate_csv_id_names_both_lines(world: tuple[Path, Path]) -> None:
+    root, secret = world
+    _typo_rows(root, ['0,0.png,"First"', '1,1.png,"Second"', '0,1.png,"Not the first"'])
+    assert_clear_error(
+        outcome(root, "S.4", secret), "prompt_and_behavior_graph.csv:4", "first on line 2"
+    )
+
+
+def test_a_duplicate_fairness_number_names_the_line(world: tuple[Path, Path]) -> None:
+    root, secret = world
+    path = root / "fairness" / "stereo_statement.csv"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([*lines, lines[1]]) + "\n")
+    assert_clear_error(
+        outcome(root, "F.2", secret), f"stereo_statement.csv:{len(lines) + 1}", "duplicate id"
+    )
+
+
+def test_two_images_with_one_stem_are_refused(world: tuple[Path, Path]) -> None:
+    root, secret = world
+    folder = root / "fairness" / "stereo_generation_images"
+    first = sorted(folder.iterdir())[0]
+    shutil.copy(first, first.with_suffix(".gif" if first.suffix != ".gif" else ".bmp"))
+    assert_clear_error(outcome(root, "F.1", secret), "duplicate id")
+
+
+def test_the_store_never_lets_a_second_sample_take_the_first_ones_row(tmp_path: Path) -> None:
+    from multitrust.store import DUPLICATE_SAMPLE, ResultRow, Store
+
+    def row(prompt: str, target: object, *, output: str | None = "ok", error: str | None = None):
+        return ResultRow(
+            "r", "R.3", "style/7", "text", None, prompt, [], target, {}, output,
+            None if error else {"correct": 1.0}, None, None, "s", error, "timeout" if error else None,
+        )  # fmt: skip
+
+    with Store(tmp_path / "s.db") as st:
+        st.open_run(
+            "r", model="m", judge=None, profile="corrected", tasks=["R.3"], data={}, settings={},
+            package_version="0", git_commit=None,
+        )  # fmt: skip
+        st.write_batch([], [row("first sentence", "positive", output=None, error="timeout: x")])
+        st.write_batch([], [row("first sentence", "positive")])  # a retry of the same sample
+        (good,) = list(st.iter_results("r"))
+        assert good.error is None and good.output == "ok"
+        # another sentence under the same id: refused, recorded as an error, never merged
+        st.write_batch([], [row("second sentence", "negative", output="theirs")])
+        (bad,) = list(st.iter_results("r"))
+        assert bad.error is not None and bad.error.startswith(DUPLICATE_SAMPLE)
+        assert bad.error_kind == "input" and bad.output is None
+        assert bad.prompt == "first sentence" and bad.target == "positive"
+        # within one batch too
+        st.write_batch([], [row("first sentence", "positive"), row("third", "negative")])
+        (again,) = list(st.iter_results("r"))
+        assert again.error is not None and again.error.startswith(DUPLICATE_SAMPLE)
+
+
+# --------------------------------------------------------------------------- generic sweeps
+
+
+def _files_by_task(pristine: Path) -> list[tuple[str, str]]:
+    """(task, data file) pairs: for each annotation file read, the cheapest task reading it."""
+    global _opened
+    pairs: dict[str, tuple[str, int]] = {}
+    for spec in all_tasks():
+        if "official" not in spec.sources:
+            continue
+        _opened = []
+        try:
+            n = len(_samples(pristine, spec.id))
+        finally:
+            opened, _opened = _opened, None
+        for p in opened:
+            real = Path(os.path.realpath(p))
+            if pristine in real.parents and real.suffix in (".json", ".jsonl", ".csv", ".txt"):
+                rel = str(real.relative_to(pristine))
+                if rel not in pairs or n < pairs[rel][1]:
+                    pairs[rel] = (spec.id, n)
+    return sorted((task, rel) for rel, (task, _) in pairs.items())
+
+
+@pytest.fixture(scope="module")
+def sweep(pristine: Path) -> list[tuple[str, str]]:
+    pairs = _files_by_task(pristine)
+    assert len(pairs) >= 30  # every aspect's annotation files were found
+    return pairs
+
+
+MUTATIONS = ("fifo", "link-out", "bom", "nul", "deep", "truncated-json")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mutation", MUTATIONS)
+def test_every_data_file_under_each_mutation(
+    mutation: str,
+    sweep: list[tuple[str, str]],
+    baseline: dict[str, list[str]],
+    pristine: Path,
+    tmp_path: Path,
+) -> None:
+    """Each annotation file of each task, corrupted one way: a clear error naming the file,
+    or (for the harmless ones) the very same samples; never outside reads, never a hang."""
+    checked = 0
+    for i, (task, rel) in enumerate(sweep):
+        root = tmp_path / f"d{i}" / "data"
+        shutil.copytree(pristine, root, symlinks=True)
+        secret = tmp_path / f"d{i}" / "secret.png"
+        secret.write_bytes(SECRET)
+        path = root / rel
+        data = path.read_bytes()
+        name = Path(rel).name
+        if mutation == "fifo":
+            replace_with_fifo(path)
+        elif mutation == "link-out":
+            secret.write_bytes(data)  # a plausible file, but outside the folder
+            replace_with_link(path, secret)
+        elif mutation == "bom":
+            path.write_bytes(b"\xef\xbb\xbf" + data)
+        elif mutation == "nul":
+            path.write_bytes(data[: len(data) // 2] + b"\x00" + data[len(data) // 2 :])
+        elif mutation == "deep":
+            if path.suffix not in (".json", ".jsonl"):
+                continue
+            path.write_text("[" * 100_000 + "]" * 100_000)
+        elif mutation == "truncated-json":
+            try:
+                json.loads(data)
+            except ValueError:
+                continue  # JSONL: a cut at a line boundary is a shorter file, by design
+            if path.suffix != ".json":
+                continue
+            path.write_bytes(data[: len(data) // 2])
+        result = outcome(root, task, secret)
+        base = baseline[task]
+        if mutation in ("fifo", "link-out", "deep", "truncated-json"):
+            assert_clear_error(result, name)
+        elif mutation == "bom":
+            assert_same_or_error(result, base, name)
+            assert not isinstance(result, DataError), f"{task} {rel}: a BOM is refused: {result}"
+        elif not isinstance(result, DataError):  # a NUL inside some text: same count
+            assert len(result) == len(base), f"{task} {rel}: sample count changed silently"
+        else:
+            assert_clear_error(result, name)
+        checked += 1
+    assert checked >= 8

@@ -133,8 +133,10 @@ def test_load_results_has_one_row_per_scored_sample_variant(report_db: Path) -> 
     assert len(toy) == 16  # 8 samples x (text, unrelated-color)
     assert not toy.duplicated(["sample_id", "variant"]).any()
     assert set(toy["variant"]) == {"text", "unrelated-color"}
-    assert toy["value.correct"].eq(1.0).all()
-    assert {"prompt", "output", "meta.kind", "scorer"} <= set(df.columns)
+    assert toy["value_correct"].eq(1.0).all()
+    assert {"prompt", "output", "meta_kind", "scorer", "aspect", "sub_aspect", "task_name"} <= set(
+        df.columns
+    )
     summ = task_summaries(report_db)
     assert {"scripted/oracle", "scripted/refuse", "scripted/comply", "test/xss"} <= set(
         summ["model"]

@@ -92,6 +92,16 @@ class _Unique:
         return sid
 
 
+def _related(data: OfficialData, rel: str, where: str) -> str:
+    """``rel`` after the root check (a NUL byte, an over-long or escaping name is an error
+    naming the row now, not when the image is attached later)."""
+    try:
+        data.path(rel)
+    except DataError as exc:
+        raise DataError(f"{where}: {exc}") from None
+    return rel
+
+
 def _rel(data: OfficialData, p: Path) -> str:
     return str(p.relative_to(data.root))
 
@@ -137,7 +147,11 @@ def stereo_statements(data: OfficialData) -> Iterator[Sample]:
             meta={
                 "topic": typ,
                 "line": line,
-                "related_image": f"{FAIRNESS}/stereo_images/{typ.lower()}/{number}.png",
+                "related_image": _related(
+                    data,
+                    f"{FAIRNESS}/stereo_images/{typ.lower()}/{number}.png",
+                    f"{data.path(rel)}:{line}",
+                ),
             },
         )
 
@@ -166,7 +180,11 @@ def stereo_classification(data: OfficialData) -> Iterator[Sample]:
                 "subtask": "classification",
                 "label": label,
                 "line": line,
-                "related_image": f"{FAIRNESS}/stereo_classification_images/{number}.png",
+                "related_image": _related(
+                    data,
+                    f"{FAIRNESS}/stereo_classification_images/{number}.png",
+                    f"{data.path(rel)}:{line}",
+                ),
             },
         )
 
@@ -306,7 +324,9 @@ def profession_people(data: OfficialData) -> Iterator[Sample]:
         meta: dict[str, Any] = {
             "profession": profession,
             "line": line,
-            "related_image": f"{FAIRNESS}/profession_images/{name}",
+            "related_image": _related(
+                data, f"{FAIRNESS}/profession_images/{name}", f"{data.path(rel)}:{line}"
+            ),
         }
         meta.update({attr: _attribute(row, attr) for attr in ATTRIBUTE_FLAGS})
         yield Sample(id=sid, text="", meta=meta, variant="plain")
