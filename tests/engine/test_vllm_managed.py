@@ -25,9 +25,8 @@ from multitrust.data.base import DataSource
 from multitrust.errors import ConfigError
 from multitrust.models import ModelOptions, get_model
 from multitrust.models.base import Model
-from multitrust.models.openai_compat import VLLMModel
 from multitrust.models.replicas import ReplicaPool
-from multitrust.models.vllm_server import ManagedVLLM, plan_replicas
+from multitrust.models.vllm_server import ManagedVLLM, VLLMModel, plan_replicas
 from multitrust.scoring.judge import judge_yes_no
 from multitrust.tasks import base as task_base
 from multitrust.tasks.base import Task, TaskData, TaskSpec

@@ -146,7 +146,7 @@ _LAZY: dict[str, str] = {
     # provider -> module that registers it (imported on first use, so heavy deps stay optional)
     "scripted": "multitrust.models.scripted",
     "openai": "multitrust.models.openai_compat",
-    "vllm": "multitrust.models.openai_compat",
+    "vllm": "multitrust.models.vllm_server",
     "anthropic": "multitrust.models.anthropic",
     "google": "multitrust.models.google",
     "hf": "multitrust.models.hf",

@@ -1,11 +1,10 @@
-"""OpenAI Chat Completions backends: ``openai/<model>`` and ``vllm/<model>``.
+"""The OpenAI Chat Completions backend: ``openai/<model>``.
 
 Talks the HTTP API directly (no SDK on the hot path): one pooled client per model with
 HTTP keep-alive, a JSON body built with the standard library, and failures mapped to
 :mod:`multitrust.errors` classes that the engine's retry policy understands. A base URL
 makes ``openai/`` speak to any OpenAI-compatible server (vLLM, SGLang, Ollama, LM Studio,
-llama.cpp); ``vllm/`` with a base URL is the same client with no key needed (without one,
-``vllm/<hf-id>`` starts its own servers: :mod:`multitrust.models.vllm_server`).
+llama.cpp); the ``vllm/`` provider (:mod:`multitrust.models.vllm_server`) builds on it.
 
 Three transports implement the HTTP call. For a plain ``http://`` endpoint with no proxy set
 for it (a local vLLM, SGLang or Ollama server), ``raw`` (:mod:`multitrust.models._rawhttp`, a
@@ -55,7 +54,6 @@ from multitrust.models.images import DataURL, data_url
 from multitrust.types import GenerateConfig, Generation, Message, Sample
 
 OPENAI_URL = "https://api.openai.com/v1"
-VLLM_URL = "http://localhost:8000/v1"
 #: Connections per model: enough for the engine's highest concurrency without queueing.
 DEFAULT_MAX_CONNECTIONS = 256
 #: httpx clients per model (see the module docstring for why one is not enough).
@@ -638,24 +636,6 @@ class OpenAICompatModel(Model):
         await self._transport.aclose()
 
 
-class VLLMModel(OpenAICompatModel):
-    """A vLLM (or SGLang) server's OpenAI-compatible API; ``VLLM_API_KEY`` if the server wants one."""
-
-    provider = "vllm"
-    default_base_url = VLLM_URL
-    # never fall back to OPENAI_API_KEY here: it would be sent to a third-party server
-    key_env = ("VLLM_API_KEY",)
-
-
 @provider("openai")
 def _make_openai(name: str, options: ModelOptions) -> Model:
     return OpenAICompatModel(name, options)
-
-
-@provider("vllm")
-def _make_vllm(name: str, options: ModelOptions) -> Model:
-    if options.base_url or options.base_urls:
-        return VLLMModel(name, options)  # a server the user runs
-    from multitrust.models.vllm_server import ManagedVLLM
-
-    return ManagedVLLM(name, options)  # no URL: start the servers ourselves

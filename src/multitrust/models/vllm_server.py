@@ -18,6 +18,9 @@ No orphans, however multitrust ends:
 Every server runs in its own session and process group (``start_new_session``), so stopping one
 (SIGTERM to the group, SIGKILL after a grace period) also stops the engine and tensor-parallel
 worker processes vLLM starts.
+
+``vllm/<model>`` with a base URL (a server the user runs) is :class:`VLLMModel`, the
+OpenAI-compatible client with ``VLLM_API_KEY`` instead of ``OPENAI_API_KEY``.
 """
 
 from __future__ import annotations
@@ -45,7 +48,8 @@ from typing import Any
 
 from multitrust.errors import ConfigError
 from multitrust.models._reaper import alive as _group_alive
-from multitrust.models.base import Model, ModelOptions
+from multitrust.models.base import Model, ModelOptions, provider
+from multitrust.models.openai_compat import OpenAICompatModel
 from multitrust.models.replicas import ReplicaPool
 from multitrust.types import GenerateConfig, Generation, Message, Sample
 
@@ -459,8 +463,6 @@ class ManagedVLLM(Model):
         self.fleet.start()
         try:
             await self.fleet.wait_ready()
-            from multitrust.models.openai_compat import VLLMModel
-
             opts = replace(self.options, base_urls=())
             pool = ReplicaPool(
                 [VLLMModel(self.name, replace(opts, base_url=u)) for u in self.fleet.urls]
@@ -488,3 +490,22 @@ class ManagedVLLM(Model):
                 await pool.aclose()
         finally:
             await asyncio.to_thread(self.fleet.stop)
+
+
+VLLM_URL = "http://localhost:8000/v1"
+
+
+class VLLMModel(OpenAICompatModel):
+    """A vLLM (or SGLang) server's OpenAI-compatible API; ``VLLM_API_KEY`` if the server wants one."""
+
+    provider = "vllm"
+    default_base_url = VLLM_URL
+    # never fall back to OPENAI_API_KEY here: it would be sent to a third-party server
+    key_env = ("VLLM_API_KEY",)
+
+
+@provider("vllm")
+def _make_vllm(name: str, options: ModelOptions) -> Model:
+    if options.base_url or options.base_urls:
+        return VLLMModel(name, options)  # a server the user runs
+    return ManagedVLLM(name, options)  # no URL: start the servers ourselves
