@@ -219,3 +219,37 @@ def test_kill_dash_nine_re_requests_at_most_in_flight_plus_50ms_of_answers(
             con.close()
 
     assert answers(killed_db) == answers(full_db)
+
+
+@pytest.mark.slow
+def test_ctrl_c_mid_run_keeps_every_answer_and_says_one_line(tmp_path: Path) -> None:
+    cache, db = tmp_path / "cache", tmp_path / "s.db"
+    server = GatedServer()
+    with _serving(server) as url:
+        prep = _run([*_cmd(url, tmp_path / "prep.db", cache), "--limit", "1"])
+        assert prep.returncode == 0, prep.stderr
+        server.phase(answer_first=120)
+        proc = subprocess.Popen(
+            _cmd(url, db, cache), env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        try:
+            _wait_for(lambda: server.answered() >= 120 and server.held() > 0, "gated", proc)
+            time.sleep(0.5)  # let the client take in the last answers (a wait, not a timing)
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=120)  # a hang guard
+        finally:
+            proc.kill()
+        answered = {e.key for e in server.phase(answer_first=None) if e.answered is not None}
+    assert proc.returncode == 130, err
+    # the one message, and nothing else (no "cannot rollback", no traceback); off a terminal
+    # the CLI's console may wrap it at 80 columns, so compare it with whitespace folded
+    assert " ".join(err.decode().split()) == (
+        "interrupted: completed results are in the store; rerun the same command to resume"
+    ), err.decode()
+    con = sqlite3.connect(db)
+    try:
+        assert con.execute("SELECT status FROM runs").fetchone()[0] == "interrupted"
+        kept = con.execute("SELECT COUNT(*) FROM results WHERE error IS NULL").fetchone()[0]
+    finally:
+        con.close()
+    assert kept == len(answered) == 120  # every answer received before Ctrl-C is in the store
