@@ -5,6 +5,10 @@
 #   ./dev.sh test-fast  the inner loop: ruff, mypy and the tests not marked slow, hf or browser
 #   ./dev.sh eval   install, then evaluate a small real model on the quick synthetic suite
 #   ./dev.sh demo   install, then evaluate the scripted baselines offline (no download needed)
+#   ./dev.sh mutate [group ...]  mutation testing (mutmut) of the modules whose bugs change
+#                       published numbers; prints the score per module (docs/testing.md)
+#   ./dev.sh mutate-sample       the same on ~1/10 of the mutants (those whose number ends in
+#                       today's digit), a few minutes
 set -euo pipefail
 cd "$(dirname "$0")"
 VENV="${VENV:-.venv}"
@@ -59,8 +63,16 @@ case "$cmd" in
     done
     multitrust report -o multitrust-report.html
     ;;
+  mutate)
+    setup
+    python scripts/mutate.py "$@"
+    ;;
+  mutate-sample)
+    setup
+    python scripts/mutate.py --sample "$(( 10#$(date +%j) % 10 ))" "$@"
+    ;;
   *)
-    echo "usage: ./dev.sh test|test-fast|eval|demo [args]" >&2
+    echo "usage: ./dev.sh test|test-fast|eval|demo|mutate|mutate-sample [args]" >&2
     exit 2
     ;;
 esac
