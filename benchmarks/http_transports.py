@@ -26,7 +26,7 @@ if str(ROOT) not in sys.path:
 
 from tests.servers.openai_server import serve  # noqa: E402
 
-from multitrust.models.openai_compat import Transport, make_transport  # noqa: E402
+from multitrust.models._transport import Transport, make_transport  # noqa: E402
 
 
 async def measure(t: Transport, url: str, body: bytes, n: int, c: int) -> tuple[float, float]:

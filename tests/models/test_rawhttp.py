@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from multitrust.errors import BadRequest, CallTimeout, ConnectionFailed
-from multitrust.models._rawhttp import RawHttpTransport
-from multitrust.models.openai_compat import AiohttpTransport, make_transport
+from multitrust.models._transport import make_transport
+from multitrust.models._transport.aiohttp import AiohttpTransport
+from multitrust.models._transport.raw import RawHttpTransport
 
 Reply = Callable[[int, bytes], bytes | None]
 """(request number on this server, request body) -> the raw bytes to answer (None: close)."""

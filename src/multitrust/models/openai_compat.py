@@ -6,14 +6,9 @@ HTTP keep-alive, a JSON body built with the standard library, and failures mappe
 makes ``openai/`` speak to any OpenAI-compatible server (vLLM, SGLang, Ollama, LM Studio,
 llama.cpp); the ``vllm/`` provider (:mod:`multitrust.models.vllm_server`) builds on it.
 
-Three transports implement the HTTP call. For a plain ``http://`` endpoint with no proxy set
-for it (a local vLLM, SGLang or Ollama server), ``raw`` (:mod:`multitrust.models._rawhttp`, a
-small HTTP/1.1 client) costs 0.08–0.15 ms of CPU per request against aiohttp's 0.17–0.30
-(``benchmarks/http_transports.py``), which matters when a fast local server lets the client set
-the pace. Otherwise ``aiohttp`` (the default for HTTPS and proxies) is used; ``httpx`` is the
-fallback, sharded over several clients because one httpx pool scans all its connections on
-every request and stalls past a few dozen concurrent requests (measured in
-``docs/performance.md``). Choose with ``ModelOptions(extra={"transport": "aiohttp"})``.
+The HTTP call goes through a transport (:mod:`multitrust.models._transport`: ``raw`` for a
+plain ``http://`` endpoint without a proxy, ``aiohttp`` for HTTPS and proxies, ``httpx`` as
+the fallback). Choose with ``ModelOptions(extra={"transport": "aiohttp"})``.
 
 Keys never leave this module except in the ``Authorization`` header: they are not in
 ``describe()``, reprs, or any exception message (messages are redacted before raising).
@@ -21,19 +16,16 @@ Keys never leave this module except in the ``Authorization`` header: they are no
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import functools
 import json
 import re
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from multitrust.errors import (
-    BadRequest,
     BadResponse,
     CallTimeout,
     ConfigError,
@@ -49,6 +41,7 @@ from multitrust.models._http import (
     snippet,
     status_error,
 )
+from multitrust.models._transport import make_transport, post_following
 from multitrust.models.base import Model, ModelOptions, env_key, provider, public_url
 from multitrust.models.images import DataURL, data_url
 from multitrust.types import GenerateConfig, Generation, Message, Sample
@@ -56,8 +49,6 @@ from multitrust.types import GenerateConfig, Generation, Message, Sample
 OPENAI_URL = "https://api.openai.com/v1"
 #: Connections per model: enough for the engine's highest concurrency without queueing.
 DEFAULT_MAX_CONNECTIONS = 256
-#: httpx clients per model (see the module docstring for why one is not enough).
-HTTPX_SHARDS = 16
 _REASONING = re.compile(r"^(o\d|gpt-5)")
 
 
@@ -204,315 +195,7 @@ def _int_or_none(value: Any) -> int | None:
     return value if isinstance(value, int) else None
 
 
-# -- transports --------------------------------------------------------------------------------
-
-
-class Transport(Protocol):
-    """POST bytes, get (status, headers, body). Network failures raise ModelCallError."""
-
-    name: str
-
-    async def post(self, url: str, body: bytes) -> tuple[int, Mapping[str, str], bytes]: ...
-
-    async def get(self, url: str) -> int: ...
-
-    async def aclose(self) -> None: ...
-
-
-def guarded_connector(**kwargs: Any) -> Any:
-    """An ``aiohttp.TCPConnector`` that never hands out a connection which received bytes
-    while it sat idle in the pool.
-
-    aiohttp parses whatever arrives on a kept-alive connection and gives it to the next
-    request sent on it: a server that sends an answer nobody asked for would have it taken
-    as the next sample's answer. Here a connection is marked idle when it goes back to the
-    pool and unmarked when a request takes it; a byte that arrives while it is idle closes it
-    (aiohttp's pool skips closed connections). Bytes that come with the end of an answer are
-    already aiohttp's own reason not to reuse a connection (``ResponseHandler.should_close``).
-    If aiohttp's pool ever stops offering these hooks, every connection is closed after its
-    answer instead (``force_close``): slower, never wrong.
-    """
-    import aiohttp
-    from aiohttp.client_proto import ResponseHandler
-
-    hooks = hasattr(aiohttp.TCPConnector, "_release") and hasattr(
-        ResponseHandler, "set_response_params"
-    )
-    if not hooks:
-        return aiohttp.TCPConnector(force_close=True, **kwargs)
-
-    class _Handler(ResponseHandler):
-        idle = False
-
-        def set_response_params(self, *args: Any, **kw: Any) -> None:
-            self.idle = False
-            super().set_response_params(*args, **kw)
-
-        def data_received(self, data: bytes) -> None:
-            if self.idle and data:  # an answer nobody asked for: drop the connection
-                self._drop()
-                return
-            super().data_received(data)
-            if self.idle and self.should_close:  # released mid-feed, more bytes behind it
-                self._drop()
-
-        def _drop(self) -> None:
-            self.force_close()
-            if self.transport is not None:
-                self.transport.close()
-
-    class _Connector(aiohttp.TCPConnector):
-        def __init__(self, **kw: Any) -> None:
-            super().__init__(**kw)
-            factory = getattr(self, "_factory", None)
-            if isinstance(factory, functools.partial) and factory.func is ResponseHandler:
-                guarded: Any = functools.partial(_Handler, *factory.args, **factory.keywords)
-                self._factory = guarded
-            else:  # the pool changed shape: be safe rather than fast
-                self._force_close = True
-
-        def _release(self, key: Any, protocol: Any, **kw: Any) -> None:
-            if isinstance(protocol, _Handler):
-                protocol.idle = True
-            super()._release(key, protocol, **kw)
-
-    return _Connector(**kwargs)
-
-
-class AiohttpTransport:
-    """One ``aiohttp.ClientSession`` per event loop (the engine uses one loop per run)."""
-
-    name = "aiohttp"
-
-    def __init__(self, headers: dict[str, str], timeout_s: float, max_connections: int) -> None:
-        self._headers = headers
-        self._timeout_s = timeout_s
-        self._max_connections = max_connections
-        self._session: Any = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._proxy: dict[str, Any] = {}
-
-    def __repr__(self) -> str:
-        return f"AiohttpTransport(timeout_s={self._timeout_s})"
-
-    @staticmethod
-    def _env_proxy(url: str) -> dict[str, Any]:
-        """HTTP(S)_PROXY / NO_PROXY for ``url``, looked up once rather than per request.
-
-        (``trust_env=True`` would do it on every request, with two thread-pool hops.)
-        """
-        from aiohttp.helpers import get_env_proxy_for_url
-        from yarl import URL
-
-        try:
-            proxy, proxy_auth = get_env_proxy_for_url(URL(url))
-        except LookupError:
-            return {}
-        return {"proxy": proxy, "proxy_auth": proxy_auth}
-
-    def _client(self) -> Any:
-        loop = asyncio.get_running_loop()
-        if self._session is None or self._loop is not loop:
-            import aiohttp
-
-            # one deadline for the whole exchange: a server dripping bytes cannot outlast it
-            timeout = aiohttp.ClientTimeout(
-                total=self._timeout_s, sock_connect=min(self._timeout_s, 30.0)
-            )
-            connector = guarded_connector(
-                limit=self._max_connections, limit_per_host=0, ttl_dns_cache=300
-            )
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                headers=self._headers,
-                timeout=timeout,
-                cookie_jar=aiohttp.DummyCookieJar(),  # APIs need no cookies; skip the jar's work
-            )
-            self._loop = loop
-        return self._session
-
-    async def post(self, url: str, body: bytes) -> tuple[int, Mapping[str, str], bytes]:
-        import aiohttp
-
-        session = self._client()
-        if url not in self._proxy:
-            self._proxy[url] = self._env_proxy(url)
-        try:
-            async with session.post(
-                url, data=body, allow_redirects=False, **self._proxy[url]
-            ) as resp:
-                return resp.status, resp.headers, await resp.read()
-        except aiohttp.ConnectionTimeoutError as exc:
-            raise ConnectionFailed(f"connect timeout after {self._timeout_s:g}s: {exc}") from None
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
-            raise CallTimeout(f"no complete response within {self._timeout_s:g}s") from None
-        except aiohttp.InvalidURL as exc:
-            raise BadRequest(f"invalid URL: {exc}") from None
-        except (aiohttp.ClientError, OSError) as exc:
-            raise ConnectionFailed(f"{type(exc).__name__}: {exc or 'connection lost'}") from None
-
-    async def get(self, url: str) -> int:
-        import aiohttp
-
-        session = self._client()
-        try:
-            async with session.get(url, allow_redirects=False, **self._env_proxy(url)) as resp:
-                return int(resp.status)
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
-            raise CallTimeout(f"no complete response within {self._timeout_s:g}s") from None
-        except (aiohttp.ClientError, OSError) as exc:
-            raise ConnectionFailed(f"{type(exc).__name__}: {exc or 'connection lost'}") from None
-
-    async def aclose(self) -> None:
-        session, self._session = self._session, None
-        if session is not None and not session.closed and self._loop is asyncio.get_running_loop():
-            await session.close()
-
-
-class HttpxTransport:
-    """Several ``httpx.AsyncClient`` shards per event loop, used round-robin."""
-
-    name = "httpx"
-
-    def __init__(self, headers: dict[str, str], timeout_s: float, max_connections: int) -> None:
-        self._headers = headers
-        self._timeout_s = timeout_s
-        self._max_connections = max_connections
-        self._clients: list[Any] = []
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._next = 0
-
-    def __repr__(self) -> str:
-        return f"HttpxTransport(timeout_s={self._timeout_s})"
-
-    def _client(self) -> Any:
-        loop = asyncio.get_running_loop()
-        if not self._clients or self._loop is not loop:
-            import httpx
-
-            timeout = httpx.Timeout(self._timeout_s, connect=min(self._timeout_s, 30.0), pool=None)
-            limits = httpx.Limits(
-                max_connections=self._max_connections,
-                max_keepalive_connections=self._max_connections,
-            )
-            ssl_context = (
-                httpx.create_ssl_context()
-            )  # one for all shards: each costs ~20 ms to build
-            self._clients = [
-                httpx.AsyncClient(
-                    headers=self._headers, timeout=timeout, limits=limits, verify=ssl_context
-                )
-                for _ in range(HTTPX_SHARDS)
-            ]
-            self._loop = loop
-        self._next = (self._next + 1) % len(self._clients)
-        return self._clients[self._next]
-
-    async def post(self, url: str, body: bytes) -> tuple[int, Mapping[str, str], bytes]:
-        import httpx
-
-        client = self._client()
-        try:  # httpx's timeouts are per read: one deadline covers the whole exchange
-            resp = await asyncio.wait_for(client.post(url, content=body), self._timeout_s)
-        except httpx.ConnectTimeout as exc:
-            raise ConnectionFailed(f"connect timeout after {self._timeout_s:g}s: {exc}") from None
-        except (httpx.TimeoutException, asyncio.TimeoutError):
-            raise CallTimeout(f"no complete response within {self._timeout_s:g}s") from None
-        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
-            raise BadRequest(f"invalid URL: {exc}") from None
-        except (httpx.HTTPError, OSError) as exc:
-            raise ConnectionFailed(f"{type(exc).__name__}: {exc or 'connection lost'}") from None
-        return resp.status_code, resp.headers, resp.content
-
-    async def get(self, url: str) -> int:
-        import httpx
-
-        try:
-            resp = await asyncio.wait_for(self._client().get(url), self._timeout_s)
-        except (httpx.TimeoutException, asyncio.TimeoutError):
-            raise CallTimeout(f"no complete response within {self._timeout_s:g}s") from None
-        except (httpx.HTTPError, OSError) as exc:
-            raise ConnectionFailed(f"{type(exc).__name__}: {exc or 'connection lost'}") from None
-        return int(resp.status_code)
-
-    async def aclose(self) -> None:
-        clients, self._clients = self._clients, []
-        if self._loop is asyncio.get_running_loop():
-            for c in clients:
-                await c.aclose()
-
-
-def _plain_http_without_proxy(url: str | None) -> bool:
-    """A plain-HTTP URL, without credentials in it, that no proxy setting applies to."""
-    parts = urlsplit(url) if url is not None else None
-    if parts is None or parts.scheme != "http" or parts.username is not None:
-        return False
-    import urllib.request
-
-    if not urllib.request.getproxies_environment().get("http"):
-        return True
-    return bool(urllib.request.proxy_bypass(parts.hostname or ""))  # NO_PROXY
-
-
-def make_transport(
-    kind: str,
-    headers: dict[str, str],
-    timeout_s: float,
-    max_connections: int,
-    url: str | None = None,
-) -> Transport:
-    """``auto``: ``raw`` for a plain-HTTP ``url`` reached without a proxy, else ``aiohttp``
-    (``httpx`` when aiohttp is not installed)."""
-    if kind == "auto":
-        if _plain_http_without_proxy(url):
-            kind = "raw"
-        else:
-            try:
-                import aiohttp  # noqa: F401
-            except ImportError:
-                kind = "httpx"
-            else:
-                kind = "aiohttp"
-    if kind == "raw":
-        from multitrust.models._rawhttp import RawHttpTransport
-
-        return RawHttpTransport(headers, timeout_s, max_connections)
-    if kind == "aiohttp":
-        return AiohttpTransport(headers, timeout_s, max_connections)
-    if kind == "httpx":
-        return HttpxTransport(headers, timeout_s, max_connections)
-    raise ConfigError(f"unknown transport {kind!r} (choose auto, raw, aiohttp or httpx)")
-
-
-#: 307/308 hops followed within one origin before giving up.
-MAX_REDIRECTS = 5
-
-
-async def post_following(
-    transport: Transport, url: str, body: bytes
-) -> tuple[int, Mapping[str, str], bytes]:
-    """POST, following 307/308 (which keep the method and body) within the same origin, the
-    same on every transport (none of them follows redirects itself). A redirect to another
-    origin (which would carry the key there) or a 301/302/303 is a BadRequest naming the
-    target; a redirect without a Location comes back as it is."""
-    for _ in range(MAX_REDIRECTS + 1):
-        status, headers, raw = await transport.post(url, body)
-        if status not in (301, 302, 303, 307, 308) or not headers.get("location"):
-            return status, headers, raw
-        target = urljoin(url, headers.get("location") or "")
-        a, b = urlsplit(url), urlsplit(target)
-        if status < 307:  # these turn a POST into a GET: never what an API means
-            raise BadRequest(
-                f"HTTP {status}: redirected to {public_url(target)}, which is not followed "
-                "for a POST: use that URL as the base URL"
-            )
-        if (a.scheme, a.hostname, a.port) != (b.scheme, b.hostname, b.port):
-            raise BadRequest(
-                f"HTTP {status}: redirected to another origin ({public_url(target)}), "
-                "which is not followed: use that URL as the base URL"
-            )
-        url = target
-    raise BadRequest(f"HTTP {status}: more than {MAX_REDIRECTS} redirects")
+# -- URLs ------------------------------------------------------------------------------------
 
 
 def endpoint(base_url: str, path: str) -> str:
