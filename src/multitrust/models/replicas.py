@@ -50,7 +50,7 @@ from multitrust.models.base import Model, ModelOptions
 from multitrust.types import GenerateConfig, Generation, Message, Sample
 
 if TYPE_CHECKING:
-    from multitrust.engine.limiter import AdaptiveLimiter, LimiterRegistry
+    from multitrust._limiter import AdaptiveLimiter, LimiterRegistry
 
 #: Failures that say something is wrong with the replica itself (not with the request, and
 #: not load: 429 / 503 / 529 go to the limiter).
