@@ -112,6 +112,13 @@ def default_db_path() -> Path:
 DUPLICATE_SAMPLE = "duplicate sample id"
 
 
+def cause_text(kind: str, error: str) -> str:
+    """An error message without its leading ``kind: `` (shown beside the kind, it would read
+    ``input: input: …``)."""
+    prefix = f"{kind}: "
+    return error[len(prefix) :] if error.startswith(prefix) else error
+
+
 def _same_sample(a: tuple[Any, Any, Any], b: tuple[Any, Any, Any]) -> bool:
     """Whether two (prompt, images, target) fingerprints are one sample (an error row written
     before the prompt was rendered has an empty prompt: only images and target count then)."""
@@ -520,8 +527,9 @@ class Store:
         return int(row[0] or 0), int(row[1] or 0)
 
     def error_causes(self, run_id: str, task_id: str, limit: int = 5) -> list[tuple[str, str, int]]:
+        """(kind, an example message without the kind in front, count) per error kind."""
         return [
-            (r[0] or "other", r[1] or "", int(r[2]))
+            (r[0] or "other", cause_text(r[0] or "other", r[1] or ""), int(r[2]))
             for r in self.conn.execute(
                 "SELECT error_kind, MIN(error), COUNT(*) FROM results WHERE run_id=? AND task_id=? AND error IS NOT NULL"
                 " GROUP BY error_kind ORDER BY COUNT(*) DESC LIMIT ?",

@@ -618,7 +618,7 @@ def _files_by_task(pristine: Path) -> list[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def sweep(pristine: Path) -> list[tuple[str, str]]:
     pairs = _files_by_task(pristine)
-    assert len(pairs) >= 30  # every aspect's annotation files were found
+    assert len(pairs) >= 50  # every aspect's annotation files were found
     return pairs
 
 
@@ -679,3 +679,23 @@ def test_every_data_file_under_each_mutation(
             assert_clear_error(result, name)
         checked += 1
     assert checked >= 8
+
+
+def test_error_causes_are_not_prefixed_with_their_kind_twice(tmp_path: Path) -> None:
+    from multitrust.store import ResultRow, Store, cause_text
+
+    with Store(tmp_path / "s.db") as st:
+        st.open_run(
+            "r", model="m", judge=None, profile="corrected", tasks=["P.1"], data={}, settings={},
+            package_version="0", git_commit=None,
+        )  # fmt: skip
+        msg = "input: m: corrupt or unreadable image a.png: broken (after 1 attempt)"
+        st.write_batch(
+            [],
+            [ResultRow("r", "P.1", "x", "image", None, "p", [], 1, {}, None, None, None, None,
+                       None, msg, "input")],
+        )  # fmt: skip
+        ((kind, text, n),) = st.error_causes("r", "P.1")
+    assert (kind, n) == ("input", 1)
+    assert f"{kind}: {text}" == msg  # shown as "kind: message": one prefix, not two
+    assert cause_text("timeout", "no answer") == "no answer"

@@ -26,7 +26,7 @@ from multitrust.aggregate import (
 )
 from multitrust.formula import Results, Row, bootstrap_ci
 from multitrust.report.gallery import is_failure
-from multitrust.store import ResultRow, RunInfo, Store
+from multitrust.store import ResultRow, RunInfo, Store, cause_text
 from multitrust.tasks import all_tasks
 from multitrust.tasks.base import SUB_ASPECT_NAMES
 from multitrust.types import Score
@@ -364,7 +364,8 @@ def _collect_rows(store: Store, e: Entry, budget: _Budget) -> None:
     thumbs_cache: dict[str, str | None] = {}
     for r in store.iter_results(e.run.run_id):
         if r.error is not None:
-            key = (r.task_id, r.error_kind or "other", clip(r.error, 300))
+            kind = r.error_kind or "other"
+            key = (r.task_id, kind, clip(cause_text(kind, r.error), 300))
             causes[key].append(f"{r.sample_id} ({r.variant})")
             continue
         if not r.values:
