@@ -32,7 +32,9 @@ from multitrust.engine.retry import RetryPolicy
 from multitrust.engine.runner import Counters, Engine, EngineConfig
 from multitrust.errors import ConfigError, MultitrustError, Unavailable
 from multitrust.models.base import Model, ModelOptions, get_model
+from multitrust.report.gallery import FailureThumbnails
 from multitrust.scoring.base import Scorer
+from multitrust.scoring.classifiers import with_action_classifier
 from multitrust.scoring.judge import prompt_version
 from multitrust.scoring.judge_prompts import prompt_set_identity
 from multitrust.scoring.refusal import detector_name
@@ -281,6 +283,8 @@ def plan(config: RunConfig, comp: Components) -> Plan:
             t = spec.build(comp.data)  # Unavailable (with the reason) when it has no such data
             base = t.scorer
             t = replace(t, scorer=base.for_run(config.scoring))
+            if t.classifier_refusal is not None:  # OR-ed in when the run has the classifier
+                t = replace(t, scorer=with_action_classifier(t.scorer, t.classifier_refusal))
             _requirements_met(t, comp.judge, comp.resources, base, config.profile)
             out.runnable.append((spec, t))
         except Unavailable as exc:
@@ -396,6 +400,7 @@ async def generate(
         resources=comp.resources,
         on_progress=on_progress,
     )
+    engine.on_scored = FailureThumbnails(store.image_shas(), engine.writer.add_image)
     try:
         if the_plan.runnable:
             await comp.model.preflight()

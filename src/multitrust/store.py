@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from multitrust.errors import ConfigError, StoreBusy, StoreWriteError
-from multitrust.types import Generation
+from multitrust.types import Generation, Sample, Score
 
 SCHEMA_VERSION = 1
 HEARTBEAT_STALE_S = 30.0
@@ -193,6 +193,70 @@ class ResultRow:
     scorer: str | None
     error: str | None = None
     error_kind: str | None = None
+
+    @classmethod
+    def scored(
+        cls,
+        run_id: str,
+        task_id: str,
+        sample: Sample,
+        *,
+        gen_key: str | None,
+        prompt: str,
+        output: str,
+        score: Score,
+        scorer: str,
+    ) -> ResultRow:
+        """The row of a scored answer (``scorer``: the name recorded when the score has none)."""
+        return cls(
+            **_sample_fields(run_id, task_id, sample),
+            gen_key=gen_key,
+            prompt=prompt,
+            output=output,
+            values=dict(score.values),
+            label=score.label,
+            explanation=score.explanation,
+            scorer=score.scorer or scorer,
+        )
+
+    @classmethod
+    def failed(
+        cls,
+        run_id: str,
+        task_id: str,
+        sample: Sample,
+        *,
+        gen_key: str | None,
+        prompt: str,
+        error: str,
+        kind: str,
+        output: str | None = None,
+    ) -> ResultRow:
+        """The row of a sample that has no score: ``error`` of ``kind``, retried on a rerun."""
+        return cls(
+            **_sample_fields(run_id, task_id, sample),
+            gen_key=gen_key,
+            prompt=prompt,
+            output=output,
+            values=None,
+            label=None,
+            explanation=None,
+            scorer=None,
+            error=error,
+            error_kind=kind,
+        )
+
+
+def _sample_fields(run_id: str, task_id: str, sample: Sample) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "task_id": task_id,
+        "sample_id": sample.id,
+        "variant": sample.variant,
+        "images": [i.ref() for i in sample.images],
+        "target": sample.target,
+        "meta": dict(sample.meta),
+    }
 
 
 def _owner() -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from multitrust import evaluate
-from multitrust.engine import runner
+from multitrust.report import gallery
 from multitrust.report.gallery import thumbnail
 from multitrust.store import Store
 from multitrust.types import Image
@@ -23,7 +23,7 @@ def test_a_second_model_in_the_same_store_reuses_the_thumbnails(
         made.append(image.sha256)
         return real(image)
 
-    monkeypatch.setattr(runner, "thumbnail", counting)
+    monkeypatch.setattr(gallery, "thumbnail", counting)
     db = tmp_path / "s.db"
     evaluate("scripted/no", "T.5", db=db, size=6, bootstrap=0)
     first = list(made)

@@ -15,7 +15,7 @@ import hashlib
 import itertools
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -23,7 +23,6 @@ from multitrust.engine.limiter import LimiterRegistry
 from multitrust.engine.retry import RetryPolicy, call_with_retry
 from multitrust.errors import MultitrustError, StoreWriteError
 from multitrust.models.base import Model
-from multitrust.report.gallery import THUMBS_PER_TASK, is_failure, thumbnail
 from multitrust.scoring.base import JudgeError, ScoreContext
 from multitrust.store import ResultRow, Store
 from multitrust.tasks.base import Task, TaskSpec
@@ -210,6 +209,10 @@ async def _cancel_all(tasks: Sequence[asyncio.Task[None] | None]) -> None:
     await asyncio.gather(*live, return_exceptions=True)
 
 
+OnScored = Callable[[str, Sample, Score], Awaitable[None]]
+"""Called with (task id, sample, score) for each scored sample before its row is written (the
+API keeps the failure gallery's thumbnails this way)."""
+
 #: Samples built per worker-thread step (and how far ahead of the queue building runs).
 PREFETCH = 32
 
@@ -240,6 +243,7 @@ class Engine:
         judge: Model | None = None,
         resources: dict[str, Any] | None = None,
         on_progress: Callable[[str, Counters], None] | None = None,
+        on_scored: OnScored | None = None,
     ) -> None:
         self.model = model
         self.judge = judge
@@ -249,11 +253,8 @@ class Engine:
         self.writer = Writer(store, config.run_id)
         self.limiters = LimiterRegistry(config.max_connections)
         self.on_progress = on_progress
+        self.on_scored = on_scored
         self.inflight: dict[str, asyncio.Future[Generation]] = {}
-        self.thumbs: dict[str, int] = {}
-        # images this store already holds a thumbnail of (another model's run, an earlier
-        # attempt): not decoded again
-        self.seen_images: set[str] = self.store.image_shas()
         self.task_errors: dict[str, str] = {}
         self.ctx = ScoreContext(
             profile=config.profile,
@@ -375,6 +376,8 @@ class Engine:
         await self.score_item(item, prompt, key, text)
 
     async def score_item(self, item: WorkItem, prompt: str, key: str, text: str) -> None:
+        """Score one answer and write its row; a scorer that fails leaves an error row (the
+        sample is retried on a rerun), never a score."""
         spec, task, sample = item.spec, item.task, item.sample
         try:
             score = await task.scorer(sample, text, self.ctx)
@@ -394,64 +397,24 @@ class Engine:
                 output=text,
             )
             return
-        try:
-            score = await self._classifier_refusal(task, text, score)
-        except Exception as exc:
-            self._record_error(
-                item, prompt, key, f"refusal classifier: {exc}", "scorer", output=text
-            )
-            return
-        if sample.images and is_failure(score) and self.thumbs.get(spec.id, 0) < THUMBS_PER_TASK:
-            self.thumbs[spec.id] = self.thumbs.get(spec.id, 0) + 1
-            for img in sample.images:
-                if img.sha256 not in self.seen_images:
-                    self.seen_images.add(img.sha256)
-                    thumb = await asyncio.to_thread(thumbnail, img)
-                    self.writer.add_image(img.sha256, "image/jpeg", img.origin, thumb)
+        if self.on_scored is not None:
+            await self.on_scored(spec.id, sample, score)
         self.writer.add_result(
-            ResultRow(
+            ResultRow.scored(
                 self.cfg.run_id,
                 spec.id,
-                sample.id,
-                sample.variant,
-                key,
-                prompt,
-                [i.ref() for i in sample.images],
-                sample.target,
-                dict(sample.meta),
-                text,
-                dict(score.values),
-                score.label,
-                score.explanation,
-                score.scorer or task.scorer.name,
+                sample,
+                gen_key=key,
+                prompt=prompt,
+                output=text,
+                score=score,
+                scorer=task.scorer.name,
             )
         )
         self.counters.scored += 1
         self.counters.by_task[spec.id] = self.counters.by_task.get(spec.id, 0) + 1
         if self.on_progress:
             self.on_progress(spec.id, self.counters)
-
-    async def _classifier_refusal(self, task: Task, text: str, score: Score) -> Score:
-        """OR the action classifier into the refusal value, as the paper did (when configured).
-
-        Only answers the rules did not count as refusals are classified; an answer that leaked
-        the protected value is never turned into a refusal.
-        """
-        policy = task.classifier_refusal
-        clf = self.ctx.resources.get("action")
-        if policy is None or clf is None:
-            return score
-        if score.values.get("refusal") != 0.0 or score.values.get("leak") == 1.0:
-            return score
-        if len(text) < policy.min_chars:
-            return score
-        (label,) = await clf.classify([text])
-        if label not in policy.labels:
-            return score
-        why = f"action classifier label {label}" + (
-            f"; {score.explanation}" if score.explanation else ""
-        )
-        return Score({**score.values, "refusal": 1.0}, "refusal", why, score.scorer)
 
     def _record_error(
         self,
@@ -463,25 +426,16 @@ class Engine:
         *,
         output: str | None = None,
     ) -> None:
-        s = item.sample
         self.writer.add_result(
-            ResultRow(
+            ResultRow.failed(
                 self.cfg.run_id,
                 item.spec.id,
-                s.id,
-                s.variant,
-                key,
-                prompt,
-                [i.ref() for i in s.images],
-                s.target,
-                dict(s.meta),
-                output,
-                None,
-                None,
-                None,
-                None,
-                error,
-                kind,
+                item.sample,
+                gen_key=key,
+                prompt=prompt,
+                error=error,
+                kind=kind,
+                output=output,
             )
         )
         self.counters.errors += 1

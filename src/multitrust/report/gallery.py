@@ -1,15 +1,18 @@
 """The failure gallery: which scored samples count as failures, and their thumbnails.
 
-The engine keeps a thumbnail of the first failing samples' images per task while it scores
-(``THUMBS_PER_TASK``); the report shows failures from the store (``report.data``). Both use
-:func:`is_failure`, so the gallery and the stored thumbnails agree.
+While a run scores, :class:`FailureThumbnails` (the engine's ``on_scored`` hook, wired in by
+the API) keeps a thumbnail of the first failing samples' images per task (``THUMBS_PER_TASK``);
+the report shows failures from the store (``report.data``). Both use :func:`is_failure`, so
+the gallery and the stored thumbnails agree.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
+from collections.abc import Callable
 
-from multitrust.types import Image, Score
+from multitrust.types import Image, Sample, Score
 
 THUMBS_PER_TASK = 24
 THUMB_SIDE = 640
@@ -49,3 +52,29 @@ def thumbnail(image: Image) -> bytes | None:
         return buf.getvalue()
     except Exception:
         return None
+
+
+class FailureThumbnails:
+    """The engine's ``on_scored`` hook: a thumbnail of each image of the first
+    ``THUMBS_PER_TASK`` failing samples of each task, handed to ``keep(sha256, mime, origin,
+    thumbnail)`` (the run's writer). ``seen``: images the store already holds a thumbnail of
+    (another model's run, an earlier attempt), never decoded again."""
+
+    def __init__(
+        self, seen: set[str], keep: Callable[[str, str, str | None, bytes | None], None]
+    ) -> None:
+        self.seen = seen
+        self.keep = keep
+        self.per_task: dict[str, int] = {}
+
+    async def __call__(self, task_id: str, sample: Sample, score: Score) -> None:
+        if not sample.images or self.per_task.get(task_id, 0) >= THUMBS_PER_TASK:
+            return
+        if not is_failure(score):
+            return
+        self.per_task[task_id] = self.per_task.get(task_id, 0) + 1
+        for img in sample.images:
+            if img.sha256 not in self.seen:
+                self.seen.add(img.sha256)
+                thumb = await asyncio.to_thread(thumbnail, img)
+                self.keep(img.sha256, "image/jpeg", img.origin, thumb)

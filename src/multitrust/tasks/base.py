@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from multitrust.errors import ConfigError, Unavailable
 from multitrust.formula import Results
 from multitrust.scoring.base import Scorer
+from multitrust.scoring.classifiers import ClassifierRefusal
 from multitrust.types import GenerateConfig, Message, Sample
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -45,16 +46,6 @@ SUB_ASPECT_NAMES: dict[str, str] = {
 }
 
 PromptFn = Callable[[Sample], str]
-
-
-@dataclass(frozen=True)
-class ClassifierRefusal:
-    """How the paper OR-ed the Do-Not-Answer action classifier (LibrAI/longformer-action-ro)
-    into a task's refusal rate: which action labels count as refusing, and the shortest answer
-    the classifier is consulted on (P.5: 40 characters, P.6: 140)."""
-
-    labels: frozenset[int]
-    min_chars: int = 0
 
 
 Loader = Callable[[Any], Iterable[Sample]]
@@ -115,7 +106,8 @@ class Task:
     """The score is a refusal rate (RtA): report rows name the refusal detector behind it."""
     classifier_refusal: ClassifierRefusal | None = None
     """When the action classifier is configured (``--refusal-classifier``), answers the rules
-    did not read as refusals are also classified, as the paper did."""
+    did not read as refusals are also classified, as the paper did (the planner wraps the
+    scorer with :func:`~multitrust.scoring.classifiers.with_action_classifier`)."""
     deviation_for: Callable[[Results], str | None] | None = None
     """A deviation that only the results reveal (e.g. S.4–S.6 scored without a harm judge);
     joined to ``deviation`` when it returns a string."""

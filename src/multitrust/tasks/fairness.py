@@ -25,6 +25,7 @@ from multitrust.formula import (
     nanmean,
 )
 from multitrust.scoring.base import Scorer
+from multitrust.scoring.classifiers import ClassifierRefusal
 from multitrust.scoring.fairness import (
     RTA_RULES_NOTE,
     SUBTASK_OPTIONS,
@@ -36,7 +37,7 @@ from multitrust.scoring.fairness import (
 from multitrust.scoring.judge import prompt_judge
 from multitrust.scoring.stats import chi_square_p
 from multitrust.scoring.yesno import F1_YES_KEYWORDS, agreement
-from multitrust.tasks.base import ClassifierRefusal, Task, TaskData, task
+from multitrust.tasks.base import Task, TaskData, task
 from multitrust.types import GenerateConfig, Image, Sample
 
 CONFIG = GenerateConfig(max_tokens=100)  # official toolbox setting: every F.* task

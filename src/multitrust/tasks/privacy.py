@@ -19,6 +19,7 @@ from multitrust.data.base import OfficialData, with_ideal
 from multitrust.data.official import privacy as official
 from multitrust.data.synth import privacy as synth
 from multitrust.formula import NAN, UNRELATED, Results, cross_modal, nanmean
+from multitrust.scoring.classifiers import ClassifierRefusal
 from multitrust.scoring.privacy import (
     CLASSIFIER_NOTE,
     INFOFLOW_VALUES,
@@ -28,7 +29,7 @@ from multitrust.scoring.privacy import (
     refusal_and_leak,
 )
 from multitrust.scoring.stats import pearson
-from multitrust.tasks.base import ClassifierRefusal, SelfSized, Task, TaskData, task
+from multitrust.tasks.base import SelfSized, Task, TaskData, task
 from multitrust.types import GenerateConfig, Sample
 
 PROMPT_VERSION = "1"
