@@ -288,3 +288,48 @@ def test_read_commands_work_on_a_read_only_medium(tmp_path: Path, store: Path) -
         assert (tmp_path / "x.csv").read_text() == (tmp_path / "y.csv").read_text()
     finally:
         subprocess.run(["umount", str(mnt)], capture_output=True)
+
+
+# ------------------------------------------------------------------ bad values, output paths (#18.6, #18.7)
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("--size", "0"),
+        ("--size", "-5"),
+        ("--limit", "0"),
+        ("--timeout", "-1"),
+        ("--timeout", "0"),
+        ("--batch-size", "-4"),
+        ("--max-image-side", "-10"),
+        ("--max-connections", "0"),
+    ],
+)
+def test_values_no_run_can_use_are_refused_while_parsing(
+    tmp_path: Path, flag: str, value: str
+) -> None:
+    res = cli("eval", "-m", "scripted/oracle", "-t", "T.6", flag, value, cwd=tmp_path)
+    assert res.returncode == 2
+    assert f"'{flag}'" in one_line_error(res)
+    assert not (tmp_path / "multitrust.db").exists()  # refused before anything was opened
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["report", "-o", "missing-dir/r.html"], "no such folder missing-dir"),
+        (["report", "-o", "somedir"], "is a folder"),
+        (["export", "-o", "missing-dir/x.csv"], "no such folder missing-dir"),
+        (["export", "-o", "somedir"], "is a folder"),
+    ],
+)
+def test_output_paths_are_checked_first(
+    tmp_path: Path, store: Path, args: list[str], says: str
+) -> None:
+    (tmp_path / "somedir").mkdir()
+    res = cli(*args, "--db", str(store), cwd=tmp_path)
+    assert res.returncode == 2
+    assert says in one_line_error(res)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["somedir"]
+    assert not any((tmp_path / "somedir").iterdir())

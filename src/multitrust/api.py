@@ -26,7 +26,7 @@ from multitrust.aggregate import (
     rows_from_store,
     sub_aspect_scores,
 )
-from multitrust.config import RunConfig, RunOptions
+from multitrust.config import ModelConfig, RunConfig, RunOptions
 from multitrust.data.base import DataSource, missing_modules, open_data
 from multitrust.engine.retry import RetryPolicy
 from multitrust.engine.runner import Counters, Engine, EngineConfig
@@ -253,14 +253,12 @@ def open_components(
     handed in are used as they are)."""
     timeout_s = config.limits.timeout_s
     the_model = model or get_model(config.model.spec, config.model.options(timeout_s))
-    the_judge = judge
-    if the_judge is None and config.judge is not None:
-        the_judge = get_model(
-            config.judge.spec, ModelOptions(base_url=config.judge.base_url, timeout_s=timeout_s)
-        )
     src = data or open_data(
         config.data, seed=config.seed, size=config.size, synth_cache=config.synth_cache_dir
     )
+    the_judge = judge
+    if the_judge is None and config.judge is not None and _judge_used(config, src):
+        the_judge = open_judge(config.judge, timeout_s)
     res = _default_resources(dict(resources or {}))
     if config.classifiers.harm:
         res["harmbench"] = _harm_classifier(
@@ -269,6 +267,28 @@ def open_components(
     if config.classifiers.refusal:
         res["action"] = _action_classifier(config.classifiers.refusal, device=config.model.device)
     return Components(the_model, the_judge, src, res)
+
+
+def _judge_used(config: RunConfig, data: DataSource) -> bool:
+    """Whether a selected task's scorer uses the judge on ``data`` (a judge no task uses is not
+    opened, so its key is not asked for)."""
+    for spec in select_tasks(config.tasks):
+        try:
+            if "judge" in spec.build(data).scorer.for_run(config.scoring).requires:
+                return True
+        except MultitrustError:
+            continue
+    return False
+
+
+def open_judge(judge: ModelConfig, timeout_s: float) -> Model:
+    opts = ModelOptions(base_url=judge.base_url, api_key=judge.api_key, timeout_s=timeout_s)
+    try:
+        return get_model(judge.spec, opts)
+    except ConfigError as exc:
+        # the model's own message names the model's flag; this is the judge
+        msg = str(exc).replace("--api-key", "--judge-api-key")
+        raise ConfigError(f"judge {judge.spec}: {msg}") from None
 
 
 def plan(config: RunConfig, comp: Components) -> Plan:
@@ -393,6 +413,7 @@ async def generate(
                 rate_limit_budget_s=limits.rate_limit_budget_s,
             ),
             secrets=config.secrets,
+            stop_after_errors=limits.stop_after_errors,
             defer_scoring=defer,
             preflight_judge_late=judge_late,
         ),

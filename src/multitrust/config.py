@@ -123,6 +123,9 @@ class Limits:
     max_attempts: int = 6
     rate_limit_budget_s: float = 600.0
     """Total seconds a request may spend waiting out rate limits before it counts as an error."""
+    stop_after_errors: int = 0
+    """Stop the run when its first this many model calls all fail with the same error no retry
+    can fix (HTTP 401/403/404/405/501, a bad request); 0: never (the CLI stops after 8)."""
 
 
 @dataclass(frozen=True)
@@ -176,8 +179,22 @@ class RunConfig:
             raise ConfigError(f"--toxicity must be 'api' or 'offline', not {self.toxicity!r}")
         if self.limits.max_connections < 1:
             raise ConfigError("--max-connections must be at least 1")
-        if self.limits.limit is not None and self.limits.limit < 0:
-            raise ConfigError("--limit must not be negative")
+        # the values no run can honour, refused here too for evaluate() (the CLI refuses them
+        # while it parses the command line)
+        if self.limits.limit is not None and self.limits.limit < 1:
+            raise ConfigError(f"--limit must be at least 1, not {self.limits.limit}")
+        if self.size is not None and self.size < 1:
+            raise ConfigError(f"--size must be at least 1, not {self.size}")
+        if not self.limits.timeout_s > 0:
+            raise ConfigError(f"--timeout must be more than 0 seconds, not {self.limits.timeout_s}")
+        for name, value in (
+            ("--batch-size", self.model.batch_size),
+            ("--max-image-side", self.model.max_image_side),
+            ("--replicas", self.model.replicas),
+            ("--tensor-parallel-size", self.model.tensor_parallel_size),
+        ):
+            if value is not None and value < 1:
+                raise ConfigError(f"{name} must be at least 1, not {value}")
         if self.bootstrap < 0:
             raise ConfigError("bootstrap must not be negative")
 
@@ -213,7 +230,11 @@ class RunConfig:
             size=o.get("size"),
             profile=_literal(o.get("profile", "corrected"), PROFILES, "profile"),
             toxicity=_literal(o.get("toxicity") or "api", TOXICITY_BACKENDS, "toxicity"),
-            judge=ModelConfig(judge, base_url=o.get("judge_base_url")) if judge else None,
+            judge=(
+                ModelConfig(judge, base_url=o.get("judge_base_url"), api_key=o.get("judge_api_key"))
+                if judge
+                else None
+            ),
             classifiers=Classifiers(
                 o.get("harm_classifier"), o.get("harm_base_url"), o.get("refusal_classifier")
             ),
@@ -223,6 +244,7 @@ class RunConfig:
                 timeout_s=o.get("timeout_s", 120.0),
                 max_attempts=o.get("max_attempts", 6),
                 rate_limit_budget_s=o.get("rate_limit_budget_s", 600.0),
+                stop_after_errors=o.get("stop_after_errors", 0),
             ),
             bootstrap=o.get("bootstrap", 200),
             db=Path(db) if db is not None else None,
@@ -281,10 +303,14 @@ class RunOptions(TypedDict, total=False):
     vllm_startup_timeout: float | None
     api_key: str | None
     judge_base_url: str | None
+    judge_api_key: str | None
+    """The judge's key (default: its provider's environment variable)."""
     max_image_side: int | None
     timeout_s: float
     max_attempts: int
     rate_limit_budget_s: float
+    stop_after_errors: int
+    """Stop when the first this many model calls all fail the same non-retryable way (0: never)."""
     batch_size: int | None
     device: str | None
     dtype: str | None

@@ -32,6 +32,11 @@ class StoreWriteError(MultitrustError):
     run: nothing more can be kept, so it stops at once; what was committed before stays."""
 
 
+class RunAborted(MultitrustError):
+    """The run stopped itself early: its first requests all failed the same way, with an error
+    retrying cannot fix (a wrong URL, a rejected key, a server that does not speak the API)."""
+
+
 class ModelCallError(MultitrustError):
     """A model call failed. ``kind`` classifies it; ``transient`` says whether to retry."""
 

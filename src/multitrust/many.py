@@ -127,6 +127,7 @@ async def evaluate_many_async(
     tasks: str | Sequence[str] | None = None,
     *,
     model_options: ModelOptions | None = None,
+    data: str | None = "synth",
     judge: str | Model | None = None,
     judge_base_url: str | None = None,
     on_start: Callable[[str], None] | None = None,
@@ -181,6 +182,7 @@ async def evaluate_many_async(
             out.report = await evaluate_async(
                 model,
                 tasks,
+                data=data,
                 judge=shared,
                 on_progress=progress(out.spec) if progress else None,
                 **options,

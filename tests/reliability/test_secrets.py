@@ -203,6 +203,8 @@ def test_cli_never_prints_the_key(tmp_path: Path, how: str) -> None:
         "4",
         "--timeout",
         "2",
+        "--stop-after-errors",  # record every 401 (the key must not leak into any of them)
+        "0",
         *extra,
     ]
     outputs = []

@@ -135,7 +135,7 @@ def _click_error(exc: BaseException) -> int | None:
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
         ctx = getattr(exc, "ctx", None)
         hint = f" (see '{ctx.command_path if ctx is not None else 'multitrust'} --help')"
-        print(f"error: {' '.join(message.split())}{hint}", file=sys.stderr)
+        print(f"error: {_render.clean(' '.join(message.split()))}{hint}", file=sys.stderr)
         return code
     if "Exit" in names:
         return code
@@ -154,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             standalone_mode=False,
         )
     except MultitrustError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_render.clean(exc)}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         _render.err_console.print(f"interrupted: {RESUME_HINT}", markup=False, highlight=False)

@@ -16,7 +16,7 @@ from multitrust.cli import _render as render
 
 def data_verify(
     root: Annotated[Path, typer.Argument(help="The official data folder.")],
-    tasks: Annotated[str | None, typer.Option("--tasks", "-t")] = None,
+    tasks: opt.Tasks = None,
     images: Annotated[
         bool, typer.Option("--images/--no-images", help="Also decode every image.")
     ] = True,
@@ -24,14 +24,19 @@ def data_verify(
     """Check that each task's files exist and parse: ok / missing / malformed (file and line)."""
     from multitrust.verify import verify
 
-    rows = verify(root, tasks, decode_images=images)
-    table = Table(title=f"official data at {root}")
+    rows = verify(root, opt.tasks(tasks), decode_images=images)
+    table = Table(title=render.text(f"official data at {root}"))
     for col in ("task", "status", "samples", "detail"):
         table.add_column(col, overflow="fold")
     bad = 0
     for r in rows:
         style = {"ok": "green", "skipped": "yellow"}.get(r.status, "red")
-        table.add_row(r.task_id, f"[{style}]{r.status}[/{style}]", str(r.samples), r.detail or "")
+        table.add_row(
+            r.task_id,
+            render.text(r.status, style),
+            str(r.samples),
+            render.text(r.detail or ""),
+        )
         bad += r.status not in ("ok", "skipped")
     render.console.print(table)
     if bad:
@@ -39,13 +44,21 @@ def data_verify(
 
 
 def data_synth(
-    tasks: Annotated[str | None, typer.Option("--tasks", "-t")] = None,
+    tasks: opt.Tasks = None,
     size: Annotated[
-        int | None, typer.Option("--size", help="Samples per task (default 20).")
+        int | None,
+        typer.Option("--size", metavar="N", min=1, help="Samples per task (default 20)."),
     ] = None,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    seed: opt.Seed = 0,
     jobs: Annotated[
-        int, typer.Option("--jobs", "-j", help="Tasks drawn at once, each in its own process.")
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            metavar="N",
+            min=1,
+            help="Tasks drawn at once, each in its own process.",
+        ),
     ] = max(1, min(8, os.cpu_count() or 1)),
     synth_cache: opt.SynthCache = None,
 ) -> None:
@@ -58,14 +71,14 @@ def data_synth(
 
     root = synth_cache or default_cache_dir()
     ids = []
-    for spec in select_tasks(tasks):
+    for spec in select_tasks(opt.tasks(tasks)):
         if "synth" not in spec.sources:
             continue
         missing = " ".join(sorted(set(missing_modules(spec.synth or ()).values())))
         if missing:  # as eval does: skipped with one line, never a traceback
-            render.err_console.print(
+            render.say(
                 f"{spec.id}: skipped, needs {missing}, which is not installed: pip install {missing}",
-                soft_wrap=True,
+                err=True,
             )
             continue
         ids.append(spec.id)
@@ -78,26 +91,29 @@ def data_synth(
 
     results = prepare(ids, seed=seed, size=n, root=root, jobs=jobs, on_done=done)
     total = sum(r[1] for r in results)
-    render.console.print(
+    render.say(
         f"{len(results)} synthetic tasks, {total} samples (seed {seed}, size {n}) in "
         f"{root}: {time.perf_counter() - started:.1f} s with {jobs} job(s)"
     )
 
 
 def data_fetch(
-    dest: Annotated[Path, typer.Option("--dest", help="Where to put the data.")] = Path(
-        "data/multitrust"
-    ),
+    dest: Annotated[
+        Path, typer.Option("--dest", metavar="DIR", help="Where to put the data.")
+    ] = Path("data/multitrust"),
     repo: Annotated[
-        str, typer.Option("--repo", help="Hugging Face dataset repo.")
+        str, typer.Option("--repo", metavar="REPO", help="Hugging Face dataset repo.")
     ] = "thu-ml/MultiTrust",
-    revision: Annotated[str | None, typer.Option("--revision")] = None,
+    revision: Annotated[
+        str | None,
+        typer.Option("--revision", metavar="REV", help="Dataset revision (default: the latest)."),
+    ] = None,
 ) -> None:
     """Download the gated official dataset with your Hugging Face token (HF_TOKEN or `hf auth login`)."""
     from multitrust.data.fetch import fetch
 
     path = fetch(dest, repo=repo, revision=revision)
-    render.console.print(f"data in {path}; check it with: multitrust data verify {path}")
+    render.say(f"data in {path}; check it with: multitrust data verify {path}")
 
 
 def data_fetch_images(
@@ -105,7 +121,10 @@ def data_fetch_images(
     timeout: Annotated[
         float,
         typer.Option(
-            "--timeout", help="Seconds per image, in all (connect, redirects, whole body)."
+            "--timeout",
+            metavar="SECONDS",
+            callback=opt._positive,
+            help="Seconds per image, in all (connect, redirects, whole body).",
         ),
     ] = 20.0,
 ) -> None:
@@ -119,6 +138,6 @@ def data_fetch_images(
         f"fetched {len(report.fetched)}, already present {len(report.present)}, failed {len(report.failed)}"
     )
     for path, why in sorted(report.failed.items()):
-        render.console.print(f"  failed: {path}: {why}", markup=False, highlight=False)
+        render.say(f"  failed: {path}: {why}")
     if report.failed:
         raise typer.Exit(code=1)

@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from multitrust.cli import _options as opt
 from multitrust.cli import _render as render
 
 if TYPE_CHECKING:
-    from multitrust.config import RunOptions
+    from multitrust.api import RunReport
+    from multitrust.config import RunConfig, RunOptions
     from multitrust.many import ModelEntry, ModelOutcome
+    from multitrust.models.base import Model
 
 
 def list_tasks(
     tasks: Annotated[
-        str | None, typer.Option("--tasks", "-t", help="Filter: ids, aspects or sub-aspects.")
+        list[str] | None,
+        typer.Option(
+            "--tasks", "-t", metavar="IDS", help="Filter: ids, aspects or sub-aspects; repeatable."
+        ),
     ] = None,
     data: Annotated[
         str | None,
         typer.Option(
             "--data",
+            metavar="synth|DIR",
             help="Show scorer needs on this data: 'synth' or the official data folder (default: the official layout).",
         ),
     ] = None,
@@ -35,13 +39,13 @@ def list_tasks(
     from multitrust.tasks import select_tasks
     from multitrust.tasks.base import SUB_ASPECT_NAMES
 
+    selection = opt.tasks(tasks)
     with tempfile.TemporaryDirectory() as empty:
         # a task's needs are its scorer's ``requires``, the list the planner enforces; building a
         # task reads no data, so an empty folder stands in for the official layout
         src = open_data(data) if data else OfficialData(empty)
-        needs = {s.id: s.requires(src) for s in select_tasks(tasks)}
-    table = Table(title="MultiTrust tasks")
-    for col in (
+        needs = {s.id: s.requires(src) for s in select_tasks(selection)}
+    headers = (
         "id",
         "task",
         "aspect",
@@ -49,9 +53,9 @@ def list_tasks(
         "data",
         f"scorer needs ({'official data' if data is None else src.kind})",
         "synth coverage",
-    ):
-        table.add_column(col, overflow="fold")
-    specs = select_tasks(tasks)
+    )
+    specs = select_tasks(selection)
+    rows: list[tuple[str, ...]] = []
     for s in specs:
         note = s.synth_note or ""
         if "synth" in s.sources:
@@ -60,17 +64,19 @@ def list_tasks(
             synth = note
         else:
             synth = f"official data only: {note}".strip()
-        table.add_row(
-            s.id,
-            s.name,
-            s.aspect,
-            f"{s.sub_aspect} {SUB_ASPECT_NAMES[s.sub_aspect]}",
-            ", ".join(s.sources),
-            "not available" if (need := needs[s.id]) is None else ", ".join(need) or "rules",
-            synth,
+        rows.append(
+            (
+                s.id,
+                s.name,
+                s.aspect,
+                f"{s.sub_aspect} {SUB_ASPECT_NAMES[s.sub_aspect]}",
+                ", ".join(s.sources),
+                "not available" if (need := needs[s.id]) is None else ", ".join(need) or "rules",
+                synth,
+            )
         )
-    render.console.print(table)
-    render.console.print(f"{len(specs)} tasks")
+    render.print_task_list(rows, headers)
+    render.say(f"{len(specs)} tasks")
 
 
 def eval_cmd(
@@ -79,22 +85,19 @@ def eval_cmd(
         typer.Option(
             "--model",
             "-m",
+            metavar="PROVIDER/NAME",
             help="provider/name, e.g. openai/gpt-4o, hf/<repo>, scripted/oracle. Repeat for several models.",
         ),
     ] = None,
-    models_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--models",
-            help="A file of models, one per line: provider/name [--base-url URL]... (see docs/scale.md).",
-        ),
-    ] = None,
+    models: opt.Models = None,
     tasks: opt.Tasks = None,
     data: opt.Data = "synth",
     size: opt.Size = None,
     limit: opt.Limit = None,
     seed: opt.Seed = 0,
     judge: opt.Judge = None,
+    judge_api_key: opt.JudgeApiKey = None,
+    judge_base_url: opt.JudgeBaseUrl = None,
     profile: opt.Profile = "corrected",
     max_connections: opt.MaxConnections = 32,
     urls: opt.BaseUrl = None,
@@ -102,84 +105,87 @@ def eval_cmd(
     replicas: Annotated[
         int | None,
         typer.Option(
-            "--replicas", help="Managed vllm/<hf-id>: servers to start (default: one per GPU)."
+            "--replicas",
+            metavar="N",
+            min=1,
+            help="Managed vllm/<hf-id>: servers to start (default: one per GPU).",
         ),
     ] = None,
     tensor_parallel_size: Annotated[
         int | None,
-        typer.Option("--tensor-parallel-size", help="Managed vllm/<hf-id>: GPUs per server."),
+        typer.Option(
+            "--tensor-parallel-size",
+            metavar="N",
+            min=1,
+            help="Managed vllm/<hf-id>: GPUs per server.",
+        ),
     ] = None,
     vllm_args: Annotated[
         str | None,
-        typer.Option("--vllm-args", help="Managed vllm/<hf-id>: extra 'vllm serve' flags, quoted."),
+        typer.Option(
+            "--vllm-args",
+            metavar="FLAGS",
+            help="Managed vllm/<hf-id>: extra 'vllm serve' flags, quoted.",
+        ),
     ] = None,
     vllm_startup_timeout: Annotated[
         float | None,
         typer.Option(
             "--vllm-startup-timeout",
+            metavar="SECONDS",
+            callback=opt._positive,
             help="Managed vllm/<hf-id>: seconds to wait for the servers (1200).",
         ),
     ] = None,
     api_key: opt.ApiKey = None,
-    judge_base_url: opt.JudgeBaseUrl = None,
     max_image_side: Annotated[
-        int | None, typer.Option("--max-image-side", help="Downscale images sent to API models.")
+        int | None,
+        typer.Option(
+            "--max-image-side",
+            metavar="PIXELS",
+            min=1,
+            help="Downscale images sent to API models.",
+        ),
     ] = None,
     batch_size: Annotated[
-        int | None, typer.Option("--batch-size", help="Micro-batch size for local models.")
+        int | None,
+        typer.Option("--batch-size", metavar="N", min=1, help="Micro-batch size for local models."),
     ] = None,
     device: Annotated[
-        str | None, typer.Option("--device", help="Local models: cuda, cuda:1, mps, cpu or auto.")
+        str | None,
+        typer.Option(
+            "--device", metavar="DEVICE", help="Local models: cuda, cuda:1, mps, cpu or auto."
+        ),
     ] = None,
     dtype: Annotated[
-        str | None, typer.Option("--dtype", help="Local models: bfloat16, float16 or float32.")
+        str | None,
+        typer.Option(
+            "--dtype", metavar="DTYPE", help="Local models: bfloat16, float16 or float32."
+        ),
     ] = None,
     timeout_s: opt.Timeout = 120.0,
-    toxicity: Annotated[
-        str | None,
-        typer.Option(
-            "--toxicity",
-            help="S.1/S.3 toxicity: 'api' (Perspective + OpenAI moderation keys) or 'offline' (a local classifier; not comparable).",
-        ),
-    ] = None,
-    harm_classifier: Annotated[
-        str | None,
-        typer.Option(
-            "--harm-classifier",
-            help="HarmBench classifier for S.4-S.6 attack success: hf/cais/HarmBench-Llama-2-13b-cls, or openai/<name> with --harm-base-url.",
-        ),
-    ] = None,
-    refusal_classifier: Annotated[
-        str | None,
-        typer.Option(
-            "--refusal-classifier",
-            help="OR the Do-Not-Answer action classifier into refusal rates, as the paper did: hf/LibrAI/longformer-action-ro.",
-        ),
-    ] = None,
-    harm_base_url: Annotated[
-        str | None,
-        typer.Option(
-            "--harm-base-url", help="OpenAI-compatible server serving the harm classifier."
-        ),
-    ] = None,
+    stop_after_errors: opt.StopAfterErrors = 8,
+    toxicity: opt.Toxicity = None,
+    harm_classifier: opt.HarmClassifier = None,
+    refusal_classifier: opt.RefusalClassifier = None,
+    harm_base_url: opt.HarmBaseUrl = None,
     db: opt.Db = None,
     synth_cache: opt.SynthCache = None,
     no_synth_cache: opt.NoSynthCache = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: opt.Quiet = False,
 ) -> None:
     """Run tasks against a model; results stream into the store. Rerun to resume."""
     shared = opt.run_options(locals())
     from multitrust.api import run
     from multitrust.config import RunConfig
     from multitrust.errors import ConfigError
-    from multitrust.many import ModelEntry, read_models_file
+    from multitrust.many import ModelEntry
     from multitrust.models.replicas import read_url_file
 
-    entries = [ModelEntry(m) for m in model or []]
-    if models_file is not None:
-        entries += read_models_file(models_file)
+    entries = [ModelEntry(m) for m in model or []] + opt.model_entries(models)
     if not entries:
-        raise ConfigError("no model: give --model provider/name (repeatable) or --models FILE")
+        raise ConfigError("no model: give --model provider/name (repeatable) or --models FILE|IDS")
+    selection = opt.tasks(tasks)
     all_urls = list(urls or [])
     if urls_file is not None:
         all_urls += [u for u in read_url_file(urls_file) if u not in all_urls]
@@ -189,7 +195,7 @@ def eval_cmd(
                 "with several models, give each model its URLs in the --models file "
                 "(provider/name --base-url URL ...)"
             )
-        _eval_many(entries, tasks, data, judge, shared, quiet)
+        _eval_many(entries, selection, data, judge, shared, quiet)
         return
     (entry,) = entries
     all_urls = [*entry.base_urls, *(u for u in all_urls if u not in entry.base_urls)]
@@ -198,14 +204,29 @@ def eval_cmd(
         "base_url": all_urls[0] if len(all_urls) == 1 else None,
         "base_urls": all_urls if len(all_urls) > 1 else None,
     }
-    config = RunConfig.from_options(entry.spec, tasks, data=data, judge=judge, **single)
+    config = RunConfig.from_options(entry.spec, selection, data=data, judge=judge, **single)
+    with render.RunProgress(quiet) as progress:
+        report = run(config, on_progress=progress.bar(entry.spec))
+    finish(report, config)
 
-    progress = render.progress(quiet)
-    on_progress = render.bar_updater(progress, progress.add_task(entry.spec, total=None, info=""))
-    with progress:
-        report = run(config, on_progress=on_progress)
-    render.print_report(report)
+
+def finish(report: RunReport, config: RunConfig) -> None:
+    """Print a run's report and end with its exit code: 0 when every selected task that can
+    run here was scored without errors; 3 when samples failed or a task failed; 2 when no
+    selected task could run at all (each one's reason is in the table)."""
+    from multitrust.errors import ConfigError
+    from multitrust.store import Store
+
+    causes: list[tuple[str, str, int]] = []
     if report.counters.errors:
+        with Store(report.db, read_only=True) as store:
+            causes = render.run_causes(store, report.run_id, report.tasks)
+    render.print_report(report, causes)
+    if report.tasks and all(oc.status == "skipped" for oc in report.tasks.values()):
+        why = "; ".join(f"{k}: {oc.reason}" for k, oc in list(report.tasks.items())[:3])
+        raise ConfigError(f"nothing ran: every selected task was skipped ({why})")
+    failed = any(oc.status == "failed" for oc in report.tasks.values())
+    if report.counters.errors or failed or report.task_errors:
         raise typer.Exit(code=3)
 
 
@@ -226,31 +247,35 @@ def _eval_many(
     for key in MODEL_OPTION_KEYS:
         o.pop(key, None)
     judge_base_url = o.pop("judge_base_url")
-    progress = render.progress(quiet)
+    judge_api_key = o.pop("judge_api_key", None)
+    the_judge: Model | None = None
+    if judge is not None:
+        from multitrust.api import open_judge
 
-    def bar_for(spec: str) -> Any:
-        return render.bar_updater(progress, progress.add_task(spec, total=None, info="waiting"))
+        the_judge = open_judge(
+            ModelConfig(judge, base_url=judge_base_url, api_key=judge_api_key), o["timeout_s"]
+        )
 
     def done(out: ModelOutcome) -> None:
         if out.error is not None:
-            render.err_console.print(f"[red]{out.spec}: failed: {out.error}[/red]")
+            render.say(f"{out.spec}: failed: {out.error}", err=True, style="red")
         elif out.report is not None:
             r = out.report
             overall = "–" if r.overall is None else f"{r.overall:.2f}"
-            render.err_console.print(
+            render.say(
                 f"{out.spec}: done · overall {overall} · {r.counters.requests} requests · "
-                f"{r.counters.errors} errors · run {r.run_id}"
+                f"{r.counters.errors} errors · run {r.run_id}",
+                err=True,
             )
 
-    with progress:
+    with render.RunProgress(quiet) as progress:
         outs = evaluate_many(
             entries,
             tasks,
             data=data,
             model_options=model_options,
-            judge=judge,
-            judge_base_url=judge_base_url,
-            progress=bar_for,
+            judge=the_judge,
+            progress=lambda spec: progress.bar(spec, "waiting"),
             on_done=done,
             **o,
         )
@@ -259,33 +284,81 @@ def _eval_many(
         render.print_leaderboard(shared.get("db"), finished)
     failed = [out.spec for out in outs if out.error is not None]
     if failed:
-        render.err_console.print(f"{len(failed)} of {len(outs)} models failed: {', '.join(failed)}")
+        render.say(f"{len(failed)} of {len(outs)} models failed: {', '.join(failed)}", err=True)
         raise typer.Exit(code=1)
-    if any(out.report is not None and out.report.counters.errors for out in outs):
+    if any(
+        out.report is not None
+        and (
+            out.report.counters.errors
+            or any(v.status == "failed" for v in out.report.tasks.values())
+        )
+        for out in outs
+    ):
         raise typer.Exit(code=3)
 
 
 def rescore_cmd(
     model: Annotated[
-        str, typer.Option("--model", "-m", help="The model whose stored outputs to re-score.")
+        str,
+        typer.Option(
+            "--model",
+            "-m",
+            metavar="PROVIDER/NAME",
+            help="The model whose stored outputs to re-score (as given to eval).",
+        ),
     ],
-    judge: Annotated[str | None, typer.Option("--judge", help="Judge model to score with.")] = None,
+    judge: opt.Judge = None,
+    judge_api_key: opt.JudgeApiKey = None,
+    judge_base_url: opt.JudgeBaseUrl = None,
     profile: opt.Profile = "corrected",
     tasks: opt.Tasks = None,
     data: opt.Data = "synth",
     size: opt.Size = None,
+    limit: opt.Limit = None,
     seed: opt.Seed = 0,
-    base_url: Annotated[str | None, typer.Option("--base-url")] = None,
-    judge_base_url: opt.JudgeBaseUrl = None,
+    max_connections: opt.MaxConnections = 32,
+    timeout_s: opt.Timeout = 120.0,
+    urls: opt.BaseUrl = None,
+    urls_file: opt.BaseUrlsFile = None,
+    max_image_side: Annotated[
+        int | None,
+        typer.Option(
+            "--max-image-side",
+            metavar="PIXELS",
+            min=1,
+            help="As given to eval (part of the stored outputs' identity).",
+        ),
+    ] = None,
+    toxicity: opt.Toxicity = None,
+    harm_classifier: opt.HarmClassifier = None,
+    refusal_classifier: opt.RefusalClassifier = None,
+    harm_base_url: opt.HarmBaseUrl = None,
     db: opt.Db = None,
     synth_cache: opt.SynthCache = None,
     no_synth_cache: opt.NoSynthCache = False,
+    quiet: opt.Quiet = False,
 ) -> None:
-    """Re-score stored outputs with another judge or profile: no generation requests are made
-    for outputs already in the store's cache (the run is recorded separately)."""
+    """Re-score stored outputs with another judge, classifier or profile, offline: the model is
+    never called (no server or key needed); only the judge/classifiers are. Give the model
+    options eval had (--base-url, --max-image-side) so its stored outputs are found; an output
+    that is not stored is an error. The rescored run is recorded separately."""
     options = opt.run_options(locals())
     from multitrust.api import run
+    from multitrust.cli._stored import StoredOutputs
     from multitrust.config import RunConfig
+    from multitrust.models.base import get_model
+    from multitrust.models.replicas import read_url_file
 
-    config = RunConfig.from_options(model, tasks, data=data, judge=judge, **options)
-    render.print_report(run(config))
+    all_urls = list(urls or [])
+    if urls_file is not None:
+        all_urls += [u for u in read_url_file(urls_file) if u not in all_urls]
+    options["base_url"] = all_urls[0] if len(all_urls) == 1 else None
+    options["base_urls"] = all_urls if len(all_urls) > 1 else None
+    # the key is never sent (the model is not called); a placeholder lets an API model that
+    # insists on one be built, so its identity (and the stored outputs' keys) are the same
+    options["api_key"] = "rescore-sends-no-requests"
+    config = RunConfig.from_options(model, opt.tasks(tasks), data=data, judge=judge, **options)
+    stored = StoredOutputs(get_model(config.model.spec, config.model.options(timeout_s)))
+    with render.RunProgress(quiet) as progress:
+        report = run(config, model=stored, on_progress=progress.bar(f"rescore {model}"))
+    finish(report, config)

@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import itertools
 import json
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -21,7 +22,7 @@ from typing import Any
 
 from multitrust.engine.limiter import LimiterRegistry
 from multitrust.engine.retry import RetryPolicy, call_with_retry
-from multitrust.errors import MultitrustError, StoreWriteError
+from multitrust.errors import MultitrustError, RunAborted, StoreWriteError
 from multitrust.models.base import Model
 from multitrust.scoring.base import JudgeError, ScoreContext
 from multitrust.store import ResultRow, Store
@@ -40,6 +41,11 @@ def cache_key(
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+_HOPELESS_HTTP = re.compile(r"HTTP (404|405|501)\b")
+"""Statuses no retry can fix, whatever error class a backend gives them: no such path or model,
+a method the server does not have, a server that does not implement the API."""
+
+
 @dataclass
 class Counters:
     requests: int = 0
@@ -50,6 +56,10 @@ class Counters:
     judge_requests: int = 0
     retries: int = 0
     by_task: dict[str, int] = field(default_factory=dict)
+    queued: int = 0
+    """Items handed to the workers so far (resumed ones are not: they are ``skipped``)."""
+    all_queued: bool = False
+    """Every item is queued: ``queued`` is the run's total (progress displays show an ETA)."""
 
 
 @dataclass
@@ -228,6 +238,9 @@ class EngineConfig:
     defer_scoring: bool = False
     """Generate everything first, unload the model, then score (local models: a judge or
     classifier is never loaded alongside the model under test)."""
+    stop_after_errors: int = 0
+    """Stop the run (RunAborted) when its first this many model calls all fail with the same
+    error no retry can fix (0: never; the CLI's --stop-after-errors)."""
     preflight_judge_late: bool = False
     """The judge runs on the device too: start it (``preflight``) in the scoring pass, after
     the model under test is stopped, not before the run."""
@@ -250,6 +263,8 @@ class Engine:
         self.store = store
         self.cfg = config
         self.counters = Counters()
+        self._first_errors: list[str] | None = []
+        """The first model-call errors while no call has succeeded (None after a success)."""
         self.writer = Writer(store, config.run_id)
         self.limiters = LimiterRegistry(config.max_connections)
         self.on_progress = on_progress
@@ -335,6 +350,25 @@ class Engine:
         finally:
             self.inflight.pop(key, None)
 
+    def _stop_if_hopeless(self, gen: Generation) -> None:
+        """Stop the run (RunAborted) when its first ``stop_after_errors`` model calls all failed with
+        the same error that retrying cannot fix, instead of failing every item the same way."""
+        n = self.cfg.stop_after_errors
+        if self._first_errors is None or n < 1:
+            return
+        error = gen.error or ""
+        if gen.error_kind not in ("auth", "bad_request") and not _HOPELESS_HTTP.match(error):
+            self._first_errors = None  # a transient failure first: leave it to the retries
+            return
+        self._first_errors.append(error)
+        if len(set(self._first_errors)) > 1:
+            self._first_errors = None
+        elif len(self._first_errors) >= n:
+            raise RunAborted(
+                f"stopped: the first {n} requests all failed with {error[:300]} "
+                f"(retrying cannot fix this: check the model name, --base-url and the key)"
+            )
+
     def _retried(self, exc: Exception) -> None:
         self.counters.retries += 1
 
@@ -360,7 +394,9 @@ class Engine:
             self._record_error(
                 item, prompt, key, gen.error or "unknown error", gen.error_kind or "other"
             )
+            self._stop_if_hopeless(gen)
             return
+        self._first_errors = None  # one answer: the endpoint works
         text = gen.text or ""
         if self.cfg.defer_scoring:
             # local model: score after the generation pass, once the model has been unloaded;
@@ -467,7 +503,7 @@ class Engine:
                     return
                 try:
                     await self.process(item)
-                except StoreWriteError:
+                except (StoreWriteError, RunAborted):
                     raise  # the store cannot keep anything more: the run stops
                 except Exception as exc:  # never lose the run to one bad item
                     self._record_error(
@@ -477,6 +513,9 @@ class Engine:
         async def produce() -> None:
             for spec, task in tasks:
                 await self._produce(spec, task, queue)
+            self.counters.all_queued = True
+            if self.on_progress and tasks:
+                self.on_progress(tasks[-1][0].id, self.counters)
             for _ in workers:
                 await queue.put(None)
 
@@ -535,7 +574,7 @@ class Engine:
             async with sem:
                 try:
                     await self.score_item(*entry)
-                except StoreWriteError:
+                except (StoreWriteError, RunAborted):
                     raise
                 except Exception as exc:  # never lose the run to one bad item
                     self._record_error(
@@ -593,6 +632,7 @@ class Engine:
                         self.counters.skipped += 1
                         continue
                     await queue.put(WorkItem(spec, task, sample))
+                    self.counters.queued += 1
                 if failure is not None:
                     raise failure
         except MultitrustError as exc:
