@@ -35,8 +35,8 @@ if TYPE_CHECKING:
     from multitrust.engine.runner import Counters
     from multitrust.store import Store
 
-# wide output when piped (CI logs, files) unless COLUMNS says otherwise; the terminal's width
-console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 200)
+# wide output when piped (CI logs, files); the terminal's width otherwise
+console = Console(width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
