@@ -53,7 +53,8 @@ class Good(Model):
 
 
 class Flaky(Model):
-    """A wrong path (HTTP 404) on some samples, a 10 MB answer on others."""
+    """A wrong path (HTTP 404, with a 1 MB error page) on some samples, a 10 MB answer on
+    others."""
 
     provider = "test"
     needs_sample = True
@@ -63,7 +64,8 @@ class Flaky(Model):
     ) -> Generation:
         k = sum(map(ord, sample.id if sample else "")) % 3
         if k == 0:
-            raise BadRequest("HTTP 404: no such model at http://127.0.0.1:9/v2/chat/completions")
+            body = "<html>not found</html>" * 50_000  # a server's 1 MB error page
+            raise BadRequest(f"HTTP 404: no such model at http://127.0.0.1:9/v2/ {body}")
         if k == 1:
             return Generation("z" * HUGE)
         return Generation("Something unrelated.")
@@ -170,6 +172,7 @@ def test_errored_samples_and_their_causes_appear(db: Path) -> None:
     cause = e.errors[0]
     assert cause.task_id == "R.3" and cause.kind == "bad_request"
     assert "HTTP 404" in cause.message and cause.count == e.n_errors > 0
+    assert len(cause.message) < 400  # the error page is cut
     assert cause.examples and all("(" in x for x in cause.examples)
     page = render_report([e])
     assert "Errored samples and their causes" in page

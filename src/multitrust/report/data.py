@@ -340,7 +340,7 @@ def _example(store: Store, r: ResultRow, thumbs_cache: dict[str, str | None]) ->
             thumbs.append(src)
     return Example(
         r.task_id,
-        r.sample_id,
+        clip(r.sample_id, 200),
         r.variant,
         clip(r.prompt),
         clip(r.output),
@@ -366,7 +366,7 @@ def _collect_rows(store: Store, e: Entry, budget: _Budget) -> None:
         if r.error is not None:
             kind = r.error_kind or "other"
             key = (r.task_id, kind, clip(cause_text(kind, r.error), 300))
-            causes[key].append(f"{r.sample_id} ({r.variant})")
+            causes[key].append(clip(f"{r.sample_id} ({r.variant})", 200))
             continue
         if not r.values:
             continue
@@ -475,7 +475,7 @@ def _fairness(e: Entry, task_id: str, metric: str, rows: list[Row]) -> None:
                     "task_id": task_id,
                     "metric": metric,
                     "key": key,
-                    "group": group,
+                    "group": clip(group, 200),
                     "n": len({row.sample_id for row in sel}),
                     "rate": _mean([float(row.values[metric] or 0.0) for row in sel]),
                     "ci": _ci(sel, _rate(metric)),

@@ -21,6 +21,7 @@ from multitrust.report.data import (
     TEXT_CAP,
     Entry,
     Footnotes,
+    clip,
     gather,
     leaderboard,
     reference_rows,
@@ -150,6 +151,7 @@ def _env() -> Environment:
         autoescape=select_autoescape(["html", "j2"], default=True),
     )
     env.filters["num"] = lambda x, d=1: "—" if x is None else f"{x:.{d}f}"
+    env.filters["clip"] = clip
     env.filters["pct"] = lambda x: "—" if x is None else f"{100 * x:.1f}%"
     return env
 
