@@ -186,6 +186,8 @@ class Image:
     """Inline bytes, for images generated in memory."""
     origin: str | None = None
     """Human-readable provenance, e.g. ``synth:illusion/mirror`` or a data-relative path."""
+    no_follow: bool = field(default=False, compare=False, repr=False)
+    """Refuse a link at ``path`` when reading (set for paths resolved and checked at load)."""
 
     @classmethod
     def from_bytes(
@@ -194,11 +196,15 @@ class Image:
         return cls(_sha256(data), mime or sniff_mime(data), None, data, origin)
 
     @classmethod
-    def from_path(cls, path: str | Path, *, origin: str | None = None) -> Image:
-        """Reference a file. Its bytes are hashed now (one read) but not kept."""
+    def from_path(
+        cls, path: str | Path, *, origin: str | None = None, follow: bool = True
+    ) -> Image:
+        """Reference a file. Its bytes are hashed now (one read) but not kept; a later read
+        must find the same bytes. ``follow=False``: a link as the last component is refused
+        (for paths already resolved and checked, e.g. against a data root)."""
         p = Path(path)
         try:
-            data = read_regular(p, limit=MAX_IMAGE_BYTES)
+            data = read_regular(p, limit=MAX_IMAGE_BYTES, follow=follow)
         except DataError as exc:
             msg = str(exc)
             if msg.startswith("file not found"):
@@ -209,7 +215,8 @@ class Image:
         if not data:
             raise DataError(f"image is empty: {p}")
         guessed = mimetypes.guess_type(p.name)[0] or "application/octet-stream"
-        return cls(_sha256(data), sniff_mime(data, guessed), str(p), None, origin or str(p))
+        mime = sniff_mime(data, guessed)
+        return cls(_sha256(data), mime, str(p), None, origin or str(p), no_follow=not follow)
 
     @classmethod
     def from_pil(cls, img: PILImage.Image, *, fmt: str = "PNG", origin: str | None = None) -> Image:
@@ -233,7 +240,12 @@ class Image:
             return self.data
         if self.path is None:
             raise DataError(f"image {self.sha256[:12]} has neither bytes nor a path")
-        return read_regular(self.path, limit=MAX_IMAGE_BYTES)
+        data = read_regular(self.path, limit=MAX_IMAGE_BYTES, follow=not self.no_follow)
+        # the file is read again when sent: bytes other than those hashed when it was loaded
+        # (a file replaced since, or a link swapped in) are never returned
+        if _sha256(data) != self.sha256:
+            raise DataError(f"image changed since it was loaded: {self.path}")
+        return data
 
     def load(self) -> PILImage.Image:
         """Decode to an RGB PIL image, refusing decompression bombs and corrupt files."""

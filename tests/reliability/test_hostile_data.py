@@ -42,8 +42,15 @@ _opened: list[str] | None = None
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
-    if _opened is not None and event == "open" and isinstance(args[0], (str, bytes)):
-        _opened.append(os.fsdecode(args[0]))
+    """Record where each open leads (resolved now, before a test swaps links around); an open
+    with O_NOFOLLOW of a link is refused by the kernel and reads nothing, so it is left out."""
+    if _opened is None or event != "open" or not isinstance(args[0], (str, bytes)):
+        return
+    path = os.fsdecode(args[0])
+    flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
+    if flags & getattr(os, "O_NOFOLLOW", 0) and os.path.islink(path):
+        return
+    _opened.append(os.path.realpath(path))
 
 
 sys.addaudithook(_audit)  # records only while a load is being watched
@@ -113,7 +120,7 @@ def watched(secret: Path) -> Iterator[list[str]]:
     finally:
         opened, _opened = _opened, None
     real = os.path.realpath(secret)
-    assert not [p for p in opened if os.path.realpath(p) == real], "read outside the data folder"
+    assert real not in opened, "read outside the data folder"
     assert "/etc/passwd" not in opened
     assert secret.read_bytes() == before, "wrote outside the data folder"
 
@@ -607,7 +614,7 @@ def _files_by_task(pristine: Path) -> list[tuple[str, str]]:
         finally:
             opened, _opened = _opened, None
         for p in opened:
-            real = Path(os.path.realpath(p))
+            real = Path(p)
             if pristine in real.parents and real.suffix in (".json", ".jsonl", ".csv", ".txt"):
                 rel = str(real.relative_to(pristine))
                 if rel not in pairs or n < pairs[rel][1]:
@@ -699,3 +706,22 @@ def test_error_causes_are_not_prefixed_with_their_kind_twice(tmp_path: Path) -> 
     assert (kind, n) == ("input", 1)
     assert f"{kind}: {text}" == msg  # shown as "kind: message": one prefix, not two
     assert cause_text("timeout", "no answer") == "no answer"
+
+
+def test_an_image_swapped_for_a_link_after_loading_is_never_read_out(
+    world: tuple[Path, Path],
+) -> None:
+    """Images are hashed at load and read again when sent: a link swapped in between (or any
+    other change) is refused, so the outside file's bytes never reach a request."""
+    root, secret = world
+    (sample, *_) = _samples(root, "S.1")
+    (img,) = sample.images
+    assert img.path is not None
+    target = Path(img.path)
+    replace_with_link(target, secret)
+    with watched(secret), pytest.raises(DataError, match="symbolic link"):
+        img.read_bytes()
+    target.unlink()
+    target.write_bytes(b"\x89PNG\r\n\x1a\nsomething else")
+    with pytest.raises(DataError, match="changed since it was loaded"):
+        img.read_bytes()

@@ -424,7 +424,7 @@ class OfficialData(DataSource):
 
     def image(self, rel: str | Path) -> Image:
         p = self.file(rel, what="image")
-        return Image.from_path(p, origin=str(p.relative_to(self.root)))
+        return Image.from_path(p, origin=str(p.relative_to(self.root)), follow=False)
 
     def listing(self, rel: str | Path, suffixes: Sequence[str]) -> list[Path]:
         """Entries of a folder whose names end in one of ``suffixes`` (case-insensitive),
