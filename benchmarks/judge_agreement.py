@@ -222,7 +222,7 @@ def markdown(rows: Sequence[Row], judge_name: str) -> str:
 
 def model_judge(spec: str, base_url: str | None, timeout_s: float) -> JudgeCall:
     """Any backend the toolkit knows (``openai/…``, ``anthropic/…``, ``hf/…``, ``scripted/…``)."""
-    from multitrust.models.base import ModelOptions, get_model
+    from multitrust.models import ModelOptions, get_model
 
     model = get_model(spec, ModelOptions(base_url=base_url, timeout_s=timeout_s))
 

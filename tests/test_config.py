@@ -14,7 +14,7 @@ from multitrust.api import Components, evaluate, open_components, plan, run, run
 from multitrust.cli import app
 from multitrust.config import Classifiers, Limits, ModelConfig, RunConfig
 from multitrust.errors import ConfigError
-from multitrust.models.base import get_model
+from multitrust.models import get_model
 
 
 def test_config_is_frozen_and_typed() -> None:

@@ -31,7 +31,8 @@ from multitrust.data.base import DataSource, missing_modules, open_data
 from multitrust.engine.retry import RetryPolicy
 from multitrust.engine.runner import Counters, Engine, EngineConfig
 from multitrust.errors import ConfigError, MultitrustError, Unavailable
-from multitrust.models.base import Model, ModelOptions, get_model
+from multitrust.models.base import Model, ModelOptions
+from multitrust.models.registry import get_model
 from multitrust.report.gallery import FailureThumbnails
 from multitrust.scoring.base import Scorer
 from multitrust.scoring.classifiers import with_action_classifier

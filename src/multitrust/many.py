@@ -19,7 +19,8 @@ from typing import Any
 
 from multitrust._listfile import list_file_lines
 from multitrust.errors import ConfigError, MultitrustError, StoreWriteError
-from multitrust.models.base import Model, ModelOptions, get_model
+from multitrust.models.base import Model, ModelOptions
+from multitrust.models.registry import get_model
 
 
 @dataclass(frozen=True)

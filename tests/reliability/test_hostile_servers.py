@@ -29,8 +29,8 @@ import pytest
 
 from multitrust import evaluate
 from multitrust.errors import ConfigError, ModelCallError
+from multitrust.models import ModelOptions, get_model
 from multitrust.models._transport import make_transport
-from multitrust.models.base import ModelOptions, get_model
 from tests.reliability.conftest import result_rows
 from tests.servers.hostile import (
     Case,

@@ -21,7 +21,7 @@ import pytest
 
 from multitrust import evaluate
 from multitrust.errors import ConfigError, ModelCallError
-from multitrust.models.base import ModelOptions, get_model
+from multitrust.models import ModelOptions, get_model
 from multitrust.report.html import write_report
 from multitrust.types import GenerateConfig, Message
 from tests.reliability.conftest import result_rows

@@ -182,7 +182,7 @@ def test_prompt_versions_are_part_of_the_run_identity(monkeypatch: pytest.Monkey
 
     from multitrust.api import run_id_for
     from multitrust.data.base import open_data
-    from multitrust.models.base import ModelOptions, get_model
+    from multitrust.models import ModelOptions, get_model
 
     model = get_model("scripted/oracle", ModelOptions())
     judge = get_model("scripted/judge-yes", ModelOptions())

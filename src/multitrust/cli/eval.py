@@ -346,7 +346,7 @@ def rescore_cmd(
     from multitrust.api import run
     from multitrust.cli._stored import StoredOutputs
     from multitrust.config import RunConfig
-    from multitrust.models.base import get_model
+    from multitrust.models.registry import get_model
     from multitrust.models.replicas import read_url_file
 
     all_urls = list(urls or [])

@@ -21,7 +21,7 @@ from multitrust.models._http import redact
 from multitrust.types import Generation
 
 if TYPE_CHECKING:
-    from multitrust.models.replicas import Attempt
+    from multitrust.models.base import Attempt
 
 
 @dataclass(frozen=True)

@@ -12,16 +12,15 @@ owns retries, concurrency limits and turning final failures into error Generatio
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from multitrust.errors import ConfigError
 from multitrust.types import GenerateConfig, Generation, Message, Sample
 
 if TYPE_CHECKING:
-    from multitrust.models.replicas import ReplicaPool
+    from multitrust._limiter import AdaptiveLimiter, LimiterRegistry
 
 
 @dataclass
@@ -128,7 +127,7 @@ class Model:
                 out.append(exc)
         return out
 
-    def replica_pool(self) -> ReplicaPool | None:
+    def replica_pool(self) -> Router | None:
         """The pool of endpoints the engine routes each attempt through (None: just this model)."""
         return None
 
@@ -140,17 +139,34 @@ class Model:
         """Release clients / memory. Called once at the end of a run."""
 
 
+@dataclass
+class Attempt:
+    """One try of a request: the replica's limiter, the call, and who to tell how it went."""
+
+    limiter: AdaptiveLimiter | None
+    call: Callable[[], Awaitable[Generation]]
+    finish: Callable[[BaseException | None], None]
+
+
+class Router(Protocol):
+    """What the engine needs of a pool of endpoints (:class:`multitrust.models.replicas.ReplicaPool`)."""
+
+    @property
+    def width(self) -> int:
+        """How many endpoints the pool spreads over (the engine sizes its workers by it)."""
+        ...
+
+    def router(
+        self,
+        limiters: LimiterRegistry | None,
+        call: Callable[[Model], Awaitable[Generation]],
+    ) -> Callable[[], Awaitable[Attempt]]:
+        """Attempts for one request, each on the best endpoint."""
+        ...
+
+
 ModelFactory = Callable[[str, ModelOptions], Model]
 _PROVIDERS: dict[str, ModelFactory] = {}
-_LAZY: dict[str, str] = {
-    # provider -> module that registers it (imported on first use, so heavy deps stay optional)
-    "scripted": "multitrust.models.scripted",
-    "openai": "multitrust.models.openai_compat",
-    "vllm": "multitrust.models.vllm_server",
-    "anthropic": "multitrust.models.anthropic",
-    "google": "multitrust.models.google",
-    "hf": "multitrust.models.hf",
-}
 
 
 def provider(name: str) -> Callable[[ModelFactory], ModelFactory]:
@@ -161,54 +177,6 @@ def provider(name: str) -> Callable[[ModelFactory], ModelFactory]:
         return factory
 
     return deco
-
-
-def known_providers() -> list[str]:
-    return sorted(set(_PROVIDERS) | set(_LAZY))
-
-
-def parse_model_name(spec: str) -> tuple[str, str]:
-    spec = spec.strip()
-    if "/" not in spec:
-        raise ConfigError(
-            f"bad model name {spec!r}: expected provider/name, e.g. openai/gpt-4o "
-            f"(providers: {', '.join(known_providers())})"
-        )
-    prov, name = spec.split("/", 1)
-    if not prov or not name:
-        raise ConfigError(f"bad model name {spec!r}: expected provider/name")
-    if prov not in _PROVIDERS and prov not in _LAZY:
-        raise ConfigError(
-            f"unknown model provider {prov!r} in {spec!r} (known: {', '.join(known_providers())})"
-        )
-    return prov, name
-
-
-def get_model(spec: str, options: ModelOptions | None = None) -> Model:
-    """Build a model from its ``provider/name``. Raises ConfigError with a one-line reason."""
-    prov, name = parse_model_name(spec)
-    if prov not in _PROVIDERS:
-        import importlib
-
-        try:
-            importlib.import_module(_LAZY[prov])
-        except ImportError as exc:
-            extra = "hf" if prov == "hf" else "api"
-            raise ConfigError(
-                f"provider {prov!r} needs optional dependencies: pip install 'multitrust[{extra}]' ({exc})"
-            ) from None
-    if prov not in _PROVIDERS:
-        raise ConfigError(f"provider {prov!r} is not available")
-    factory = _PROVIDERS[prov]
-    opts = options or ModelOptions()
-    if opts.base_urls:
-        urls = list(opts.base_urls)
-        if opts.base_url and opts.base_url not in urls:
-            urls.insert(0, opts.base_url)
-        from multitrust.models.replicas import replica_pool
-
-        return replica_pool(lambda o: factory(name, o), opts, urls)
-    return factory(name, opts)
 
 
 def env_key(*names: str) -> str | None:

@@ -46,7 +46,7 @@ from multitrust.errors import (
     RateLimited,
     ServerError,
 )
-from multitrust.models.base import Model, ModelOptions
+from multitrust.models.base import Attempt, Model, ModelOptions
 from multitrust.types import GenerateConfig, Generation, Message, Sample
 
 if TYPE_CHECKING:
@@ -116,15 +116,6 @@ class Replica:
             "healthy": self.healthy,
             "last_error": self.last_error,
         }
-
-
-@dataclass
-class Attempt:
-    """One try of a request: the replica's limiter, the call, and who to tell how it went."""
-
-    limiter: AdaptiveLimiter | None
-    call: Callable[[], Awaitable[Generation]]
-    finish: Callable[[BaseException | None], None]
 
 
 class ReplicaPool(Model):
