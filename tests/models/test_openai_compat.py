@@ -31,7 +31,7 @@ from multitrust.errors import (
 from multitrust.models import ModelOptions, get_model
 from multitrust.models._http import normalize_base_url, parse_retry_after, status_error
 from multitrust.models.base import Model, public_url
-from multitrust.models.openai_compat import build_payload, parse_completion
+from multitrust.models.openai_compat import OpenAICompatModel, build_payload, parse_completion
 from multitrust.types import GenerateConfig, Generation, Image, Message
 from tests.servers.openai_server import answer_for, serve
 
@@ -481,3 +481,47 @@ def test_preflight(server: str, transport: str) -> None:
         port = s.getsockname()[1]
     with pytest.raises(ConfigError, match=str(port)):
         asyncio.run(check(f"http://127.0.0.1:{port}/v1"))
+
+
+KEY40 = "sk-live-Aq7Wp2Zr9Xm4Lk8Vt3Nb6Hc1Jd5Fs0Ge"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"Bearer {KEY40}",
+        f"got {KEY40[:20]}",  # a server that echoes a cut key
+        f"tail {KEY40[-9:]} end",
+        f"x{KEY40[5:13]}y{KEY40[20:28]}",  # two separate 8-character runs
+    ],
+)
+def test_redact_hides_every_run_of_eight_key_characters(text: str) -> None:
+    from multitrust.models._http import redact
+
+    out = redact(text, KEY40)
+    assert not any(KEY40[i : i + 8] in out for i in range(len(KEY40) - 7)), out
+    assert "***" in out
+
+
+def test_redact_leaves_other_text_and_short_runs_alone() -> None:
+    from multitrust.models._http import redact
+
+    assert redact("no key here, sk-live", KEY40) == "no key here, sk-live"
+    assert redact("abcd1234 and abcd", "abcd1234") == "*** and abcd"
+    assert redact("EMPTY stays", "EMPTY") == "EMPTY stays"
+
+
+def test_an_error_body_is_redacted_before_it_is_cut() -> None:
+    for offset in range(150, 210, 3):
+        body = (b"x" * offset + b" Authorization: Bearer " + KEY40.encode()).decode()
+        err = status_error(500, {}, body.encode(), (KEY40,))
+        assert not any(KEY40[i : i + 8] in str(err) for i in range(len(KEY40) - 7)), offset
+
+
+def test_a_secret_in_the_base_url_query_is_never_quoted() -> None:
+    # a library error that quotes the whole URL (aiohttp's InvalidURL does) loses the secret
+    url = "http://127.0.0.1:9/v1?api-version=2024-06-01&sig=Zx9Qw8Er7Ty6Ui5Op4"
+    model = get_model("openai/m", ModelOptions(base_url=url))
+    assert isinstance(model, OpenAICompatModel)
+    err = model._prefixed(ConnectionFailed(f"cannot connect to {url}/chat/completions"))
+    assert "Zx9Qw8Er" not in str(err) and "api-version=2024-06-01" in str(err)

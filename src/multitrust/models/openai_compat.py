@@ -23,7 +23,7 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from multitrust.errors import (
     BadResponse,
@@ -50,6 +50,7 @@ OPENAI_URL = "https://api.openai.com/v1"
 #: Connections per model: enough for the engine's highest concurrency without queueing.
 DEFAULT_MAX_CONNECTIONS = 256
 _REASONING = re.compile(r"^(o\d|gpt-5)")
+_SECRET_PARAM = re.compile(r"key|token|sig|secret|pass|auth|code", re.I)
 
 
 # -- URLs, keys and headers --------------------------------------------------------------------
@@ -258,6 +259,12 @@ class OpenAICompatModel(Model):
                 self._key = "EMPTY"  # local servers ignore it, but the header must be present
             authorization = f"Bearer {self._key}"
             self._secrets = (self._key,)
+        # a secret passed in the query (``?api-key=…``, a signature) is kept out of messages too
+        self._secrets += tuple(
+            value
+            for name, value in parse_qsl(urlsplit(self.base_url).query)
+            if len(value) >= 8 and _SECRET_PARAM.search(name)
+        )
         extra = o.extra or {}
         self._extra_body: dict[str, Any] | None = extra.get("extra_body")
         headers = {"Authorization": authorization, "Content-Type": "application/json"}
