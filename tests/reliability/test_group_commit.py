@@ -130,6 +130,7 @@ def _serving(server: GatedServer) -> Iterator[str]:
         asyncio.run_coroutine_threadsafe(box["runner"].cleanup(), loop).result(30)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(30)
+        loop.close()
 
 
 def _cmd(url: str, db: Path, cache: Path) -> list[str]:

@@ -345,7 +345,7 @@ def test_kill_dash_nine_mid_draw_leaves_a_temporary_the_next_draw_removes(
         assert left.exists()
     finally:
         os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=60)
+        proc.communicate(timeout=60)  # reaps it and closes the pipe
     assert left.exists()  # what a kill -9 leaves behind
     # a young one is left alone (its writer may be between creating and locking it) …
     assert sc.remove_stale_temporaries(streams) == []

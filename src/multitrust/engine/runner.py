@@ -99,23 +99,24 @@ class Writer:
         self._timer: asyncio.TimerHandle | None = None
 
     def add_generation(self, key: str, model_id: str, gen: Generation) -> None:
-        self._check()
+        self.check()
         self.gens.append((key, model_id, gen))
         if gen.ok:
             self.pending[key] = gen
         self._added()
 
     def add_result(self, row: ResultRow) -> None:
-        self._check()
+        self.check()
         self.results.append(row)
         self._added()
 
     def add_image(self, sha: str, mime: str, origin: str | None, thumb: bytes | None) -> None:
-        self._check()
+        self.check()
         self.images.append((sha, mime, origin, thumb))
         self._added()
 
-    def _check(self) -> None:
+    def check(self) -> None:
+        """Raise the write failure, if there was one."""
         if self.failed is not None:
             raise self.failed
 
@@ -141,7 +142,7 @@ class Writer:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self._check()
+        self.check()
         if self.gens or self.results or self.images:
             try:
                 self.store.write_batch(
@@ -208,6 +209,11 @@ class Batcher:
                         res = Generation.failure(f"{kind}: {out}", kind, per)
                     if not g[3].done():
                         g[3].set_result(res)
+
+
+def _retrieve(fut: asyncio.Future[Any]) -> None:
+    if not fut.cancelled():
+        fut.exception()
 
 
 async def _cancel_all(tasks: Sequence[asyncio.Task[None] | None]) -> None:
@@ -529,6 +535,7 @@ class Engine:
             await _cancel_all([producer, *workers, batch_task, judge_batch_task])
             if self.writer.failed is None:
                 self.writer.flush()
+        self.writer.check()  # a timed write that failed while the tasks were being wound up
 
     async def _until_done(self, tasks: Sequence[asyncio.Task[None]]) -> None:
         """Wait for ``tasks``; if one fails, or the writer fails in its timer, raise at once
@@ -542,23 +549,23 @@ class Engine:
                 stop.set_result(None)
 
         self.writer.on_failure = writer_failed
-        pending: set[asyncio.Future[None]] = set(tasks)
+        # one future for all of them (gather fails as soon as one does), so a scoring pass of
+        # thousands of tasks is not re-registered with asyncio.wait after every completion
+        together = asyncio.gather(*tasks)
         try:
-            self.writer._check()
-            while pending:
-                done, pending = await asyncio.wait(
-                    pending | {stop}, return_when=asyncio.FIRST_COMPLETED
-                )
-                self.writer._check()
-                pending.discard(stop)
-                failures = [t.exception() for t in done if t is not stop and not t.cancelled()]
-                for exc in failures:
-                    if exc is not None:
-                        raise exc
+            self.writer.check()
+            either: set[asyncio.Future[Any]] = {together, stop}
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+            self.writer.check()
+            together.result()  # raises the first task's failure
         finally:
             self.writer.on_failure = None
             if not stop.done():
                 stop.cancel()
+            if not together.done():
+                together.cancel()
+            # its outcome is the tasks' (the caller collects those): never "never retrieved"
+            together.add_done_callback(_retrieve)
 
     async def _scoring_pass(self) -> None:
         """Score what the generation pass left, after freeing the model under test."""
