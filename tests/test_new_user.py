@@ -8,6 +8,7 @@ Ctrl-C and SIGTERM leave the run marked as interrupted and say how to resume.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -333,3 +334,189 @@ def test_output_paths_are_checked_first(
     assert says in one_line_error(res)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["somedir"]
     assert not any((tmp_path / "somedir").iterdir())
+
+
+# ------------------------------------------------------------------ exit codes (#18.9)
+
+_WITH_BROKEN_TASK = (
+    "import sys; sys.path.insert(0, {root!r});"
+    "from tests.test_new_user import register_broken_task; register_broken_task();"
+    "from multitrust.cli import main; main()"
+)
+
+
+def register_broken_task() -> None:
+    """``T.94``: three samples, then its data stream breaks (a data error)."""
+    from multitrust.formula import mean_over
+    from multitrust.scoring.yesno import yes_no
+    from multitrust.tasks import base as task_base
+    from multitrust.types import GenerateConfig, Sample
+
+    def breaks(data: object) -> Iterator[Sample]:
+        for i in range(3):
+            yield Sample(id=f"q{i}", text=f"Is {i} even?", target=i % 2 == 0, meta={"k": "a"})
+        raise RuntimeError("disk read failed at sample 4")
+
+    def build(data: object) -> task_base.Task:
+        return task_base.Task(
+            prompt="{text} Please answer [Yes] or [No].",
+            scorer=yes_no(),
+            formula=lambda r: 100 * mean_over(r, "correct", "k"),
+            config=GenerateConfig(max_tokens=16),
+        )
+
+    task_base._REGISTRY["T.94"] = task_base.TaskSpec(
+        "T.94", "Toy broken", "truthfulness", "T.M", build, (breaks,), (breaks,)
+    )
+
+
+def test_a_data_error_exits_3(tmp_path: Path) -> None:
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _WITH_BROKEN_TASK.format(root=str(ROOT)),
+            "eval",
+            "-m",
+            "scripted/oracle",
+            "-t",
+            "T.6,T.94",
+            "--size",
+            "3",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=_env(),
+        timeout=300,
+    )
+    assert "Traceback" not in res.stdout + res.stderr
+    assert res.returncode == 3, res.stdout + res.stderr
+    assert "disk read failed" in res.stdout and "T.94 failed" in res.stdout
+
+
+def test_nothing_runnable_exits_2_with_the_reason(tmp_path: Path) -> None:
+    res = cli("eval", "-m", "scripted/oracle", "-t", "S.1", "-q", cwd=tmp_path)
+    assert res.returncode == 2
+    line = one_line_error(res)
+    assert "nothing ran" in line and "S.1" in line and "official data only" in line
+
+
+# ------------------------------------------------------------------ flags (#18.10)
+
+
+def test_tasks_repeat_and_models_is_a_file_or_a_list_everywhere(tmp_path: Path) -> None:
+    models = tmp_path / "models.txt"
+    models.write_text("scripted/oracle\nscripted/refuse\n")
+    res = cli(
+        "eval", "--models", str(models), "-t", "T.6", "-t", "F.2", "--size", "2", "-q", cwd=tmp_path
+    )
+    assert res.returncode == 0, res.stderr
+    res = cli("eval", "--models", "scripted/yes", "-t", "T.6", "--size", "2", "-q", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    runs = cli("runs", cwd=tmp_path).stdout
+    for model in ("scripted/oracle", "scripted/refuse", "scripted/yes"):
+        assert f"· {model}" in runs
+    assert runs.count("│ T.6 ") == 3 and runs.count("│ F.2 ") == 2  # both --tasks kept
+    for value in (str(models), "scripted/oracle,scripted/refuse"):
+        out = tmp_path / "x.csv"
+        res = cli("export", "--models", value, "-o", str(out), cwd=tmp_path)
+        assert res.returncode == 0, res.stderr
+        text = out.read_text()
+        assert "scripted/refuse" in text and "scripted/yes" not in text
+        res = cli("leaderboard", "--models", value, "--no-reference", cwd=tmp_path)
+        assert res.returncode == 0 and "scripted/yes" not in res.stdout
+    for cmd in (["export", "-o", "y.csv"], ["report", "-o", "y.html"], ["leaderboard"]):
+        res = cli(*cmd, "--models", "scripted/oracle,openai/typo", cwd=tmp_path)
+        assert res.returncode == 2
+        assert "no runs of openai/typo" in one_line_error(res)
+    res = cli("eval", "--models", "models-typo.txt", cwd=tmp_path)
+    assert res.returncode == 2 and "no such file" in one_line_error(res)
+
+
+def test_the_judge_key_error_names_the_judges_option(tmp_path: Path) -> None:
+    # T.1 under the official profile is judged: the judge is needed and has no key
+    args = ["eval", "-m", "scripted/oracle", "-t", "T.1", "--profile", "official"]
+    res = cli(*args, "--judge", "openai/gpt-4o", "--size", "2", "-q", cwd=tmp_path)
+    assert res.returncode == 2
+    line = one_line_error(res)
+    assert "judge openai/gpt-4o" in line and "--judge-api-key" in line
+    assert "--api-key " not in line
+
+
+def test_a_judge_no_task_uses_needs_no_key(tmp_path: Path) -> None:
+    res = cli(
+        "eval", "-m", "scripted/oracle", "-t", "T.6", "--judge", "openai/gpt-4o", "--size", "2",
+        "-q", cwd=tmp_path,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+
+
+# ------------------------------------------------------------------ causes and early stop (#18.3)
+
+
+def test_a_hopeless_endpoint_stops_early_with_one_line(tmp_path: Path) -> None:
+    with serve(api_key="the-right-key") as url:
+        res = cli(
+            "eval", "-m", "openai/test-model", "--base-url", url, "-t", "T.6", "--size", "200",
+            "-q", cwd=tmp_path, OPENAI_API_KEY="a-wrong-key",
+        )  # fmt: skip
+    assert res.returncode == 2
+    line = one_line_error(res)
+    assert "stopped: the first 8 requests all failed" in line and "HTTP 401" in line
+    assert "a-wrong-key" not in res.stdout + res.stderr
+    with sqlite3.connect(tmp_path / "multitrust.db") as conn:
+        assert conn.execute("SELECT status FROM runs").fetchone()[0] != "running"
+        (n,) = conn.execute("SELECT COUNT(*) FROM results").fetchone()
+    assert 8 <= n < 200  # stopped early; what failed is recorded
+
+
+def test_the_end_of_a_run_shows_its_error_causes_and_fitting_advice(tmp_path: Path) -> None:
+    with serve(api_key="the-right-key") as url:
+        res = cli(
+            "eval", "-m", "openai/test-model", "--base-url", url, "-t", "T.6", "--size", "2",
+            "--stop-after-errors", "0", "-q", cwd=tmp_path, OPENAI_API_KEY="a-wrong-key",
+        )  # fmt: skip
+    assert res.returncode == 3, res.stderr
+    assert re.search(r"\d+ × auth: .*HTTP 401.*retrying cannot fix this", res.stderr), res.stderr
+    assert "rerun the same command" not in res.stderr
+    assert "a rerun would fail the same way" in res.stderr
+    runs = cli("runs", cwd=tmp_path)
+    assert re.search(r"errors: \d+ × auth: .*HTTP 401", runs.stdout), runs.stdout
+
+
+# ------------------------------------------------------------------ rescore (#18.8)
+
+
+def test_rescore_works_offline_from_the_store(tmp_path: Path) -> None:
+    with serve() as url:
+        res = cli(
+            "eval", "-m", "openai/test-model", "--base-url", url, "-t", "T.6", "--size", "3",
+            "-q", cwd=tmp_path, OPENAI_API_KEY="k",
+        )  # fmt: skip
+        assert res.returncode == 0, res.stderr
+    # the server is gone and no key is set: every output comes from the store
+    args = ["rescore", "-m", "openai/test-model", "--base-url", url, "-t", "T.6", "--size", "3"]
+    res = cli(*args, "--profile", "official", "-q", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "requests 0 " in res.stdout and "errors 0 " in res.stdout
+    assert "profile official" in res.stdout
+    # an output that was never stored is an error, never a request: eval's exit code
+    res = cli(*args[:-1], "4", "--limit", "12", "-q", cwd=tmp_path)
+    assert res.returncode == 3, res.stdout + res.stderr
+    assert "not_stored" in res.stderr and "requests 0 " in res.stdout
+
+
+# ------------------------------------------------------------------ progress (#18.12)
+
+
+def test_without_a_terminal_progress_is_plain_lines(tmp_path: Path) -> None:
+    res = cli(
+        "eval", "-m", "scripted/oracle", "-t", "T.6", "--size", "3", cwd=tmp_path,
+        MULTITRUST_PROGRESS_EVERY="0",
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    lines = [line for line in res.stderr.splitlines() if "items" in line]
+    assert lines, res.stderr
+    assert re.search(r"scripted/oracle: \d+/\d+ items .* eta ", lines[-1]), lines[-1]
