@@ -600,3 +600,29 @@ def test_a_key_quoted_across_the_cut_of_an_error_body_never_reaches_the_store(
         assert not any(p in data for p in pieces), f.name
     for r in rows.values():
         assert not any(p in r["error"] for p in pieces), r["error"]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("glued", [30, 60, -8])
+@pytest.mark.parametrize("split", [False, True])
+def test_a_partial_answer_glued_to_the_real_one_spoils_no_later_request(
+    transport: str, glued: int, split: bool
+) -> None:
+    # the start of an unrequested answer in the same write as (the end of) the real one: the
+    # connection must not be reused, or the next request's answer would be read as its
+    # continuation; ``split``: the real answer's body comes in two reads, the glue with the last
+    async def case(req: Request, w: asyncio.StreamWriter) -> bool:
+        data = response(req.answer())
+        if split:
+            w.write(data[:-10])
+            await w.drain()
+            await asyncio.sleep(0.01)
+            data = data[-10:]
+        w.write(data + response(WRONG)[:glued])
+        await w.drain()
+        return True
+
+    with hostile_server(case) as srv:
+        got = post_in_turn(srv.base_url + "/chat/completions", transport, 4, lambda: None)
+    assert got == [answer_text(i, False) for i in range(4)]
