@@ -97,6 +97,49 @@ def test_undefined_resamples_are_dropped_and_too_many_make_the_ci_undefined() ->
     assert all(math.isnan(x) for x in bootstrap_ci(Results(_rows([1.0])), _mean_x))
 
 
+def test_a_formula_bug_raises_instead_of_narrowing_the_ci() -> None:
+    r = Results(_rows(VALUES))
+
+    def empty_group(res: Results) -> float:
+        if res.mean("x") < 0.45:
+            raise ValueError("no samples in a group")  # undefined here: left out, as NaN is
+        return res.mean("x")
+
+    kept = sorted(m for m in _means(VALUES, 200, 0) if m >= 0.45)
+    assert bootstrap_ci(r, empty_group, n=200, seed=0) == pytest.approx(
+        (kept[math.floor(0.025 * 178)], kept[math.ceil(0.975 * 178)]), abs=1e-12
+    )
+
+    def buggy(res: Results) -> float:
+        if res.mean("x") < 0.45:  # a bug only some resamples reach
+            return {"a": 1.0}["b"]
+        return res.mean("x")
+
+    with pytest.raises(KeyError):
+        bootstrap_ci(r, buggy, n=200, seed=0)
+
+
+def test_a_task_whose_formula_fails_on_a_resample_is_failed_not_narrowed() -> None:
+    from multitrust.aggregate import compute_task
+    from multitrust.data.base import SynthData
+    from multitrust.tasks import get_task
+
+    spec = get_task("T.5")
+    task = spec.build(SynthData(size=1))
+    rows = _rows(VALUES)
+
+    def buggy(res: Results) -> float:
+        m = res.mean("x")
+        if len(res) == len(rows) and res.mean("x") == pytest.approx(sum(VALUES) / len(VALUES)):
+            return 100 * m  # the full results score fine
+        raise TypeError("bad operand")
+
+    task.formula = buggy
+    out = compute_task(spec, task, rows, bootstrap=50)
+    assert out.status == "failed" and out.score is None
+    assert out.reason == "formula failed on a bootstrap resample: TypeError: bad operand"
+
+
 def _means(values: list[float], n: int, seed: int) -> list[float]:
     rng = random.Random(seed)
     k = len(values)

@@ -164,7 +164,11 @@ def compute_task(
         n_boot = bootstrap if len(rows) <= 5000 else max(50, bootstrap // 4)
         # resample in a fixed row order: the store holds rows in the order answers arrived
         ordered = Results(sorted(rows, key=lambda row: (row.sample_id, row.variant)))
-        lo, hi = bootstrap_ci(ordered, task.formula, n=n_boot)
+        try:
+            lo, hi = bootstrap_ci(ordered, task.formula, n=n_boot)
+        except Exception as exc:  # a formula bug that only some resamples reach
+            out.reason = f"formula failed on a bootstrap resample: {type(exc).__name__}: {exc}"
+            return out
         if not (math.isnan(lo) or math.isnan(hi)):
             out.ci = (lo, hi)
     out.status = "ok"

@@ -416,6 +416,10 @@ def bootstrap_ci(
     All ``n`` resamples are drawn at once (one ``n x samples`` matrix, the numbers
     ``random.Random(seed).randrange`` gives one by one) and gathered with numpy; only the
     formula runs once per resample.
+
+    A resample on which the formula is undefined (NaN, or an ``ArithmeticError``/``ValueError``
+    from an empty or degenerate group) is left out; any other exception is a bug in the formula
+    and propagates, so it shows as an error instead of a narrower CI.
     """
     if len(r) < 2:
         return (NAN, NAN)
@@ -426,7 +430,7 @@ def bootstrap_ci(
     for row in draws:
         try:
             v = formula(Results._view(r._table, groups.gather(row)))
-        except Exception:
+        except (ArithmeticError, ValueError):  # undefined on this resample
             continue
         if not math.isnan(v):
             stats.append(v)
