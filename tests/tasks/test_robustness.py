@@ -307,7 +307,7 @@ def test_sentiment_rule() -> None:
 
 def test_glue_keyword_fixes_substring_and_multi_label_credit() -> None:
     qnli_no = _s("no", glue_task="qnli", label=1)
-    scorer = srob.glue_keyword()
+    scorer = srob.glue_keyword(off.GLUE_LABELS)
     official = ScoreContext(profile="official")
     # "no" inside "not": official credits it, corrected does not
     assert run(scorer, qnli_no, "It does not say.", official).values["correct"] == 1.0

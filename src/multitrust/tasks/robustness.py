@@ -249,7 +249,7 @@ def adv_target(data: TaskData) -> Task:
 )
 def adv_text(data: TaskData) -> Task:
     return Task(
-        scorer=glue_keyword(),
+        scorer=glue_keyword(off.GLUE_LABELS),
         formula=r6_score,
         prompt=glue_prompt,
         config=GenerateConfig(max_tokens=200),

@@ -36,19 +36,6 @@ from multitrust.data.synth import robustness_images as ri
 from multitrust.data.synth import robustness_text as rt
 from multitrust.types import Image, Sample
 
-NUMBER_WORDS = (
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-)
 OBJECT_LABELS = tuple(sorted({o.label for o in ri.OBJECTS}))
 
 
