@@ -119,10 +119,11 @@ def cause_text(kind: str, error: str) -> str:
     return error[len(prefix) :] if error.startswith(prefix) else error
 
 
-def _same_sample(a: tuple[Any, Any, Any], b: tuple[Any, Any, Any]) -> bool:
-    """Whether two (prompt, images, target) fingerprints are one sample (an error row written
-    before the prompt was rendered has an empty prompt: only images and target count then)."""
-    same_prompt = a[0] == b[0] or not a[0] or not b[0]
+def _same_sample(a: tuple[Any, ...], b: tuple[Any, ...], *, loose: bool) -> bool:
+    """Whether two (prompt, images, target) fingerprints are one sample. ``loose``: the stored
+    row is an ordinary error, so a new prompt for the same images and target is a retry (the
+    template may have changed since, or the error came before the prompt was rendered)."""
+    same_prompt = loose or a[0] == b[0] or not a[0] or not b[0]
     return same_prompt and a[1] == b[1] and a[2] == b[2]
 
 
@@ -134,19 +135,24 @@ def _one_sample_per_key(
     the batch becomes an ``input`` error saying so, keeping the first sample's fingerprint:
     one sample's result never takes the place of another's. A rerun of the same sample still
     replaces its row (that is how errors are retried)."""
-    seen: dict[tuple[Any, ...], tuple[Any, Any, Any]] = {}
+    seen: dict[tuple[Any, ...], tuple[tuple[Any, ...], bool]] = {}
     out: list[tuple[Any, ...]] = []
     for row in rows:
         key, fp = row[:4], (row[5], row[6], row[7])
-        first = seen.get(key)
-        if first is None:
+        first: tuple[Any, ...] | None
+        if key in seen:
+            first, loose = seen[key]
+        else:
             got = c.execute(
-                "SELECT prompt, images, target FROM results"
+                "SELECT prompt, images, target, error FROM results"
                 " WHERE run_id=? AND task_id=? AND sample_id=? AND variant=?",
                 key,
             ).fetchone()
             first = (got[0], got[1], got[2]) if got is not None else None
-        if first is not None and not _same_sample(first, fp):
+            loose = (
+                got is not None and got[3] is not None and not got[3].startswith(DUPLICATE_SAMPLE)
+            )
+        if first is not None and not _same_sample(first, fp, loose=loose):
             error = (
                 f"{DUPLICATE_SAMPLE} {key[2]!r} (variant {key[3]}) in {key[1]}: two different "
                 "samples share it, so neither is scored; give each sample its own id"
@@ -154,7 +160,11 @@ def _one_sample_per_key(
             row = (*key, None, first[0], first[1], first[2], row[8], None, None, None, None)
             row = (*row, None, error, "input", time.time())
             fp = first
-        seen[key] = fp
+            is_error = True
+        else:
+            is_error = row[14] is not None
+        # what the next row under this key is compared with: this one, as it will be stored
+        seen[key] = (fp, is_error and not str(row[14]).startswith(DUPLICATE_SAMPLE))
         out.append(row)
     return out
 

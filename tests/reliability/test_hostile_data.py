@@ -596,6 +596,18 @@ def test_the_store_never_lets_a_second_sample_take_the_first_ones_row(tmp_path: 
         st.write_batch([], [row("first sentence", "positive"), row("third", "negative")])
         (again,) = list(st.iter_results("r"))
         assert again.error is not None and again.error.startswith(DUPLICATE_SAMPLE)
+        # the first sample again: it takes its slot back; a same-target impostor with another
+        # prompt is refused too (the stored row is a good result)
+        st.write_batch([], [row("first sentence", "positive")])
+        st.write_batch([], [row("an impostor", "positive", output="theirs")])
+        (imp,) = list(st.iter_results("r"))
+        assert imp.error is not None and imp.output is None and imp.prompt == "first sentence"
+        # an ordinary error may be retried with a new prompt (a template changed since)
+        st.write_batch([], [row("first sentence", "positive")])
+        st.write_batch([], [row("first sentence", "positive", output=None, error="timeout: y")])
+        st.write_batch([], [row("First sentence, new template", "positive")])
+        (retried,) = list(st.iter_results("r"))
+        assert retried.error is None and retried.prompt == "First sentence, new template"
 
 
 # --------------------------------------------------------------------------- generic sweeps
@@ -725,3 +737,16 @@ def test_an_image_swapped_for_a_link_after_loading_is_never_read_out(
     target.write_bytes(b"\x89PNG\r\n\x1a\nsomething else")
     with pytest.raises(DataError, match="changed since it was loaded"):
         img.read_bytes()
+
+
+def test_nan_and_infinity_in_json_are_errors_not_numbers(world: tuple[Path, Path]) -> None:
+    root, secret = world
+    q = root / "truthfulness" / "query_basic" / "query_g_grounding.json"
+    rows = json.loads(q.read_text())
+    rows[0]["truth"] = "[NaN, 0.1, 0.5, 0.6]"  # inside the string the loader parses itself
+    q.write_text(json.dumps(rows))
+    assert_clear_error(outcome(root, "T.1", secret), "query_g_grounding.json", "item [0]")
+    path = root / "robustness" / "advglue" / "label.json"
+    path.write_text(path.read_text().replace('"label": 0', '"label": Infinity', 1))
+    msg = assert_clear_error(outcome(root, "R.6", secret), "label.json")
+    assert "Infinity" in msg

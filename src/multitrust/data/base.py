@@ -130,6 +130,21 @@ def _dup_key_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+class _NotFinite(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotFinite(name)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise _NotFinite(text)
+    return value
+
+
 class _DuplicateKey(ValueError):
     def __init__(self, key: str) -> None:
         super().__init__(key)
@@ -178,7 +193,16 @@ def parse_json(text: str, where: str | Path, *, one_line: bool = False) -> Any:
     parser is a :class:`DataError` naming the file, never a ``RecursionError``. ``one_line``:
     ``where`` already names the line (a JSONL record)."""
     try:
-        return json.loads(text, object_pairs_hook=_dup_key_hook)
+        return json.loads(
+            text,
+            object_pairs_hook=_dup_key_hook,
+            parse_constant=_no_constant,
+            parse_float=_finite_float,
+        )
+    except _NotFinite as exc:
+        raise DataError(
+            f"{where}: {exc} is not a finite number (JSON has no NaN or infinity)"
+        ) from None
     except json.JSONDecodeError as exc:
         at = "" if one_line else f":{exc.lineno}"
         raise DataError(f"{where}{at}: invalid JSON ({exc.msg})") from None

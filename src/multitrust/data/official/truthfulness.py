@@ -16,6 +16,7 @@ Deviations from the official loaders, on purpose:
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -92,7 +93,12 @@ def box_truth(rel: str, i: int, item: Mapping[str, Any]) -> list[float]:
     except (json.JSONDecodeError, RecursionError):
         box = None
     if not (
-        isinstance(box, list) and len(box) == 4 and all(isinstance(v, (int, float)) for v in box)
+        isinstance(box, list)
+        and len(box) == 4
+        and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            for v in box
+        )
     ):
         raise DataError(
             f"{rel}: item [{i}]: grounding truth must be 4 numbers like '[0.1, 0.2, 0.5, 0.6]', got {raw!r}"
