@@ -138,3 +138,18 @@ def test_every_option_has_help_and_no_type_metavars() -> None:
         found = re.findall(r"<(?:bool|str|int|float|list\[[^\]]*\])>", res.output)
         assert not found, f"{path} --help shows {found}"
     assert checked > 60  # the options were found and checked
+
+
+def test_docs_cli_lists_every_option_of_every_command() -> None:
+    page = (Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text()
+    sections = dict(re.findall(r"^### `(multitrust [^`]+)`\n(.*?)(?=^### |\Z)", page, re.S | re.M))
+    root = typer.main.get_command(app)
+    for path, cmd in _commands(root):
+        if getattr(cmd, "commands", None):
+            continue
+        assert path in sections, f"docs/cli.md has no section for {path}"
+        for param in cmd.params:
+            if param.param_type_name == "option" and param.name != "help":
+                assert f"`{param.opts[0]}`" in sections[path], (
+                    f"{path} {param.opts[0]} not in docs/cli.md"
+                )
