@@ -301,7 +301,7 @@ BAD: dict[str, tuple[Callable[[Request], bytes], str | None]] = {
     ),
     "JSON whose content is not text": (
         lambda r: response(b'{"choices": [{"message": {"content": 42}}]}'),
-        "content",
+        "content is not text",
     ),
     "unknown content coding": (
         lambda r: response(b"\x8b\x02\x80" + r.answer(), "Content-Encoding: br"),

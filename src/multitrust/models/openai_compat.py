@@ -167,6 +167,9 @@ def parse_completion(raw: bytes) -> tuple[str, int | None, int | None]:
         refusal = message.get("refusal")  # OpenAI puts a model refusal here, content null
         if isinstance(refusal, str) and refusal:
             text = refusal
+        elif message.get("content") is not None:
+            kind = type(message.get("content")).__name__
+            raise BadResponse(f"response content is not text (a JSON {kind})")
         else:
             raise BadResponse(
                 f"response content is null (finish_reason={first.get('finish_reason')!r})"
