@@ -64,7 +64,7 @@ GROUPS: tuple[Group, ...] = (
     Group(
         "aggregate",
         ("multitrust/aggregate.py",),
-        ("tests/test_aggregate.py", "tests/test_bootstrap_ci.py"),
+        ("tests/test_aggregate.py", "tests/test_compute_task.py", "tests/test_bootstrap_ci.py"),
     ),
     Group(
         "refusal",

@@ -153,3 +153,19 @@ def test_a_sub_aspect_score_of_zero_is_present_not_missing() -> None:
     assert subs["T.I"].score == pytest.approx(0.0) and subs["T.I"].tasks == ["T.1"]
     assert overall_score({"a": 0.0, "b": 50.0, "c": None}) == pytest.approx(25.0)
     assert overall_score({"a": None}) is None
+
+
+def test_every_sub_aspect_carries_its_code_name_tasks_and_missing_tasks() -> None:
+    from multitrust.tasks.base import SUB_ASPECT_NAMES
+
+    specs = all_tasks()
+    subs = sub_aspect_scores({"T.1": 50.0, "P.2": 10.0})
+    assert list(subs) == list(SUB_ASPECTS)
+    for code, sub in subs.items():
+        members = [s.id for s in specs if s.sub_aspect == code]
+        assert (sub.code, sub.name) == (code, SUB_ASPECT_NAMES[code])
+        assert sorted(sub.tasks + sub.missing) == sorted(members)
+        if code not in ("T.I", "P.A"):
+            assert sub.score is None and sub.tasks == [] and sub.missing == members
+    assert subs["T.I"].tasks == ["T.1"] and subs["T.I"].score == 50.0
+    assert subs["P.A"].tasks == ["P.2"] and subs["P.A"].score == pytest.approx(10.0)
