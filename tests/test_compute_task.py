@@ -13,8 +13,9 @@ from multitrust import aggregate
 from multitrust.aggregate import compute_task, join_notes, rows_from_store, split_notes
 from multitrust.formula import Results, Row, bootstrap_ci
 from multitrust.scoring.base import Scorer
+from multitrust.scoring.classifiers import ClassifierRefusal
 from multitrust.store import ResultRow
-from multitrust.tasks.base import ClassifierRefusal, Task, TaskSpec
+from multitrust.tasks.base import Task, TaskSpec
 
 
 def _scorer(deviation: str | None = None) -> Scorer:

@@ -275,7 +275,8 @@ def _judge_used(config: RunConfig, data: DataSource) -> bool:
     opened, so its key is not asked for)."""
     for spec in select_tasks(config.tasks):
         try:
-            if "judge" in spec.build(data).scorer.for_run(config.scoring).requires:
+            scorer = spec.build(data).scorer.for_run(config.scoring)
+            if "judge" in scorer.requires or scorer.params.get("judge") == "optional":
                 return True
         except MultitrustError:
             continue
