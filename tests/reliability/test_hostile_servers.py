@@ -626,3 +626,80 @@ def test_a_partial_answer_glued_to_the_real_one_spoils_no_later_request(
     with hostile_server(case) as srv:
         got = post_in_turn(srv.base_url + "/chat/completions", transport, 4, lambda: None)
     assert got == [answer_text(i, False) for i in range(4)]
+
+
+@pytest.mark.timeout(60)
+def test_over_tls_an_unrequested_answer_on_an_idle_connection_is_never_taken(
+    tmp_path: Path,
+) -> None:
+    # aiohttp is the transport for HTTPS: its guarded pool must hold with TLS in between too
+    import datetime
+    import ipaddress
+    import ssl
+
+    import aiohttp
+
+    x509 = pytest.importorskip("cryptography.x509")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from multitrust.models._transport.aiohttp import guarded_connector
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert_file, key_file)
+    client_ctx = ssl.create_default_context(cafile=str(cert_file))
+
+    async def case(req: Request, w: asyncio.StreamWriter) -> bool:
+        w.write(response(req.answer()))
+        await w.drain()
+        await asyncio.sleep(0.03)
+        w.write(response(WRONG))
+        await w.drain()
+        srv.event(f"stray-{req.number}").set()
+        return True
+
+    with hostile_server(case, ssl=server_ctx) as srv:
+        url = f"https://127.0.0.1:{srv.port}/v1/chat/completions"
+
+        async def go() -> list[str]:
+            out = []
+            async with aiohttp.ClientSession(connector=guarded_connector(ssl=client_ctx)) as s:
+                for i in range(4):
+                    body = json.dumps({"messages": [{"content": f"Question {i}"}]})
+                    async with s.post(url, data=body) as resp:
+                        out.append((await resp.json())["choices"][0]["message"]["content"])
+                    await asyncio.to_thread(srv.event(f"stray-{i + 1}").wait, 10)
+                    await asyncio.sleep(0.05)
+            return out
+
+        got = asyncio.run(go())
+    assert got == [answer_text(i, False) for i in range(4)]
+    assert srv.connections == 4  # each stray cost its connection

@@ -21,6 +21,7 @@ import socket
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 _QUESTION = re.compile(rb"Question (\d+)")
 
@@ -135,15 +136,16 @@ class HostileServer:
 
 
 @contextlib.contextmanager
-def hostile_server(case: Case) -> Iterator[HostileServer]:
-    """Run ``case`` on a loopback server in a thread; stopped (connections dropped) on exit."""
+def hostile_server(case: Case, ssl: Any = None) -> Iterator[HostileServer]:
+    """Run ``case`` on a loopback server in a thread (TLS with an ``ssl`` context); stopped
+    (connections dropped) on exit."""
     srv = HostileServer(case)
     loop = asyncio.new_event_loop()
     started = threading.Event()
     holder: dict[str, asyncio.base_events.Server] = {}
 
     async def start() -> None:
-        server = await asyncio.start_server(srv._handle, "127.0.0.1", 0)
+        server = await asyncio.start_server(srv._handle, "127.0.0.1", 0, ssl=ssl)
         holder["server"] = server
         srv.port = server.sockets[0].getsockname()[1]
         started.set()
