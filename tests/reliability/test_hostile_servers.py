@@ -268,6 +268,24 @@ BAD: dict[str, tuple[Callable[[Request], bytes], str | None]] = {
         ),
         None,
     ),
+    "Content-Length with Transfer-Encoding": (
+        lambda r: (
+            f"HTTP/1.1 200 OK\r\nContent-Length: {len(r.answer()) + 40}\r\n".encode()
+            + b"Transfer-Encoding: chunked\r\n\r\n"
+            + chunked(r.answer())
+        ),
+        None,
+    ),
+    "chunk data longer than its size": (_chunk_line(b"3"), None),
+    "chunk size too large for any integer": (_chunk_line(b"F" * 40), None),
+    "gzip label on a body that is not gzip": (
+        lambda r: response(r.answer(), "Content-Encoding: gzip"),
+        None,
+    ),
+    "NUL in a header": (
+        lambda r: response(r.answer(), "X-Bad: a\x00b"),
+        None,
+    ),
     "status line with a non-ASCII digit": (
         lambda r: "HTTP/1.1 2²0 OK\r\nContent-Length: 2\r\n\r\n{}".encode(),
         None,
@@ -324,6 +342,11 @@ BAD: dict[str, tuple[Callable[[Request], bytes], str | None]] = {
 }
 
 
+#: RFC 9112 §6.3.3 lets a client read a chunked body and ignore Content-Length (raw refuses
+#: the pair as a framing error, httpx reads the chunks): the right answer or an error.
+MAY_ANSWER = {"Content-Length with Transfer-Encoding"}
+
+
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("transport", ALL)
 @pytest.mark.parametrize("name", list(BAD))
@@ -334,7 +357,8 @@ def test_broken_answers_are_errors_and_never_anothers_answer(
     rows = run_through(bad_for_odd(write), transport, tmp_path / "s.db", toy_task, size=4)
     assert len(rows) == 8
     check_rows(rows, must_answer=even, may_fail=odd, cause=cause)
-    assert any(r["error"] for r in rows.values()), "no odd question failed"
+    if name not in MAY_ANSWER:
+        assert any(r["error"] for r in rows.values()), "no odd question failed"
 
 
 # -- hangs: one deadline for the whole exchange ------------------------------------------------
