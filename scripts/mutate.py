@@ -74,7 +74,11 @@ GROUPS: tuple[Group, ...] = (
     Group(
         "yesno",
         ("multitrust/scoring/yesno.py",),
-        ("tests/scoring/test_yesno.py", "tests/scoring/test_official_lists.py"),
+        (
+            "tests/scoring/test_yesno.py",
+            "tests/scoring/test_yesno_rules.py",
+            "tests/scoring/test_official_lists.py",
+        ),
     ),
     Group(
         "choice",
