@@ -141,6 +141,12 @@ def hostile_server(case: Case, ssl: Any = None) -> Iterator[HostileServer]:
     (connections dropped) on exit."""
     srv = HostileServer(case)
     loop = asyncio.new_event_loop()
+
+    def quiet(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if not isinstance(context.get("exception"), asyncio.CancelledError):  # our own stop
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(quiet)
     started = threading.Event()
     holder: dict[str, asyncio.base_events.Server] = {}
 
