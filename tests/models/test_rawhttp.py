@@ -265,3 +265,25 @@ def test_credentials_in_the_url_go_through_aiohttp_and_are_never_quoted(
     assert isinstance(make_transport("auto", {}, 5.0, 8, url), AiohttpTransport)
     (got,) = post_many(url + "/chat/completions", [b"{}"])
     assert isinstance(got, BadRequest) and "s3cret" not in str(got)
+
+
+def test_content_codings_are_undone_and_a_bomb_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gzip
+    import zlib
+
+    from multitrust.errors import BadResponse
+    from multitrust.models._transport import raw
+
+    assert raw.decode_body(gzip.compress(ANSWER), "gzip") == ANSWER
+    assert raw.decode_body(zlib.compress(ANSWER), "deflate") == ANSWER
+    raw_deflate = zlib.compressobj(wbits=-15)
+    assert raw.decode_body(raw_deflate.compress(ANSWER) + raw_deflate.flush(), "deflate") == ANSWER
+    assert raw.decode_body(gzip.compress(zlib.compress(ANSWER)), "deflate, gzip") == ANSWER
+    assert raw.decode_body(ANSWER, "identity") == ANSWER
+    with pytest.raises(BadResponse, match="'br'"):
+        raw.decode_body(ANSWER, "br")
+    with pytest.raises(BadResponse, match="truncated"):
+        raw.decode_body(gzip.compress(ANSWER)[:-12], "gzip")
+    monkeypatch.setattr(raw, "_MAX_BODY", 1 << 20)
+    with pytest.raises(BadResponse, match="decodes to over"):
+        raw.decode_body(gzip.compress(b"\0" * (4 << 20)), "gzip")
