@@ -520,3 +520,11 @@ def test_without_a_terminal_progress_is_plain_lines(tmp_path: Path) -> None:
     lines = [line for line in res.stderr.splitlines() if "items" in line]
     assert lines, res.stderr
     assert re.search(r"scripted/oracle: \d+/\d+ items .* eta ", lines[-1]), lines[-1]
+
+
+def test_a_local_hf_path_that_does_not_exist_says_so(tmp_path: Path) -> None:
+    pytest.importorskip("transformers")  # the hf extra: without it the error is the install line
+    res = cli("eval", "-m", "hf/./nope", "-t", "T.6", "--size", "2", "-q", cwd=tmp_path)
+    assert res.returncode == 2
+    line = one_line_error(res)
+    assert "no such directory" in line and "Repo id" not in line

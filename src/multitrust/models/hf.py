@@ -165,6 +165,13 @@ def _has_accelerate() -> bool:
 
 def _load_checkpoint(name: str, options: ModelOptions, device: str, dtype: str) -> _Loaded:
     """Load model + processor (blocking; run in a worker thread)."""
+    if (name.startswith((".", "/", "~")) or name.count("/") > 1) and not (
+        Path(name).expanduser().is_dir()
+    ):  # a path, not a hub id (namespace/name): the hub's "Repo id must use ..." would mislead
+        raise LoadError(
+            f"cannot load hf model {name!r}: no such directory "
+            "(hf/ takes a checkpoint directory or a hub id, namespace/name)"
+        )
     from transformers import (
         AutoModelForCausalLM,
         AutoModelForImageTextToText,
