@@ -25,7 +25,8 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "scale.md"
 
 def blocks(lang: str = "") -> list[str]:
     text = DOC.read_text(encoding="utf-8")
-    return re.findall(rf"```{lang}\n(.*?)```", text, flags=re.S)
+    # any block when lang is "" (the page labels its shell blocks ```bash)
+    return re.findall(rf"```{lang or '[a-z]*'}\n(.*?)```", text, flags=re.S)
 
 
 def commands(prefix: str) -> list[list[str]]:
