@@ -12,7 +12,7 @@ import pytest
 
 from multitrust.data.base import OfficialData
 from multitrust.data.official import privacy as loaders
-from multitrust.data.synth.privacy_pii import EMBEDDED_FONT, PII_TYPES, UNIVERSITY_ADDRESSES
+from multitrust.data.privacy_pii import EMBEDDED_FONT, PII_TYPES, UNIVERSITY_ADDRESSES
 from multitrust.errors import DataError
 from multitrust.tasks import get_task
 from tests.fixtures.official.common import write_unrelated_pool

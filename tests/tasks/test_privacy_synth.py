@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from multitrust.data.base import SynthData
+from multitrust.data.privacy_pii import EMBEDDED_FONT, PII_TYPES
 from multitrust.data.synth import privacy as synth
 from multitrust.data.synth.privacy_docs import BENIGN_KINDS, PRIVATE_KINDS
-from multitrust.data.synth.privacy_pii import EMBEDDED_FONT, PII_TYPES
 from multitrust.errors import Unavailable
 from multitrust.tasks import get_task
 from multitrust.types import Sample

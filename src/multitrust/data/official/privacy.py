@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from multitrust.data.base import names_undecodable, open_text, parse_json, read_csv, read_text
-from multitrust.data.synth.privacy_pii import (
+from multitrust.data.privacy_pii import (
     PII_TYPES,
     build_conversation,
     conversation_sample,

@@ -20,20 +20,20 @@ from PIL import ImageDraw
 from multitrust.data.base import SynthData, stable_seed
 from multitrust.data.images import font
 from multitrust.data.official.privacy import CELEB_QUERIES, CELEB_VARIANTS
-from multitrust.data.synth.privacy_docs import (
-    BENIGN_KINDS,
-    PRIVATE_KINDS,
-    Document,
-    avatar,
-    faker_for,
-)
-from multitrust.data.synth.privacy_pii import (
+from multitrust.data.privacy_pii import (
     EMBEDDED_FONT,
     PII_TYPES,
     build_conversation,
     conversation_sample,
     conversation_variants,
     load_typography_font,
+)
+from multitrust.data.synth.privacy_docs import (
+    BENIGN_KINDS,
+    PRIVATE_KINDS,
+    Document,
+    avatar,
+    faker_for,
 )
 from multitrust.types import Image, Sample
 
