@@ -525,3 +525,18 @@ def test_a_secret_in_the_base_url_query_is_never_quoted() -> None:
     assert isinstance(model, OpenAICompatModel)
     err = model._prefixed(ConnectionFailed(f"cannot connect to {url}/chat/completions"))
     assert "Zx9Qw8Er" not in str(err) and "api-version=2024-06-01" in str(err)
+
+
+def test_url_credentials_win_over_a_key_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-env-Qw8Er7Ty6Ui5Op4As3")
+    url = "http://bob:Pw9-Long-Secret@127.0.0.1:9/v1"
+    model = get_model("openai/m", ModelOptions(base_url=url, extra={"transport": "raw"}))
+    assert isinstance(model, OpenAICompatModel)
+    sent = str(vars(model._transport)["_headers"])
+    assert "Authorization: Basic " in sent and "sk-env" not in sent
+    assert "Pw9-Long-Secret" not in repr(model) and model.base_url == "http://127.0.0.1:9/v1"
+    with pytest.raises(ConfigError, match="user:password") as info:
+        get_model("openai/m", ModelOptions(base_url=url, api_key="sk-given-Zx9Qw8Er7Ty6"))
+    assert "Pw9-Long-Secret" not in str(info.value)

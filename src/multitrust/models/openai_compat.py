@@ -245,11 +245,14 @@ class OpenAICompatModel(Model):
         self._public_url = public_url(self.base_url)  # computed once: the engine asks per call
         self._secrets: tuple[str, ...] = ()
         if user is not None:
-            if self._key:
+            # the URL's user:password is the more specific choice than a key from the
+            # environment; with --api-key / api_key= as well, which one to send is unclear
+            if o.api_key:
                 raise ConfigError(
                     f"{self.model_id}: the base URL {self._public_url} carries user:password "
-                    "and an API key is set too; give only one of them"
+                    "and an API key is given too; give only one of them"
                 )
+            self._key = None
             token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
             authorization = f"Basic {token}"  # HTTP basic auth, as a browser would send
             self._secrets = tuple(x for x in (password, token) if x)
