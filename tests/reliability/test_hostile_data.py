@@ -750,3 +750,48 @@ def test_nan_and_infinity_in_json_are_errors_not_numbers(world: tuple[Path, Path
     path.write_text(path.read_text().replace('"label": 0', '"label": Infinity', 1))
     msg = assert_clear_error(outcome(root, "R.6", secret), "label.json")
     assert "Infinity" in msg
+
+
+def test_a_plugin_task_with_duplicate_ids_is_never_merged_in_a_run(tmp_path: Path) -> None:
+    """Through the engine (a task outside the package, so no loader check): two different
+    questions under one id; neither answer takes the other's row, and a rerun keeps it so."""
+    import sqlite3
+
+    from multitrust import evaluate
+    from multitrust.formula import mean_over
+    from multitrust.scoring.yesno import yes_no
+    from multitrust.store import DUPLICATE_SAMPLE
+    from multitrust.tasks import base as task_base
+    from multitrust.tasks.base import Task, TaskData, TaskSpec
+    from multitrust.types import GenerateConfig
+
+    def load(data: Any) -> Iterator[Sample]:
+        yield Sample(id="q1", text="Is the sky green?", target=False, meta={"kind": "a"})
+        yield Sample(id="q2", text="Is water wet?", target=True, meta={"kind": "a"})
+        yield Sample(id="q1", text="Is grass green?", target=True, meta={"kind": "a"})
+
+    def build(data: TaskData) -> Task:
+        return Task(
+            scorer=yes_no(),
+            formula=lambda r: 100 * mean_over(r, "correct", "kind"),
+            config=GenerateConfig(max_tokens=8),
+        )
+
+    spec = TaskSpec("T.93", "Duplicate ids", "truthfulness", "T.M", build, (load,), (load,))
+    task_base._REGISTRY[spec.id] = spec
+    try:
+        db = tmp_path / "d.db"
+        for _ in range(2):  # the first run and a rerun
+            rep = evaluate("scripted/oracle", "T.93", data="synth", db=db, bootstrap=0)
+            con = sqlite3.connect(db)
+            rows = con.execute(
+                "SELECT sample_id, prompt, error FROM results WHERE task_id='T.93'"
+            ).fetchall()
+            con.close()
+            by_id = {r[0]: r for r in rows}
+            assert set(by_id) == {"q1", "q2"}
+            assert by_id["q2"][2] is None
+            assert by_id["q1"][2] is not None and by_id["q1"][2].startswith(DUPLICATE_SAMPLE)
+            assert rep.tasks["T.93"].n == 1  # only q2 is scored
+    finally:
+        task_base._REGISTRY.pop(spec.id, None)
