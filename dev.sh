@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Developer entry point.
 #   ./dev.sh test       install everything into .venv (first time), then the whole gate (CI runs
-#                       this): ruff, the synth docs check, mypy and the full test suite
-#   ./dev.sh test-fast  the inner loop: ruff, mypy and the tests not marked slow, hf or browser
+#                       this): ruff, the synth docs check, mypy, the import contract and the full
+#                       test suite
+#   ./dev.sh test-fast  the inner loop: ruff, mypy, the import contract and the tests not marked
+#                       slow, hf or browser
 #   ./dev.sh eval   install, then evaluate a small real model on the quick synthetic suite
 #   ./dev.sh demo   install, then evaluate the scripted baselines offline (no download needed)
 #   ./dev.sh mutate [group ...]  mutation testing (mutmut) of the modules whose bugs change
@@ -42,6 +44,7 @@ case "$cmd" in
       cmp ../shared/reference/judge-prompts.md tests/scoring/data/judge-prompts.md
     fi
     mypy
+    lint-imports  # the floors contract (pyproject.toml [tool.importlinter])
     python -m pytest -q "$@"
     ;;
   test-fast)
@@ -49,6 +52,7 @@ case "$cmd" in
     ruff check src tests benchmarks scripts
     ruff format --check src tests benchmarks scripts
     mypy
+    lint-imports  # the floors contract (pyproject.toml [tool.importlinter])
     python -m pytest -q -n auto -m "not slow and not hf and not browser" "$@"
     ;;
   eval)
