@@ -91,6 +91,8 @@ def read_regular(path: str | Path, *, limit: int | None = None, follow: bool = T
     with open_regular(path, follow=follow) as f:
         if limit is None:
             return f.read()
+        if os.fstat(f.fileno()).st_size > limit:  # refused before a byte is read
+            raise DataError(f"file too large (over {limit} bytes): {path}")
         data = f.read(limit + 1)
     if len(data) > limit:
         raise DataError(f"file too large (over {limit} bytes): {path}")

@@ -795,3 +795,12 @@ def test_a_plugin_task_with_duplicate_ids_is_never_merged_in_a_run(tmp_path: Pat
             assert rep.tasks["T.93"].n == 1  # only q2 is scored
     finally:
         task_base._REGISTRY.pop(spec.id, None)
+
+
+def test_a_huge_annotation_file_is_refused_before_it_is_read(world: tuple[Path, Path]) -> None:
+    root, secret = world
+    path = root / "truthfulness" / "query_misleading" / "query_d_confusion.json"
+    with path.open("r+b") as f:
+        f.truncate(300 * 1024 * 1024)  # sparse: no disk used, and never read
+    msg = assert_clear_error(outcome(root, "T.6", secret), "query_d_confusion.json")
+    assert "too large" in msg

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from multitrust.errors import DataError
-from multitrust.types import Image, Sample, open_regular
+from multitrust.types import Image, Sample, open_regular, read_regular
 
 if TYPE_CHECKING:  # pragma: no cover
     from multitrust.data.synth_cache import SynthCache
@@ -115,10 +115,15 @@ def open_text(path: Path, *, encoding: str = "utf-8", newline: str | None = None
     )
 
 
+#: Largest annotation file read whole (JSON, text); the official release's are a few MB.
+MAX_DATA_FILE_BYTES = 256 * 1024 * 1024
+
+
 def read_text(path: Path) -> str:
-    """The text of a checked regular file (UTF-8; a byte-order mark is dropped)."""
-    with open_text(path, encoding="utf-8-sig") as f:
-        return f.read()
+    """The text of a checked regular file read whole (UTF-8; a byte-order mark is dropped;
+    over :data:`MAX_DATA_FILE_BYTES` is refused before reading)."""
+    raw = read_regular(path, limit=MAX_DATA_FILE_BYTES, follow=False)
+    return raw.decode("utf-8-sig")
 
 
 def _dup_key_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
