@@ -75,3 +75,17 @@ def test_falls_back_to_immutable_when_the_medium_is_read_only(
     assert tried == ["mode=ro", "immutable=1"]
     assert [r.status for r in s.runs()] == ["done"]
     s.close()
+
+
+def test_an_older_store_is_read_without_being_upgraded(tmp_path: Path) -> None:
+    _store(tmp_path / "s.db")
+    with Store(tmp_path / "s.db") as s:
+        s.set_task_result("r1", "T.6", status="ok", score=50.0, n=2)
+    with sqlite3.connect(tmp_path / "s.db") as conn:
+        conn.execute("ALTER TABLE task_results DROP COLUMN judge")  # as written before `judge`
+    before = (tmp_path / "s.db").read_bytes()
+    s = Store(tmp_path / "s.db", read_only=True)
+    (row,) = s.task_results("r1")
+    assert row["score"] == 50.0 and row["judge"] is None
+    s.close()
+    assert (tmp_path / "s.db").read_bytes() == before

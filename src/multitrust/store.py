@@ -99,6 +99,13 @@ def _open_read_only(path: Path) -> sqlite3.Connection:
         if not {"runs", "results", "task_results"} <= tables:
             conn.close()
             raise ConfigError(f"{path} is not a multitrust store (no runs table)")
+        have = {r[1] for r in conn.execute("PRAGMA table_info(task_results)")}
+        if "judge" not in have:
+            # an older store, which a reader may not upgrade: a temporary view (in memory, not
+            # in the file) shows it with the newer column, empty
+            conn.execute(
+                "CREATE TEMP VIEW task_results AS SELECT *, NULL AS judge FROM main.task_results"
+            )
         return conn
     raise ConfigError(f"cannot open store {path}: {last}") from None
 
