@@ -198,7 +198,7 @@ def _load_checkpoint(name: str, options: ModelOptions, device: str, dtype: str) 
     model = place_model(model, device, mkw)
     try:
         processor = (
-            AutoProcessor.from_pretrained(name, **hub)  # type: ignore[no-untyped-call]
+            AutoProcessor.from_pretrained(name, **hub)
             if multimodal
             else AutoTokenizer.from_pretrained(name, **hub)
         )
@@ -382,7 +382,7 @@ def _stop_criteria(tokenizer: Any, stop: list[str], prompt_len: int) -> Any:
 
     window = max(len(s) for s in stop) + 1
 
-    class StopOnStrings(StoppingCriteria):
+    class StopOnStrings(StoppingCriteria):  # type: ignore[misc]  # transformers is Any to mypy
         def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
             start = max(prompt_len, input_ids.shape[1] - window)
             tails = tokenizer.batch_decode(input_ids[:, start:], skip_special_tokens=True)

@@ -219,7 +219,7 @@ def _edges(img: PILImage.Image) -> np.ndarray:
     from skimage.filters import sobel
 
     g = _gray(img.filter(ImageFilter.GaussianBlur(1.0)))
-    e: np.ndarray = sobel(g)  # type: ignore[no-untyped-call]  # scikit-image ships no types
+    e: np.ndarray = sobel(g)
     clipped: np.ndarray = np.clip(e / max(float(e.max()), 1e-6), 0.0, 1.0)
     return clipped
 
