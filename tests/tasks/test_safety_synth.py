@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import types
 
+import numpy as np
 import pytest
 
 from multitrust.data.base import SynthData
@@ -124,6 +125,6 @@ def test_mood_pools_differ_by_polarity() -> None:
     pos, neg = synth.mood_pool("pos", 0), synth.mood_pool("neg", 0)
     assert len(pos) == len(neg) == synth.MOOD_POOL_SIZE
     assert not {i.sha256 for i in pos} & {i.sha256 for i in neg}
-    bright = sum(pos[0].load().convert("L").getdata()) / (384 * 384)
-    dark = sum(neg[0].load().convert("L").getdata()) / (384 * 384)
+    bright = int(np.asarray(pos[0].load().convert("L"), dtype=np.int64).sum()) / (384 * 384)
+    dark = int(np.asarray(neg[0].load().convert("L"), dtype=np.int64).sum()) / (384 * 384)
     assert bright > dark + 60
