@@ -24,7 +24,7 @@ import socket
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -212,23 +212,33 @@ class ResultRow:
     error_kind: str | None = None
 
     @classmethod
-    def scored(
-        cls,
-        run_id: str,
-        task_id: str,
-        sample: Sample,
-        *,
-        gen_key: str | None,
-        prompt: str,
-        output: str,
-        score: Score,
-        scorer: str,
+    def asked(
+        cls, run_id: str, task_id: str, sample: Sample, *, gen_key: str | None, prompt: str
     ) -> ResultRow:
-        """The row of a scored answer (``scorer``: the name recorded when the score has none)."""
+        """The row of ``sample`` as asked, before its answer is scored (see :meth:`scored`,
+        :meth:`failed`)."""
         return cls(
-            **_sample_fields(run_id, task_id, sample),
+            run_id=run_id,
+            task_id=task_id,
+            sample_id=sample.id,
+            variant=sample.variant,
             gen_key=gen_key,
             prompt=prompt,
+            images=[i.ref() for i in sample.images],
+            target=sample.target,
+            meta=dict(sample.meta),
+            output=None,
+            values=None,
+            label=None,
+            explanation=None,
+            scorer=None,
+        )
+
+    def scored(self, output: str, score: Score, scorer: str) -> ResultRow:
+        """This row with its scored answer (``scorer``: the name recorded when the score has
+        none)."""
+        return replace(
+            self,
             output=output,
             values=dict(score.values),
             label=score.label,
@@ -236,44 +246,9 @@ class ResultRow:
             scorer=score.scorer or scorer,
         )
 
-    @classmethod
-    def failed(
-        cls,
-        run_id: str,
-        task_id: str,
-        sample: Sample,
-        *,
-        gen_key: str | None,
-        prompt: str,
-        error: str,
-        kind: str,
-        output: str | None = None,
-    ) -> ResultRow:
-        """The row of a sample that has no score: ``error`` of ``kind``, retried on a rerun."""
-        return cls(
-            **_sample_fields(run_id, task_id, sample),
-            gen_key=gen_key,
-            prompt=prompt,
-            output=output,
-            values=None,
-            label=None,
-            explanation=None,
-            scorer=None,
-            error=error,
-            error_kind=kind,
-        )
-
-
-def _sample_fields(run_id: str, task_id: str, sample: Sample) -> dict[str, Any]:
-    return {
-        "run_id": run_id,
-        "task_id": task_id,
-        "sample_id": sample.id,
-        "variant": sample.variant,
-        "images": [i.ref() for i in sample.images],
-        "target": sample.target,
-        "meta": dict(sample.meta),
-    }
+    def failed(self, error: str, kind: str, output: str | None = None) -> ResultRow:
+        """This row without a score: ``error`` of ``kind`` (retried on a rerun)."""
+        return replace(self, output=output, error=error, error_kind=kind)
 
 
 def _owner() -> str:

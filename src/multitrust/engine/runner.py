@@ -442,15 +442,8 @@ class Engine:
         if self.on_scored is not None:
             await self.on_scored(spec.id, sample, score)
         self.writer.add_result(
-            ResultRow.scored(
-                self.cfg.run_id,
-                spec.id,
-                sample,
-                gen_key=key,
-                prompt=prompt,
-                output=text,
-                score=score,
-                scorer=task.scorer.name,
+            ResultRow.asked(self.cfg.run_id, spec.id, sample, gen_key=key, prompt=prompt).scored(
+                text, score, task.scorer.name
             )
         )
         self.counters.scored += 1
@@ -469,16 +462,9 @@ class Engine:
         output: str | None = None,
     ) -> None:
         self.writer.add_result(
-            ResultRow.failed(
-                self.cfg.run_id,
-                item.spec.id,
-                item.sample,
-                gen_key=key,
-                prompt=prompt,
-                error=error,
-                kind=kind,
-                output=output,
-            )
+            ResultRow.asked(
+                self.cfg.run_id, item.spec.id, item.sample, gen_key=key, prompt=prompt
+            ).failed(error, kind, output)
         )
         self.counters.errors += 1
         if self.on_progress:
