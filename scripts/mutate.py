@@ -106,8 +106,7 @@ GROUPS: tuple[Group, ...] = (
         ),
         functions=(
             "x_cache_key",
-            "xǁ*ǁ_generate",
-            "xǁ*ǁ_produce",
+            "xǁEngineǁ_produce",
             "xǁStoreǁget_generation",
             "xǁStoreǁdone_keys",
         ),

@@ -247,3 +247,22 @@ def test_bootstrap_ci_defaults_and_edges() -> None:
         return res.mean("x")
 
     assert all(math.isnan(v) for v in bootstrap_ci(r, fail_two_of_three, n=9))  # 3 of 9 < 4
+
+
+def test_a_nan_key_groups_and_selects_row_by_row() -> None:
+    nan = float("nan")  # one object: equal to itself by identity, as dict keys compare
+    r = _r(
+        ("a", "t", {"k": 1}, {"x": 1.0}),
+        ("b", "t", {"k": nan}, {"x": 0.0}),
+        ("c", "u", {"k": 1}, {"x": 0.5}),
+        ("d", "u", {"k": nan}, {"x": 1.0}),
+    )
+    groups = r.groups("k")
+    assert next(iter(groups)) == 1 and len(groups) == 2
+    assert [[x.sample_id for x in g] for g in groups.values()] == [["a", "c"], ["b", "d"]]
+    assert [g.mean("x") for g in groups.values()] == [0.75, 0.5]
+    assert [x.sample_id for x in r.where(k=1)] == ["a", "c"]
+    assert [x.sample_id for x in r.where(lambda row: row.variant == "u", k=1)] == ["c"]
+    assert [x.sample_id for x in r.where(k=(1, 2))] == ["a", "c"]
+    assert len(r.where(k=2)) == 0
+    assert r.where(k=1).mean("x") == 0.75
