@@ -41,25 +41,25 @@ evaluate(Slow("slow"), "T.90", db=sys.argv[1], size=int(sys.argv[3]), max_connec
 
 
 def _run(db: Path, log: Path, n: int, root: str, kill_after: float | None) -> int:
-    proc = subprocess.Popen(
+    with subprocess.Popen(  # the with block closes the pipe (no ResourceWarning)
         [sys.executable, "-c", SCRIPT.format(root=root), str(db), str(log), str(n)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-    )
-    if kill_after is None:
-        _, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err.decode()[-2000:]
-        return 0
-    # count the delay from the first answer, not from the start: imports take seconds on a
-    # loaded machine, and a kill before the store exists would test nothing
-    deadline = time.monotonic() + 120
-    while not (log.exists() and log.stat().st_size) and proc.poll() is None:
-        assert time.monotonic() < deadline, "the run never started"
-        time.sleep(0.01)
-    time.sleep(kill_after)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
-    return proc.returncode
+    ) as proc:
+        if kill_after is None:
+            _, err = proc.communicate(timeout=120)
+            assert proc.returncode == 0, err.decode()[-2000:]
+            return 0
+        # count the delay from the first answer, not from the start: imports take seconds on a
+        # loaded machine, and a kill before the store exists would test nothing
+        deadline = time.monotonic() + 120
+        while not (log.exists() and log.stat().st_size) and proc.poll() is None:
+            assert time.monotonic() < deadline, "the run never started"
+            time.sleep(0.01)
+        time.sleep(kill_after)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        return proc.returncode
 
 
 @pytest.mark.slow

@@ -241,7 +241,7 @@ def test_no_orphans_when_multitrust_is_interrupted_or_crashes(
     script = tmp_path / "run.py"
     script.write_text(SCRIPT)
     env = dict(os.environ, PYTHONPATH=f"{ROOT / 'src'}{os.pathsep}{ROOT}")
-    proc = subprocess.Popen(
+    with subprocess.Popen(  # the with block closes the pipes (no ResourceWarning)
         [sys.executable, str(script), str(tmp_path / "s.db"), how],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -249,26 +249,26 @@ def test_no_orphans_when_multitrust_is_interrupted_or_crashes(
         text=True,
         env=env,
         cwd=tmp_path,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.strip() == "RUNNING", (line, proc.stderr.read() if proc.stderr else "")
-        pids = all_pids(fake_vllm)
-        assert len(pids) == 4 and all(alive(p) for p in pids)  # 2 servers, 2 workers
-        if how == "exception":
-            assert proc.stdin is not None
-            proc.stdin.write("go\n")
-            proc.stdin.flush()
-        else:
-            proc.send_signal(getattr(signal, how))
-        code = proc.wait(30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(5)
-    assert code != 0
-    out = proc.stdout.read() if proc.stdout else ""
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            assert line.strip() == "RUNNING", (line, proc.stderr.read() if proc.stderr else "")
+            pids = all_pids(fake_vllm)
+            assert len(pids) == 4 and all(alive(p) for p in pids)  # 2 servers, 2 workers
+            if how == "exception":
+                assert proc.stdin is not None
+                proc.stdin.write("go\n")
+                proc.stdin.flush()
+            else:
+                proc.send_signal(getattr(signal, how))
+            code = proc.wait(30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(5)
+        assert code != 0
+        out = proc.stdout.read() if proc.stdout else ""
     assert "FINISHED" not in out
     # graceful paths stop everything before exiting; after SIGKILL the watchdog does it
     assert wait_gone(pids, 10 if how == "SIGKILL" else 1) == []
