@@ -25,9 +25,9 @@ from multitrust.report.data import (
     Entry,
     clip,
     gather,
-    leaderboard,
 )
 from multitrust.report.html import bars_figure, radar_figure, render_report
+from multitrust.report.leaderboard import leaderboard
 from multitrust.store import Store
 from multitrust.tasks import all_tasks
 from multitrust.types import GenerateConfig, Generation, Message, Sample

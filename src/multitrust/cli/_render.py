@@ -312,7 +312,8 @@ def print_leaderboard(db: Any, models: list[str] | None, *, reference: bool = Tr
     ranks (complete official runs beside the published rows; partial or synthetic runs apart;
     calibration baselines), one table each."""
     from multitrust.aggregate import SUB_ASPECTS
-    from multitrust.report.data import gather, leaderboard
+    from multitrust.report.data import gather
+    from multitrust.report.leaderboard import leaderboard
 
     for group in leaderboard(gather(db, models), reference=reference):
         table = Table(title=text(group.title))

@@ -23,9 +23,9 @@ from multitrust.report.data import (
     Footnotes,
     clip,
     gather,
-    leaderboard,
     reference_rows,
 )
+from multitrust.report.leaderboard import leaderboard
 
 PALETTE = [
     "#4C78A8",
