@@ -20,94 +20,31 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from multitrust.errors import ConfigError, StoreBusy, StoreWriteError
-from multitrust.types import Generation, Sample, Score
+from multitrust.store._rows import ResultRow, RunInfo
+from multitrust.store._sqlite import SCHEMA, open_read_only, pid_alive, this_owner, write_failed
+from multitrust.types import Generation
+
+__all__ = [
+    "DUPLICATE_SAMPLE",
+    "HEARTBEAT_STALE_S",
+    "SCHEMA_VERSION",
+    "ResultRow",
+    "RunInfo",
+    "Store",
+    "StoreWriteError",
+    "cause_text",
+    "default_db_path",
+]
 
 SCHEMA_VERSION = 1
 HEARTBEAT_STALE_S = 30.0
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS runs(
-  run_id TEXT PRIMARY KEY,
-  created REAL, updated REAL,
-  model TEXT NOT NULL, judge TEXT, profile TEXT,
-  tasks TEXT, data TEXT, settings TEXT,
-  package_version TEXT, git_commit TEXT,
-  status TEXT, owner TEXT, heartbeat REAL
-);
-CREATE TABLE IF NOT EXISTS generations(
-  key TEXT PRIMARY KEY,
-  model TEXT, text TEXT, error TEXT, error_kind TEXT,
-  input_tokens INTEGER, output_tokens INTEGER, latency REAL,
-  attempts INTEGER DEFAULT 1, created REAL
-);
-CREATE TABLE IF NOT EXISTS results(
-  run_id TEXT NOT NULL, task_id TEXT NOT NULL, sample_id TEXT NOT NULL, variant TEXT NOT NULL,
-  gen_key TEXT, prompt TEXT, images TEXT, target TEXT, meta TEXT,
-  output TEXT, "values" TEXT, label TEXT, explanation TEXT, scorer TEXT,
-  error TEXT, error_kind TEXT, created REAL,
-  PRIMARY KEY(run_id, task_id, sample_id, variant)
-);
-CREATE INDEX IF NOT EXISTS results_task ON results(run_id, task_id);
-CREATE TABLE IF NOT EXISTS task_results(
-  run_id TEXT NOT NULL, task_id TEXT NOT NULL,
-  status TEXT, reason TEXT, score REAL, ci_low REAL, ci_high REAL,
-  metrics TEXT, n INTEGER, n_errors INTEGER, scorer TEXT, deviation TEXT,
-  comparable INTEGER, updated REAL, judge TEXT,
-  PRIMARY KEY(run_id, task_id)
-);
-CREATE TABLE IF NOT EXISTS images(
-  sha256 TEXT PRIMARY KEY, mime TEXT, origin TEXT, thumb BLOB
-);
-"""
-
-
-def _open_read_only(path: Path) -> sqlite3.Connection:
-    """A connection that can only read the store at ``path`` (see ``Store(read_only=True)``)."""
-    if str(path) == ":memory:":
-        raise ConfigError("a read-only store needs a file, not :memory:")
-    if not path.exists():
-        raise ConfigError(f"no store at {path} (check --db or $MULTITRUST_DB)")
-    if path.is_dir():
-        raise ConfigError(f"--db points to a directory, not a file: {path}")
-    uri = path.resolve().as_uri()
-    # mode=ro still needs the WAL's shared-memory file, which SQLite cannot make in a read-only
-    # folder or on a read-only medium; immutable=1 then reads the file as it is (a WAL that was
-    # never checkpointed is not seen, but nothing is written anywhere)
-    for query in ("mode=ro", "immutable=1"):
-        conn: sqlite3.Connection | None = None
-        try:
-            conn = sqlite3.connect(f"{uri}?{query}", uri=True, timeout=30.0, isolation_level=None)
-            conn.execute("PRAGMA busy_timeout=30000")
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-        except sqlite3.DatabaseError as exc:
-            if conn is not None:
-                conn.close()
-            if "not a database" in str(exc) or "malformed" in str(exc):
-                raise ConfigError(f"cannot open store {path}: {exc}") from None
-            last = exc
-            continue
-        if not {"runs", "results", "task_results"} <= tables:
-            conn.close()
-            raise ConfigError(f"{path} is not a multitrust store (no runs table)")
-        have = {r[1] for r in conn.execute("PRAGMA table_info(task_results)")}
-        if "judge" not in have:
-            # an older store, which a reader may not upgrade: a temporary view (in memory, not
-            # in the file) shows it with the newer column, empty
-            conn.execute(
-                "CREATE TEMP VIEW task_results AS SELECT *, NULL AS judge FROM main.task_results"
-            )
-        return conn
-    raise ConfigError(f"cannot open store {path}: {last}") from None
 
 
 def default_db_path() -> Path:
@@ -176,117 +113,6 @@ def _one_sample_per_key(
     return out
 
 
-@dataclass(frozen=True)
-class RunInfo:
-    run_id: str
-    model: str
-    judge: str | None
-    profile: str
-    tasks: list[str]
-    data: dict[str, Any]
-    settings: dict[str, Any]
-    package_version: str
-    git_commit: str | None
-    status: str
-    created: float
-    updated: float
-
-
-@dataclass
-class ResultRow:
-    run_id: str
-    task_id: str
-    sample_id: str
-    variant: str
-    gen_key: str | None
-    prompt: str
-    images: list[dict[str, Any]]
-    target: Any
-    meta: dict[str, Any]
-    output: str | None
-    values: dict[str, float | None] | None
-    label: str | None
-    explanation: str | None
-    scorer: str | None
-    error: str | None = None
-    error_kind: str | None = None
-
-    @classmethod
-    def asked(
-        cls, run_id: str, task_id: str, sample: Sample, *, gen_key: str | None, prompt: str
-    ) -> ResultRow:
-        """The row of ``sample`` as asked, before its answer is scored (see :meth:`scored`,
-        :meth:`failed`)."""
-        return cls(
-            run_id=run_id,
-            task_id=task_id,
-            sample_id=sample.id,
-            variant=sample.variant,
-            gen_key=gen_key,
-            prompt=prompt,
-            images=[i.ref() for i in sample.images],
-            target=sample.target,
-            meta=dict(sample.meta),
-            output=None,
-            values=None,
-            label=None,
-            explanation=None,
-            scorer=None,
-        )
-
-    def scored(self, output: str, score: Score, scorer: str) -> ResultRow:
-        """This row with its scored answer (``scorer``: the name recorded when the score has
-        none)."""
-        return replace(
-            self,
-            output=output,
-            values=dict(score.values),
-            label=score.label,
-            explanation=score.explanation,
-            scorer=score.scorer or scorer,
-        )
-
-    def failed(self, error: str, kind: str, output: str | None = None) -> ResultRow:
-        """This row without a score: ``error`` of ``kind`` (retried on a rerun)."""
-        return replace(self, output=output, error=error, error_kind=kind)
-
-
-def _owner() -> str:
-    return f"{os.getpid()}@{socket.gethostname()}"
-
-
-_SQLITE_BUSY, _SQLITE_READONLY, _SQLITE_FULL = 5, 8, 13
-
-
-def _write_failed(exc: sqlite3.OperationalError, path: Path) -> StoreWriteError:
-    """One line: what failed, in which file, and what to do about it."""
-    # primary result codes (sqlite3 names them only from Python 3.11; extended codes add bits)
-    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
-    cause = str(exc)
-    if code == _SQLITE_FULL or "full" in cause:
-        hint = "free space and rerun the same command to resume"
-    elif code == _SQLITE_READONLY or "readonly" in cause:
-        hint = "make the store writable (or use another --db) and rerun to resume"
-    elif code == _SQLITE_BUSY or "locked" in cause:
-        hint = "another process holds the store; rerun once it is done to resume"
-    else:
-        hint = "fix the cause and rerun the same command to resume"
-    return StoreWriteError(f"store write failed: {cause} ({path}); {hint}")
-
-
-def _pid_alive(owner: str) -> bool:
-    pid_s, _, host = owner.partition("@")
-    if host != socket.gethostname():
-        return True  # cannot tell: assume alive, rely on the heartbeat
-    try:
-        os.kill(int(pid_s), 0)
-    except (ProcessLookupError, ValueError):
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class Store:
     """A handle on one SQLite store file. Not shared across threads."""
 
@@ -296,7 +122,7 @@ class Store:
         store on a read-only medium or in a read-only folder is read as it is."""
         self.path = Path(path) if path is not None else default_db_path()
         if read_only:
-            self.conn = _open_read_only(self.path)
+            self.conn = open_read_only(self.path)
             return
         if str(self.path) != ":memory:":
             if self.path.exists() and self.path.is_dir():
@@ -345,7 +171,7 @@ class Store:
         try:
             yield
         except sqlite3.OperationalError as exc:
-            raise _write_failed(exc, self.path) from None
+            raise write_failed(exc, self.path) from None
 
     def close(self) -> None:
         self.conn.close()
@@ -381,10 +207,10 @@ class Store:
                 if (
                     status == "running"
                     and owner
-                    and owner != _owner()
+                    and owner != this_owner()
                     and hb is not None
                     and now - hb < HEARTBEAT_STALE_S
-                    and _pid_alive(owner)
+                    and pid_alive(owner)
                 ):
                     raise StoreBusy(
                         f"run {run_id} in {self.path} is being written by another process ({owner}); "
@@ -394,7 +220,15 @@ class Store:
                 c.execute(
                     "UPDATE runs SET updated=?, tasks=?, status='running', owner=?, heartbeat=?, "
                     "package_version=?, git_commit=? WHERE run_id=?",
-                    (now, json.dumps(merged), _owner(), now, package_version, git_commit, run_id),
+                    (
+                        now,
+                        json.dumps(merged),
+                        this_owner(),
+                        now,
+                        package_version,
+                        git_commit,
+                        run_id,
+                    ),
                 )
             else:
                 c.execute(
@@ -413,7 +247,7 @@ class Store:
                         json.dumps(settings, sort_keys=True),
                         package_version,
                         git_commit,
-                        _owner(),
+                        this_owner(),
                         now,
                     ),
                 )
