@@ -98,7 +98,7 @@ GROUPS: tuple[Group, ...] = (
     Group("toxicity", ("multitrust/scoring/toxicity.py",), ("tests/scoring/test_toxicity.py",)),
     Group(
         "cache-resume",
-        ("multitrust/engine/runner.py", "multitrust/store.py"),
+        ("multitrust/engine/runner.py", "multitrust/store"),
         (
             "tests/engine/test_cache_key.py",
             "tests/engine/test_engine.py",
