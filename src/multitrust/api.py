@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import difflib
 import functools
@@ -11,6 +10,7 @@ import hashlib
 import json
 import os
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -639,13 +639,46 @@ def run_sync(make: Callable[[], Coroutine[Any, Any, R]]) -> R:
     Without a running event loop (scripts, the CLI) on a fresh loop in this thread. Inside one
     (Jupyter, IPython, an async framework), ``asyncio.run`` cannot be used there: the call runs
     on its own loop in a worker thread while this one waits (``await evaluate_async(...)`` is
-    the non-blocking form)."""
+    the non-blocking form). Interrupting the wait (Ctrl-C, the notebook's stop button) cancels
+    the run in the worker and waits for it to close, as in a script: completed results stay in
+    the store and the run is marked interrupted."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.run(make())
-    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="multitrust") as pool:
-        return pool.submit(lambda: asyncio.run(make())).result()
+    box: dict[str, Any] = {}
+    started = threading.Event()
+
+    async def main() -> R:
+        box["loop"], box["task"] = asyncio.get_running_loop(), asyncio.current_task()
+        started.set()
+        return await make()
+
+    def worker() -> None:
+        try:
+            box["result"] = asyncio.run(main())
+        except BaseException as exc:  # handed to the waiting thread
+            box["error"] = exc
+        finally:
+            started.set()
+
+    thread = threading.Thread(target=worker, name="multitrust-run", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.2)  # a bounded wait, so an interrupt reaches this thread
+    except BaseException:
+        started.wait()
+        loop, task = box.get("loop"), box.get("task")
+        if loop is not None and task is not None:
+            with contextlib.suppress(RuntimeError):  # the loop may have just closed
+                loop.call_soon_threadsafe(task.cancel)
+        thread.join()
+        raise
+    if "error" in box:
+        raise box["error"]
+    result: R = box["result"]
+    return result
 
 
 def _blocking(fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
