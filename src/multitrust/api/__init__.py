@@ -8,7 +8,6 @@ import difflib
 import functools
 import hashlib
 import json
-import os
 import subprocess
 import threading
 import time
@@ -26,6 +25,14 @@ from multitrust.aggregate import (
     rows_from_store,
     sub_aspect_scores,
 )
+from multitrust.api._resources import (
+    action_classifier,
+    default_resources,
+    harm_classifier,
+    needs_scoring_pass,
+    on_device,
+    requirements_met,
+)
 from multitrust.config import ModelConfig, RunConfig, RunOptions
 from multitrust.data.base import DataSource, missing_modules, open_data
 from multitrust.engine.retry import RetryPolicy
@@ -34,7 +41,6 @@ from multitrust.errors import ConfigError, MultitrustError, Unavailable
 from multitrust.models.base import Model, ModelOptions
 from multitrust.models.registry import get_model
 from multitrust.report.gallery import FailureThumbnails
-from multitrust.scoring.base import Scorer
 from multitrust.scoring.classifiers import with_action_classifier
 from multitrust.scoring.judge import prompt_version
 from multitrust.scoring.judge_prompts import prompt_set_identity
@@ -129,89 +135,6 @@ def judge_row(task: Task, judge: Model | None, profile: str) -> dict[str, str] |
     return {"model": judge.model_id, "prompt_version": version, "profile": profile}
 
 
-def _default_resources(given: dict[str, Any] | None) -> dict[str, Any]:
-    """Scorer resources: what the caller gave, plus the toxicity APIs whose keys are set.
-
-    Only markers go in (the scorers read the keys from the environment themselves), so nothing
-    secret is ever part of a run's identity or settings.
-    """
-    res = dict(given or {})
-    if os.environ.get("PERSPECTIVE_API_KEY"):
-        res.setdefault("perspective", True)
-    if os.environ.get("OPENAI_API_KEY"):
-        res.setdefault("moderation", True)
-    return res
-
-
-def _harm_classifier(spec: str, base_url: str | None, timeout_s: float) -> Any:
-    """The HarmBench classifier: ``hf/<dir or repo>`` runs it locally, any other model name
-    (e.g. ``openai/cais/HarmBench-Llama-2-13b-cls`` with a vLLM ``base_url``) through that backend."""
-    from multitrust.scoring.classifiers import HarmBenchClassifier
-
-    if spec.startswith("hf/"):
-        return HarmBenchClassifier(spec[3:])
-    return HarmBenchClassifier(
-        get_model(spec, ModelOptions(base_url=base_url, timeout_s=timeout_s))
-    )
-
-
-def _action_classifier(spec: str, *, device: str | None) -> Any:
-    """The Do-Not-Answer action classifier, run locally: ``hf/LibrAI/longformer-action-ro`` or a dir."""
-    from multitrust.scoring.classifiers import ActionClassifier
-
-    if not spec.startswith("hf/"):
-        raise ConfigError(
-            f"--refusal-classifier must be a local hf/ checkpoint, e.g. hf/LibrAI/longformer-action-ro (got {spec!r})"
-        )
-    return ActionClassifier(spec[3:], device=device)
-
-
-def _on_device(model: Model) -> bool:
-    """Whether ``model`` runs on this machine's accelerator: an in-process checkpoint (not
-    concurrent) or a managed ``vllm/`` fleet this process started (``local_device``)."""
-    return not model.concurrent or bool(getattr(model, "local_device", False))
-
-
-def _needs_scoring_pass(model: Model, judge: Model | None, resources: dict[str, Any]) -> bool:
-    """A model under test on this machine's accelerator (a local checkpoint or a managed vLLM
-    fleet) and a local judge/classifier must not share the device: score after the model (or
-    its servers) is stopped."""
-    if not _on_device(model):
-        return False
-    if judge is not None and _on_device(judge):
-        return True
-    from multitrust.scoring.classifiers import ActionClassifier
-
-    return any(
-        getattr(r, "remote", True) is None or isinstance(r, ActionClassifier)
-        for r in resources.values()
-    )
-
-
-def _requirements_met(
-    task: Task,
-    judge: Model | None,
-    resources: Mapping[str, Any],
-    base: Scorer | None = None,
-    profile: str | None = None,
-) -> None:
-    """Raise Unavailable unless everything the task's scorer requires is configured.
-
-    ``base``: the scorer before the run's settings shaped it; a requirement only the settings
-    add (the official profile's judge for T.1 grounding) is named with the profile."""
-    for need in task.scorer.requires:
-        why = ""
-        if base is not None and need not in base.requires and profile is not None:
-            why = f" under --profile {profile}"
-        if need == "judge":
-            if judge is None:
-                raise Unavailable(f"needs a judge model (--judge){why}, scorer {task.scorer.name}")
-        elif need not in resources:
-            raise Unavailable(
-                f"scorer {task.scorer.name} needs {need!r}{why}, which is not configured"
-            )
-
-
 # --------------------------------------------------------------------------- the stages
 #
 # ``run_async`` reads top to bottom: open the components the config names, ``plan`` (which tasks
@@ -260,13 +183,13 @@ def open_components(
     the_judge = judge
     if the_judge is None and config.judge is not None and _judge_used(config, src):
         the_judge = open_judge(config.judge, timeout_s)
-    res = _default_resources(dict(resources or {}))
+    res = default_resources(dict(resources or {}))
     if config.classifiers.harm:
-        res["harmbench"] = _harm_classifier(
+        res["harmbench"] = harm_classifier(
             config.classifiers.harm, config.classifiers.harm_base_url, timeout_s
         )
     if config.classifiers.refusal:
-        res["action"] = _action_classifier(config.classifiers.refusal, device=config.model.device)
+        res["action"] = action_classifier(config.classifiers.refusal, device=config.model.device)
     return Components(the_model, the_judge, src, res)
 
 
@@ -307,7 +230,7 @@ def plan(config: RunConfig, comp: Components) -> Plan:
             t = replace(t, scorer=base.for_run(config.scoring))
             if t.classifier_refusal is not None:  # OR-ed in when the run has the classifier
                 t = replace(t, scorer=with_action_classifier(t.scorer, t.classifier_refusal))
-            _requirements_met(t, comp.judge, comp.resources, base, config.profile)
+            requirements_met(t, comp.judge, comp.resources, base, config.profile)
             out.runnable.append((spec, t))
         except Unavailable as exc:
             out.outcomes[spec.id] = _unrun(spec, "skipped", exc.reason)
@@ -397,10 +320,10 @@ async def generate(
     until generation is done and the model is unloaded). Returns the engine, with its counters
     and per-task data errors."""
     limits = config.limits
-    defer = _needs_scoring_pass(comp.model, comp.judge, comp.resources)
+    defer = needs_scoring_pass(comp.model, comp.judge, comp.resources)
     # a judge on the device is started (loaded, its servers launched) only once the model
     # under test is stopped: the engine's scoring pass does it
-    judge_late = defer and comp.judge is not None and _on_device(comp.judge)
+    judge_late = defer and comp.judge is not None and on_device(comp.judge)
     engine = Engine(
         comp.model,
         store,
