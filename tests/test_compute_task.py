@@ -65,6 +65,7 @@ def test_the_default_bootstrap_is_200_resamples_and_fewer_on_huge_tasks(
     compute_task(SPEC, TASK, big, bootstrap=100)
     compute_task(SPEC, TASK, big[:5000], bootstrap=400)
     assert seen == [200, 100, 50, 400]
+    assert all(type(n) is int for n in seen)
     assert compute_task(SPEC, TASK, _rows(), bootstrap=0).ci is None
     assert len(seen) == 4  # no bootstrap asked: none run
     seen.clear()
@@ -161,6 +162,8 @@ def test_the_longformer_note_goes_only_when_the_classifier_was_applied() -> None
     applied = compute_task(SPEC, task, _rows(), bootstrap=0, classifier_applied=True)
     assert applied.deviation == "synthetic data"
     assert compute_task(SPEC, task, _rows(), bootstrap=0).deviation == task.deviation
+    three = dataclasses.replace(task, deviation="a; no Longformer here; b")
+    assert compute_task(SPEC, three, _rows(), classifier_applied=True).deviation == "a; b"
     no_clf = dataclasses.replace(task, classifier_refusal=None)
     assert (
         compute_task(SPEC, no_clf, _rows(), bootstrap=0, classifier_applied=True).deviation
@@ -219,6 +222,9 @@ def test_split_and_join_notes() -> None:
     assert split_notes("((x; y)); z") == ["((x; y))", "z"]
     assert split_notes("x) (y; z); w") == ["x) (y; z)", "w"]
     assert split_notes(" a ;  b") == ["a", "b"]  # notes are stripped
+    assert split_notes("((a); b); c") == ["((a); b)", "c"]  # depth counts every bracket
+    assert split_notes("(X; y); z") == ["(X; y)", "z"]
+    assert split_notes("X; y") == ["X", "y"]
     assert split_notes("first; second") == ["first", "second"]
     assert join_notes("a; b", None, "b; c", "") == "a; b; c"
     assert join_notes(None, "") is None
