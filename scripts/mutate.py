@@ -94,7 +94,15 @@ GROUPS: tuple[Group, ...] = (
         ("multitrust/scoring/judge.py",),
         ("tests/scoring/test_judge.py", "tests/scoring/test_judge_tasks.py"),
     ),
-    Group("iou", ("multitrust/scoring/iou.py",), ("tests/scoring/test_iou.py",)),
+    Group(
+        "iou",
+        ("multitrust/scoring/iou.py",),
+        (
+            "tests/scoring/test_iou.py",
+            "tests/scoring/test_iou_numbers.py",
+            "tests/scoring/test_judge_tasks.py",
+        ),
+    ),
     Group("toxicity", ("multitrust/scoring/toxicity.py",), ("tests/scoring/test_toxicity.py",)),
     Group(
         "cache-resume",
