@@ -71,3 +71,27 @@ def test_a_changed_max_tokens_calls_the_model_again(toy_task: str, tmp_path: Pat
     r = evaluate(longer, toy_task, db=db, size=5, profile="official")
     assert longer.calls == 10
     assert r.counters.cached == 0
+
+
+def test_a_model_that_reads_the_sample_keys_on_its_target_and_ideal() -> None:
+    from multitrust.types import Sample
+
+    cfg = GenerateConfig()
+    msgs = [Message("user", "q")]
+    oracle = ScriptedModel("oracle")  # answers from the sample's target: needs_sample
+    assert oracle.needs_sample
+
+    def key(target: object, ideal: object = None) -> str:
+        meta = {} if ideal is None else {"ideal": ideal}
+        return cache_key(oracle, msgs, cfg, Sample(id="s", text="q", target=target, meta=meta))
+
+    assert key(True) == key(True)
+    assert key(True) != key(False)
+    assert key(True, "a") != key(True, "b")
+    assert key(True) != cache_key(oracle, msgs, cfg)  # no sample: the plain key
+    # a model that does not read the sample ignores it
+    plain = CountingModel()
+    assert not plain.needs_sample
+    assert cache_key(plain, msgs, cfg, Sample(id="s", text="q", target=True)) == cache_key(
+        plain, msgs, cfg, Sample(id="t", text="x", target=False)
+    )
