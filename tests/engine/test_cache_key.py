@@ -95,3 +95,44 @@ def test_a_model_that_reads_the_sample_keys_on_its_target_and_ideal() -> None:
     assert cache_key(plain, msgs, cfg, Sample(id="s", text="q", target=True)) == cache_key(
         plain, msgs, cfg, Sample(id="t", text="x", target=False)
     )
+
+
+def test_a_cached_answer_is_the_stored_text_and_scores_the_same(
+    toy_task: str, tmp_path: Path
+) -> None:
+    from multitrust.store import Store
+
+    db = tmp_path / "s.db"
+    first = evaluate(CountingModel(), toy_task, db=db, size=6, bootstrap=0)
+    again = CountingModel()
+    second = evaluate(again, toy_task, db=db, size=6, profile="official", bootstrap=0)
+    assert again.calls == 0
+    assert second.tasks[toy_task].score == first.tasks[toy_task].score
+    with Store(db) as st:
+        a = {(r.sample_id, r.variant): r.output for r in st.iter_results(first.run_id)}
+        b = {(r.sample_id, r.variant): r.output for r in st.iter_results(second.run_id)}
+    assert a == b and set(a.values()) == {"Yes.", "No."}
+
+
+def test_a_target_json_cannot_write_is_keyed_by_its_text() -> None:
+    from multitrust.types import Sample
+
+    oracle = ScriptedModel("oracle")
+    msgs = [Message("user", "q")]
+    s = Sample(id="s", text="q", target=frozenset({1}))
+    assert cache_key(oracle, msgs, GenerateConfig(), s) == cache_key(
+        oracle, msgs, GenerateConfig(), s
+    )
+
+
+@pytest.mark.parametrize("limit", [7, 40])
+def test_limit_caps_the_items_asked_and_a_rerun_resumes_up_to_the_new_limit(
+    toy_task: str, tmp_path: Path, limit: int
+) -> None:
+    db = tmp_path / "s.db"
+    m = CountingModel()
+    r = evaluate(m, toy_task, db=db, size=50, limit=limit, bootstrap=0)
+    assert m.calls == limit and r.tasks[toy_task].n == limit
+    more = CountingModel()
+    r2 = evaluate(more, toy_task, db=db, size=50, limit=limit + 5, bootstrap=0)
+    assert more.calls == 5 and r2.tasks[toy_task].n == limit + 5
