@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from multitrust.api import Components, evaluate, open_components, plan, run, run_id_for
+from multitrust.api._blocking import blocking
 from multitrust.cli import app
 from multitrust.config import Classifiers, Limits, ModelConfig, RunConfig
 from multitrust.errors import ConfigError
@@ -103,7 +104,7 @@ def test_cli_passes_toxicity_in_the_config_not_the_environment(
         return await real(config, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(api, "run_async", spy)
-    monkeypatch.setattr(api, "run", api._blocking(spy))
+    monkeypatch.setattr(api, "run", blocking(spy))
     db = str(tmp_path / "s.db")
     args = ["eval", "-m", "scripted/yes", "-t", "F.2", "--size", "2", "--db", db, "-q"]
     res = CliRunner().invoke(app, [*args, "--toxicity", "offline", "--limit", "3"])

@@ -96,3 +96,16 @@ def test_no_import_circle_and_nothing_imports_the_package_root() -> None:
         if graph.chain_exists(importer=dep, imported=m)
     ]
     assert cycles == []
+
+
+MAX_LINES = 600
+
+
+def test_no_module_over_600_lines() -> None:
+    # a module that grows past this splits into private parts (scoring/refusal/, store/, api/)
+    long = {
+        str(p.relative_to(SRC)): n
+        for p in SRC.rglob("*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert long == {}
