@@ -270,18 +270,18 @@ class Store:
         for r in self.conn.execute(q, args):
             out.append(
                 RunInfo(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3] or "corrected",
-                    json.loads(r[4] or "[]"),
-                    json.loads(r[5] or "{}"),
-                    json.loads(r[6] or "{}"),
-                    r[7] or "",
-                    r[8],
-                    r[9] or "",
-                    r[10],
-                    r[11],
+                    run_id=r[0],
+                    model=r[1],
+                    judge=r[2],
+                    profile=r[3] or "corrected",
+                    tasks=json.loads(r[4] or "[]"),
+                    data=json.loads(r[5] or "{}"),
+                    settings=json.loads(r[6] or "{}"),
+                    package_version=r[7] or "",
+                    git_commit=r[8],
+                    status=r[9] or "",
+                    created=r[10],
+                    updated=r[11],
                 )
             )
         return out
@@ -390,22 +390,22 @@ class Store:
         q += " ORDER BY task_id, rowid"
         for r in self.conn.execute(q, args):
             yield ResultRow(
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5] or "",
-                json.loads(r[6] or "[]"),
-                json.loads(r[7] or "null"),
-                json.loads(r[8] or "{}"),
-                r[9],
-                json.loads(r[10]) if r[10] else None,
-                r[11],
-                r[12],
-                r[13],
-                r[14],
-                r[15],
+                run_id=r[0],
+                task_id=r[1],
+                sample_id=r[2],
+                variant=r[3],
+                gen_key=r[4],
+                prompt=r[5] or "",
+                images=json.loads(r[6] or "[]"),
+                target=json.loads(r[7] or "null"),
+                meta=json.loads(r[8] or "{}"),
+                output=r[9],
+                values=json.loads(r[10]) if r[10] else None,
+                label=r[11],
+                explanation=r[12],
+                scorer=r[13],
+                error=r[14],
+                error_kind=r[15],
             )
 
     def count_results(self, run_id: str, task_id: str) -> tuple[int, int]:
