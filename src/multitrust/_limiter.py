@@ -14,6 +14,8 @@ import asyncio
 import contextlib
 import time
 
+from multitrust._aio import within
+
 
 class AdaptiveLimiter:
     #: Multiplicative decrease on a real share of push-back: 0.85 keeps the saw-tooth close to
@@ -53,7 +55,7 @@ class AdaptiveLimiter:
                 wait = self.paused_until - time.monotonic()
                 if wait > 0:
                     with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(self._cond.wait(), timeout=wait)
+                        await within(self._cond.wait(), wait)
                     continue
                 if self.in_flight < int(self.limit):
                     self.in_flight += 1

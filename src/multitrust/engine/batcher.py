@@ -6,6 +6,7 @@ import asyncio
 import time
 from typing import Any
 
+from multitrust._aio import within
 from multitrust.models.base import Model
 from multitrust.types import GenerateConfig, Generation, Message, Sample
 
@@ -39,7 +40,7 @@ class Batcher:
                 if timeout <= 0:
                     break
                 try:
-                    items.append(await asyncio.wait_for(self.queue.get(), timeout))
+                    items.append(await within(self.queue.get(), timeout))
                 except asyncio.TimeoutError:
                     break
             by_cfg: dict[GenerateConfig, list[Any]] = {}

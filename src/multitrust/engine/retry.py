@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from multitrust._aio import within
 from multitrust.engine.limiter import AdaptiveLimiter
 from multitrust.errors import CallTimeout, DataError, ModelCallError, Overloaded, RateLimited
 from multitrust.models._http import redact
@@ -101,7 +102,7 @@ async def call_with_retry(
             if call is None:
                 assert last is not None
                 raise last
-            gen = await asyncio.wait_for(call(), timeout=policy.timeout_s)
+            gen = await within(call(), policy.timeout_s)
             ok = True
             return gen
         except asyncio.TimeoutError:

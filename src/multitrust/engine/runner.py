@@ -434,7 +434,12 @@ class Engine:
         queue: asyncio.Queue[WorkItem | None] = asyncio.Queue(maxsize=max(64, 2 * workers_n))
 
         async def worker() -> None:
+            me = asyncio.current_task()
             while True:
+                # a cancellation a backend swallowed (it caught CancelledError, or a 3.10/3.11
+                # wait_for lost it) still ends the worker: it must not go on taking items
+                if me is not None and getattr(me, "cancelling", lambda: 0)():
+                    raise asyncio.CancelledError
                 item = await queue.get()
                 if item is None:
                     return

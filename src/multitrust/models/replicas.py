@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from multitrust._aio import within
 from multitrust._listfile import list_file_lines
 from multitrust.errors import (
     BadResponse,
@@ -233,7 +234,7 @@ class ReplicaPool(Model):
                 )
             changed.clear()
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(changed.wait(), timeout=min(left, 0.5))
+                await within(changed.wait(), min(left, 0.5))
 
     def router(
         self,
@@ -295,7 +296,7 @@ class ReplicaPool(Model):
     # -- health --------------------------------------------------------------------------------
     async def _probe(self, r: Replica) -> bool:
         try:
-            await asyncio.wait_for(r.model.preflight(), timeout=self.probe_timeout_s)
+            await within(r.model.preflight(), self.probe_timeout_s)
         except asyncio.TimeoutError:
             r.last_error = f"health check: no answer within {self.probe_timeout_s:g}s"
             return False

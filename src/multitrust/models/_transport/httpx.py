@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
+from multitrust._aio import within
 from multitrust.errors import BadRequest, CallTimeout, ConnectionFailed
 
 #: httpx clients per model: one httpx pool scans all its connections on every request and
@@ -57,7 +58,7 @@ class HttpxTransport:
 
         client = self._client()
         try:  # httpx's timeouts are per read: one deadline covers the whole exchange
-            resp = await asyncio.wait_for(client.post(url, content=body), self._timeout_s)
+            resp = await within(client.post(url, content=body), self._timeout_s)
         except httpx.ConnectTimeout as exc:
             raise ConnectionFailed(f"connect timeout after {self._timeout_s:g}s: {exc}") from None
         except (httpx.TimeoutException, asyncio.TimeoutError):
@@ -72,7 +73,7 @@ class HttpxTransport:
         import httpx
 
         try:
-            resp = await asyncio.wait_for(self._client().get(url), self._timeout_s)
+            resp = await within(self._client().get(url), self._timeout_s)
         except (httpx.TimeoutException, asyncio.TimeoutError):
             raise CallTimeout(f"no complete response within {self._timeout_s:g}s") from None
         except (httpx.HTTPError, OSError) as exc:

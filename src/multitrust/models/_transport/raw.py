@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 
 import httptools
 
+from multitrust._aio import within
 from multitrust.errors import BadRequest, BadResponse, CallTimeout, ConnectionFailed
 
 _MAX_HEAD = 64 * 1024
@@ -214,7 +215,7 @@ class RawHttpTransport:
         loop = asyncio.get_running_loop()
         left = deadline - loop.time()
         try:
-            _, conn = await asyncio.wait_for(
+            _, conn = await within(
                 loop.create_connection(_Connection, host, port), max(0.0, min(left, 30.0))
             )
         except asyncio.TimeoutError:
