@@ -61,9 +61,19 @@ def data_synth(
         ),
     ] = max(1, min(8, os.cpu_count() or 1)),
     synth_cache: opt.SynthCache = None,
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            "--export",
+            metavar="DIR",
+            help="Also write the drawn suite to DIR as a dataset: Parquet shards with the "
+            "images embedded and a dataset card (load_dataset('parquet', data_dir=DIR)).",
+        ),
+    ] = None,
 ) -> None:
     """Draw the synthetic suite into its cache now, several tasks at once, so that the runs
-    that follow (with the same --seed and --size) read it instead of drawing it."""
+    that follow (with the same --seed and --size) read it instead of drawing it; with
+    --export DIR, also write it as a dataset (docs/ecosystem.md)."""
     from multitrust.data.base import SynthData, missing_modules
     from multitrust.data.synth_cache import default_cache_dir
     from multitrust.prepare import prepare
@@ -71,8 +81,10 @@ def data_synth(
 
     root = synth_cache or default_cache_dir()
     ids = []
+    left_out: dict[str, str] = {}
     for spec in select_tasks(opt.tasks(tasks)):
         if "synth" not in spec.sources:
+            left_out[spec.id] = spec.synth_note or "no synthetic data"
             continue
         missing = " ".join(sorted(set(missing_modules(spec.synth or ()).values())))
         if missing:  # as eval does: skipped with one line, never a traceback
@@ -80,10 +92,16 @@ def data_synth(
                 f"{spec.id}: skipped, needs {missing}, which is not installed: pip install {missing}",
                 err=True,
             )
+            left_out[spec.id] = f"needs {missing}, which was not installed"
             continue
         ids.append(spec.id)
     n = size if size is not None else SynthData.QUICK
     started = time.perf_counter()
+    if export is not None:
+        _export(
+            ids, export, seed=seed, size=n, root=root, jobs=jobs, left_out=left_out, tasks=tasks
+        )
+        return
 
     def done(task_id: str, samples: int, cached: bool, cpu: float) -> None:
         how = "already cached" if cached else f"drawn in {cpu:.1f} s of CPU"
@@ -94,6 +112,54 @@ def data_synth(
     render.say(
         f"{len(results)} synthetic tasks, {total} samples (seed {seed}, size {n}) in "
         f"{root}: {time.perf_counter() - started:.1f} s with {jobs} job(s)"
+    )
+
+
+def _export(
+    ids: list[str],
+    dest: Path,
+    *,
+    seed: int,
+    size: int,
+    root: Path,
+    jobs: int,
+    left_out: dict[str, str],
+    tasks: list[str] | None,
+) -> None:
+    """``data synth --export DIR``: the drawn suite as a dataset in DIR."""
+    from multitrust.data.dataset_export import TaskExport, check_destination
+    from multitrust.errors import ConfigError
+    from multitrust.prepare import export
+
+    check_destination(dest)  # before any drawing
+    if not ids:
+        raise ConfigError("--export: none of the selected tasks has synthetic data")
+    started = time.perf_counter()
+
+    def done(e: TaskExport) -> None:
+        render.console.print(
+            f"{e.task.id:5} {e.samples:6d} samples {e.rows:6d} rows  {e.bytes / 1e6:8.1f} MB"
+        )
+
+    selection = (
+        ",".join(t for item in tasks for t in item.split(",") if t.strip()) if tasks else None
+    )
+    out = export(
+        ids,
+        dest,
+        seed=seed,
+        size=size,
+        root=root,
+        jobs=jobs,
+        left_out=left_out,
+        selection=selection,
+        on_done=done,
+    )
+    rows = sum(e.rows for e in out)
+    size_mb = sum(e.bytes for e in out) / 1e6
+    render.say(
+        f"{len(out)} tasks, {rows} rows, {size_mb:.1f} MB (seed {seed}, size {size}) exported to "
+        f"{dest} in {time.perf_counter() - started:.1f} s with {jobs} job(s)"
     )
 
 
