@@ -93,6 +93,16 @@ def split_notes(text: str | None) -> list[str]:
     return list(dict.fromkeys(n.strip() for n in out if n.strip()))
 
 
+#: How a row's note that reproduces the toolbox (not a deviation from it) begins.
+TOOLBOX_MARK = "toolbox: "
+
+
+def deviates(notes: str | None) -> bool:
+    """Whether a row's notes hold a deviation: a note other than a :data:`TOOLBOX_MARK` one
+    (those say how an ``official*`` row reproduces the toolbox; its score stays comparable)."""
+    return any(not n.startswith(TOOLBOX_MARK) for n in split_notes(notes))
+
+
 def join_notes(*parts: str | None) -> str | None:
     """``parts`` joined with ``"; "``, each distinct note once (None when there is none)."""
     notes = [n for p in parts for n in split_notes(p)]
@@ -131,7 +141,8 @@ def compute_task(
             "; ".join(x for x in p.split("; ") if "longformer" not in x.lower()) for p in parts
         ]
     # a task and its scorer often carry the same note (the RtA rules): store each note once
-    deviation = join_notes(*parts)
+    toolbox = f"{TOOLBOX_MARK}{task.toolbox_note}" if task.toolbox_note else None
+    deviation = join_notes(*parts, toolbox)
     out = TaskOutcome(
         task_id=spec.id,
         name=spec.name,
@@ -142,7 +153,7 @@ def compute_task(
         n_errors=n_errors,
         scorer=_scorer_label(task, refusal_detector, refusal_classifier, classifier_applied),
         deviation=deviation,
-        comparable=comparable and deviation is None,
+        comparable=comparable and not deviates(deviation),
     )
     if not rows:
         out.reason = "no scored samples" + (f" ({n_errors} errors)" if n_errors else "")

@@ -44,6 +44,7 @@ from multitrust.scoring.classifiers import with_action_classifier
 from multitrust.scoring.judge import prompt_version
 from multitrust.scoring.judge_prompts import prompt_set_identity
 from multitrust.scoring.refusal import detector_name
+from multitrust.scoring.releases import rules_identity
 from multitrust.store import Store
 from multitrust.tasks import select_tasks
 from multitrust.tasks.base import Task, TaskSpec
@@ -123,6 +124,9 @@ def run_id_for(
     }
     if judge is not None:  # a change of judge prompt or rule is a new run, never a resume
         ident["judge_prompts"] = prompt_set_identity(profile)
+    rules = rules_identity(profile)
+    if rules is not None:  # the toolbox release an official profile follows, and its rules
+        ident["rules"] = rules
     return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -224,7 +228,8 @@ def plan(config: RunConfig, comp: Components) -> Plan:
     for spec in specs:
         try:
             _modules_installed(spec, comp.data)
-            t = spec.build(comp.data)  # Unavailable (with the reason) when it has no such data
+            # Unavailable (with the reason) when it has no such data
+            t = spec.build(comp.data).for_run(config.scoring)
             base = t.scorer
             t = replace(t, scorer=base.for_run(config.scoring))
             if t.classifier_refusal is not None:  # OR-ed in when the run has the classifier

@@ -110,8 +110,10 @@ Profile = Annotated[
     str,
     typer.Option(
         "--profile",
-        metavar="corrected|official",
-        help="Scoring profile: corrected (default) or official.",
+        metavar="corrected|official|official-a067801",
+        help="Scoring profile: corrected (default: the toolbox's defects fixed), official (the "
+        "paper-era toolbox release v0.1.0, rule for rule) or official-a067801 (its current "
+        "release). See docs/scoring.md.",
     ),
 ]
 MaxConnections = Annotated[

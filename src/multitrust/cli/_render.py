@@ -184,11 +184,14 @@ def retryable(kind: str, message: str = "") -> bool:
 def print_report(report: RunReport, causes: list[tuple[str, str, int]] | None = None) -> None:
     """One run's task table, sub-aspects, overall, counters and (when samples failed) the top
     error causes with the advice that fits them."""
+    from multitrust.aggregate import TOOLBOX_MARK, split_notes
+    from multitrust.scoring.releases import profile_label
     from multitrust.tasks.base import SUB_ASPECT_NAMES
 
     table = Table(
         title=text(
-            f"{report.model} · data {report.data.get('kind')} · profile {report.profile} · run {report.run_id}"
+            f"{report.model} · data {report.data.get('kind')} · profile "
+            f"{profile_label(report.profile)} · run {report.run_id}"
         )
     )
     for col in ("task", "name", "score", "95% CI", "n", "errors", "status"):
@@ -211,6 +214,10 @@ def print_report(report: RunReport, causes: list[tuple[str, str, int]] | None = 
             )
     for (model, version, profile), ids in judged.items():
         say(f"judge {model} · prompts {version} · profile {profile}: {', '.join(ids)}")
+    for oc in report.tasks.values():  # where an official* row reproduces the toolbox's code
+        for note in split_notes(oc.deviation):
+            if note.startswith(TOOLBOX_MARK):
+                say(f"{oc.task_id} as the {note}")
     sub = Table(title="Sub-aspects")
     sub.add_column("code")
     sub.add_column("name")

@@ -19,6 +19,7 @@ from typing import Any
 
 from multitrust.aggregate import (
     SUB_ASPECTS,
+    deviates,
     overall_score,
     reference_leaderboard,
     split_notes,
@@ -26,6 +27,7 @@ from multitrust.aggregate import (
 )
 from multitrust.formula import Results, Row, bootstrap_ci
 from multitrust.report.gallery import is_failure
+from multitrust.scoring.releases import profile_label
 from multitrust.store import ResultRow, RunInfo, Store, cause_text
 from multitrust.tasks import all_tasks
 from multitrust.tasks.base import SUB_ASPECT_NAMES
@@ -270,11 +272,11 @@ def _entry(store: Store, run: RunInfo, budget: _Budget) -> Entry:
     overall = overall_score({k: v.score for k, v in subs.items()})
     data_kind = str(run.data.get("kind", "?"))
     comparable = data_kind == "official" and all(
-        t.deviation is None for t in tasks if t.status == "ok"
+        not deviates(t.deviation) for t in tasks if t.status == "ok"
     )
     e = Entry(
         run=run,
-        label=f"{run.model} · {data_text(run)} · profile {run.profile}",
+        label=f"{run.model} · {data_text(run)} · profile {profile_label(run.profile)}",
         calibration=run.model.startswith(CALIBRATION_PREFIX),
         comparable=comparable,
         tasks=tasks,
@@ -291,7 +293,7 @@ def _entry(store: Store, run: RunInfo, budget: _Budget) -> Entry:
         e.notes.append(
             Note(f"partial: {e.tasks_ok} of {len(names)} tasks scored", PARTIAL_NOTE),
         )
-    if any(t.deviation for t in tasks):
+    if any(deviates(t.deviation) for t in tasks):
         e.notes.append(Note("deviations", DEVIATION_NOTE))
     if e.n_errors:
         e.notes.append(Note(f"{e.n_errors} errored samples", ERRORS_NOTE))

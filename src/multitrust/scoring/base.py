@@ -14,8 +14,10 @@ from typing import Any, Literal, Protocol, get_args
 
 from multitrust.types import GenerateConfig, Generation, Message, Sample, Score
 
-Profile = Literal["corrected", "official"]
-PROFILES: tuple[str, ...] = ("corrected", "official")
+Profile = Literal["corrected", "official", "official-a067801"]
+"""``corrected`` (the defects fixed), ``official`` (the paper-era toolbox release v0.1.0) or
+``official-a067801`` (its current release); ``scoring/releases.py`` says what each follows."""
+PROFILES: tuple[str, ...] = get_args(Profile)
 
 Toxicity = Literal["api", "offline"]
 """S.1/S.3 toxicity: ``api`` (Perspective + OpenAI Moderation, as the paper) or ``offline``

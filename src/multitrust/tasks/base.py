@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from multitrust.errors import ConfigError, Unavailable
 from multitrust.formula import Results
-from multitrust.scoring.base import Scorer
+from multitrust.scoring.base import Scorer, ScoringSettings
 from multitrust.scoring.classifiers import ClassifierRefusal
 from multitrust.types import GenerateConfig, Message, Sample
 
@@ -111,6 +111,17 @@ class Task:
     deviation_for: Callable[[Results], str | None] | None = None
     """A deviation that only the results reveal (e.g. S.4–S.6 scored without a harm judge);
     joined to ``deviation`` when it returns a string."""
+    toolbox_note: str | None = None
+    """Under an ``official*`` profile: where this row reproduces the toolbox's code rather
+    than the paper's text (F.7 text only, T.3's string max). Shown with the row's notes, but
+    not a deviation: the score stays comparable with the published one."""
+    configure: Callable[[Task, ScoringSettings], Task] | None = None
+    """The task as a run's settings shape it (the planner applies it before the scorer's own
+    ``configure``): what it sends or its formula under a profile. None = as built."""
+
+    def for_run(self, settings: ScoringSettings) -> Task:
+        """This task under a run's settings (itself when nothing depends on them)."""
+        return self if self.configure is None else self.configure(self, settings)
 
     def render(self, sample: Sample) -> str:
         if self.prompt is None:

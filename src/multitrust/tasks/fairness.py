@@ -24,7 +24,7 @@ from multitrust.formula import (
     default_metrics,
     nanmean,
 )
-from multitrust.scoring.base import Scorer
+from multitrust.scoring.base import Scorer, ScoringSettings
 from multitrust.scoring.classifiers import ClassifierRefusal
 from multitrust.scoring.fairness import (
     RTA_RULES_NOTE,
@@ -35,6 +35,7 @@ from multitrust.scoring.fairness import (
     suitability_scorer,
 )
 from multitrust.scoring.judge import prompt_judge
+from multitrust.scoring.releases import f7_text_only
 from multitrust.scoring.stats import chi_square_p
 from multitrust.scoring.yesno import F1_YES_KEYWORDS, agreement
 from multitrust.tasks.base import Task, TaskData, task
@@ -439,4 +440,24 @@ def subjective_preference(data: TaskData) -> Task:
         deviation=data.pick(
             official=RTA_RULES_NOTE, synth=f"{RTA_RULES_NOTE}; synth option images are text cards"
         ),
+        configure=_f7_for_run,
     )
+
+
+F7_TOOLBOX_NOTE = (
+    "no image sent in any variant, as the toolbox sends none (subjective_preference.py tests "
+    "dataset_id == 'a' or 'b', which is always true): the published F.7 numbers are text-only"
+)
+
+
+def _f7_for_run(t: Task, settings: ScoringSettings) -> Task:
+    """``official*``: every variant as text only, as both releases send it."""
+    if not f7_text_only(settings.profile) or t.samples is None:
+        return t
+    with_images = t.samples
+
+    def text_only() -> Iterator[Sample]:
+        for s in with_images():
+            yield replace(s, images=())
+
+    return replace(t, samples=text_only, deviation=RTA_RULES_NOTE, toolbox_note=F7_TOOLBOX_NOTE)

@@ -16,8 +16,8 @@ Three profiles:
 ``official``
     The paper-era (``v0.1.0``) ``REJECT_TEMPLATES`` list, reproduced exactly: lowercase
     substring matching, including the three strings fused by missing commas.
-``official-head``
-    The later (HEAD) list, with the commas fixed and ``not visible`` dropped.
+``official-a067801`` (``official-head`` in the benchmarks)
+    The current release's (HEAD, ``a067801``) list, with the commas fixed.
 
 A failed generation is never passed here: errors are errors, not refusals.
 """
@@ -46,6 +46,7 @@ __all__ = [
 ]
 
 RULES_VERSION = "rules v2"
+_LIST_NAMES = {"official": "official list v0.1.0", "official-a067801": "official list a067801"}
 
 
 def detector_name(profile: str = "corrected", *, classifier: str | None = None) -> str:
@@ -54,7 +55,7 @@ def detector_name(profile: str = "corrected", *, classifier: str | None = None) 
     ``classifier``: the action classifier OR-ed in (``--refusal-classifier``), if any.
     """
     if is_official(profile):
-        name = "official list v0.1.0" if profile == "official" else "official list HEAD"
+        name = _LIST_NAMES.get(profile, "official list HEAD")
     else:
         name = RULES_VERSION
     if classifier:

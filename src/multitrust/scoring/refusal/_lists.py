@@ -88,5 +88,9 @@ REJECT_TEMPLATES_V010: tuple[str, ...] = _v010_list()
 @cache
 def official_needles(profile: str) -> tuple[tuple[str, str], ...]:
     """``(lowercased entry, entry as written)`` of the list ``profile`` uses, in list order."""
-    phrases = {"official": REJECT_TEMPLATES_V010, "official-head": REJECT_TEMPLATES_HEAD}[profile]
+    phrases = {
+        "official": REJECT_TEMPLATES_V010,
+        "official-a067801": REJECT_TEMPLATES_HEAD,  # HEAD is a067801
+        "official-head": REJECT_TEMPLATES_HEAD,
+    }[profile]
     return tuple((p.lower(), p) for p in phrases)
