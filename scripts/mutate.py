@@ -119,7 +119,11 @@ GROUPS: tuple[Group, ...] = (
             "xǁStoreǁdone_keys",
         ),
     ),
-    Group("exports", ("multitrust/results.py",), ("tests/test_results_export.py",)),
+    Group(
+        "exports",
+        ("multitrust/results.py",),
+        ("tests/test_results_export.py", "tests/test_results_frame.py"),
+    ),
 )
 
 KILLED = {1, 3, 36, 24, -24, 152, 255}  # a test failed, or the mutant made one hang

@@ -302,7 +302,7 @@ def _plain(value: Any) -> Any:
 def _write_csv(df: pd.DataFrame, out: Path) -> None:
     text_cols = {c for c in df.columns if str(df[c].dtype) in ("string", "object")}
     cols = list(df.columns)
-    # errors="replace": an unpaired surrogate (not encodable as UTF-8) becomes U+FFFD
+    # errors="replace": an unpaired surrogate (not encodable as UTF-8) would become "?"
     with out.open("w", newline="", encoding="utf-8", errors="replace") as f:
         w = csv.writer(f, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
         w.writerow(cols)
