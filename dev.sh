@@ -26,7 +26,7 @@ setup() {
     python -m pip install -q --upgrade pip
     # torch first and alone: the CPU build; a bare `torch` would pull a multi-GB CUDA build
     python -m pip install -q "torch==2.13.0" || python -m pip install -q torch
-    python -m pip install -q -e ".[hf,api,data,scorers,dev]"
+    python -m pip install -q -e ".[hf,api,data,scorers,inspect,dev]"
     touch "$VENV/.installed"
   fi
 }
