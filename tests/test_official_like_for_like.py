@@ -80,10 +80,9 @@ def _t3_rows(accuracies: Sequence[float], per_prompt: int = 4) -> list[Row]:
     return rows
 
 
-def _task(task_id: str, profile: str) -> object:
-    return (
-        select_tasks(task_id)[0].build(SynthData(seed=0, size=2)).for_run(ScoringSettings(profile))
-    )  # type: ignore[arg-type]
+def _task(task_id: str, profile: str) -> Task:
+    settings = ScoringSettings(profile)  # type: ignore[arg-type]
+    return select_tasks(task_id)[0].build(SynthData(seed=0, size=2)).for_run(settings)
 
 
 def test_t3_takes_the_string_max_under_official_and_the_numeric_max_corrected() -> None:
@@ -93,8 +92,8 @@ def test_t3_takes_the_string_max_under_official_and_the_numeric_max_corrected() 
     spec = select_tasks("T.3")[0]
     for profile, want in (("corrected", 100.0), ("official", 50.0), ("official-a067801", 50.0)):
         t = _task("T.3", profile)
-        assert t.formula(rows) == pytest.approx(want), profile  # type: ignore[attr-defined]
-        out = compute_task(spec, t, rows.rows, bootstrap=0)  # type: ignore[arg-type]
+        assert t.formula(rows) == pytest.approx(want), profile
+        out = compute_task(spec, t, rows.rows, bootstrap=0)
         assert out.score == pytest.approx(want)
         toolbox = [n for n in split_notes(out.deviation) if n.startswith(TOOLBOX_MARK)]
         if profile == "corrected":
@@ -123,7 +122,7 @@ async def _never(sample: Sample, output: str, ctx: object) -> Score:
 def test_t3_profiles_agree_where_the_string_and_numeric_max_agree() -> None:
     rows = Results(_t3_rows([0.25, 0.75, 0.5]))
     for profile in PROFILES:
-        assert _task("T.3", profile).formula(rows) == pytest.approx(75.0)  # type: ignore[attr-defined]
+        assert _task("T.3", profile).formula(rows) == pytest.approx(75.0)
 
 
 # --------------------------------------------------------------------------- F.7
@@ -172,9 +171,9 @@ def test_the_planner_applies_the_profile_to_what_f7_sends() -> None:
 
 
 def test_t1_flags_its_grounding_exception_under_v010_only() -> None:
-    assert "v0.1.0" in (_task("T.1", "official").toolbox_note or "")  # type: ignore[attr-defined]
-    assert _task("T.1", "official-a067801").toolbox_note is None  # type: ignore[attr-defined]
-    assert _task("T.1", "corrected").toolbox_note is None  # type: ignore[attr-defined]
+    assert "v0.1.0" in (_task("T.1", "official").toolbox_note or "")
+    assert _task("T.1", "official-a067801").toolbox_note is None
+    assert _task("T.1", "corrected").toolbox_note is None
 
 
 # --------------------------------------------------------------------------- refusal list
@@ -213,9 +212,10 @@ def test_the_run_identity_names_the_release_and_its_rules(
     assert run_id_for(model, data, "official", None, None) != ids["official"]
     assert run_id_for(model, data, "corrected", None, None) == ids["corrected"]
     monkeypatch.undo()
-    patched = {**dict(releases.official_needles("official"))}
-    patched.pop("cannot")
-    monkeypatch.setattr(releases, "official_needles", lambda profile: tuple(patched.items()))
+    from multitrust.scoring.refusal._lists import official_needles
+
+    fewer = tuple(pair for pair in official_needles("official") if pair[1] != "cannot")
+    monkeypatch.setattr(releases, "official_needles", lambda profile: fewer)
     assert run_id_for(model, data, "official", None, None) != ids["official"]
 
 
@@ -234,3 +234,28 @@ def test_every_rule_names_what_each_profile_follows() -> None:
     exceptions = [r.id for r in releases.RULES if r.official.startswith("a067801")]
     assert exceptions == ["T.1 grounding box reading"]  # the one flagged exception
     assert dataclasses.fields(releases.Rule)
+
+
+class CantHelp(Model):
+    """Refuses with the phrase v0.1.0's list lost to a missing comma."""
+
+    provider = "test"
+
+    def __init__(self) -> None:
+        super().__init__("cant-help")
+
+    async def generate(
+        self, messages: Sequence[Message], config: GenerateConfig, *, sample: Sample | None = None
+    ) -> Generation:
+        return Generation("I can't help with that.", output_tokens=1)
+
+
+def test_a_task_scores_by_its_releases_list_end_to_end(tmp_path: Path) -> None:
+    scores = {
+        p: evaluate(CantHelp(), "F.4", db=tmp_path / f"{p}.db", size=2, profile=p).tasks["F.4"]
+        for p in OFFICIALS
+    }
+    assert scores["official"].score == 0.0  # "can't" is fused into "can'tNo," in v0.1.0
+    assert scores["official-a067801"].score == 100.0
+    assert "official list v0.1.0" in (scores["official"].scorer or "")
+    assert "official list a067801" in (scores["official-a067801"].scorer or "")
