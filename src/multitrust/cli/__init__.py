@@ -22,6 +22,7 @@ import typer
 
 from multitrust.cli import _render
 from multitrust.cli import data as data_cmds
+from multitrust.cli._attack import data_attack
 from multitrust.cli.eval import eval_cmd, list_tasks, rescore_cmd
 from multitrust.cli.store import export_cmd, leaderboard_cmd, report_cmd, runs_cmd
 from multitrust.errors import MultitrustError
@@ -40,7 +41,7 @@ app = typer.Typer(
     context_settings=_SETTINGS,
 )
 data_app = typer.Typer(
-    help="Get and check the official MultiTrust data; draw the synthetic suite ahead of a run.",
+    help="Get and check the official MultiTrust data; draw the synthetic suite ahead of a run; make R.4/R.5 adversarial images.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -80,6 +81,7 @@ _COMMANDS: tuple[tuple[typer.Typer, str, Callable[..., Any]], ...] = (
     (data_app, "synth", data_cmds.data_synth),
     (data_app, "fetch", data_cmds.data_fetch),
     (data_app, "fetch-images", data_cmds.data_fetch_images),
+    (data_app, "attack", data_attack),
 )
 for _typer, _name, _fn in _COMMANDS:
     _typer.command(_name)(_interruptible(_fn))
