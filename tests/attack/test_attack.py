@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -214,7 +215,7 @@ def test_an_unreachable_hub_surrogate_is_one_config_error() -> None:
     assert "\n" not in str(e.value)
 
 
-class _FakeOpenClip(torch.nn.Module):
+class _FakeOpenClip(torch.nn.Module):  # type: ignore[misc]
     """An open_clip-shaped model: encode_image / encode_text."""
 
     def __init__(self) -> None:
@@ -237,7 +238,7 @@ def test_open_clip_surrogates_use_the_models_own_preprocessing(monkeypatch, tmp_
 
     from multitrust.data.attack import load_surrogate
 
-    calls: dict[str, object] = {}
+    calls: dict[str, Any] = {}
     model = _FakeOpenClip()
 
     def create_model(name, pretrained=None):
