@@ -57,8 +57,8 @@ def built(task_id: str, settings: Settings) -> tuple[TaskSpec, Task]:
     if missing:
         names = " ".join(sorted(set(missing.values())))
         raise Unavailable(f"{source.kind} data for {spec.id} needs {names}: pip install {names}")
-    task = spec.build(source)
     scoring = ScoringSettings(profile=settings.profile, toxicity=settings.toxicity)  # type: ignore[arg-type]
+    task = spec.build(source).for_run(scoring)  # what it sends and its formula, per profile
     task = replace(task, scorer=task.scorer.for_run(scoring))
     for need in task.scorer.requires:
         if need != "judge" and need not in resources():

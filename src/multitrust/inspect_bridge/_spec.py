@@ -50,7 +50,7 @@ class Settings:
     seed: int = 0
     """The synthetic draw's seed."""
     profile: str = "corrected"
-    """The scoring profile: ``corrected`` or ``official`` (docs/scoring.md)."""
+    """The scoring profile: ``corrected``, ``official`` or ``official-a067801`` (docs/scoring.md)."""
     toxicity: str = "api"
     """S.1/S.3's toxicity backend: ``api`` or ``offline``."""
     judge: str | None = None
