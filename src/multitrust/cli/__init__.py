@@ -1,7 +1,7 @@
-"""The command line: ``multitrust eval | list | runs | report | leaderboard | export | data | rescore``.
+"""The command line: ``multitrust eval | list | runs | report | leaderboard | export | merge | data | rescore``.
 
 One module per command group: :mod:`.eval` (list, eval, rescore), :mod:`.store` (runs, report,
-leaderboard, export) and :mod:`.data` (the ``data`` sub-commands); the options they share are
+leaderboard, export, merge) and :mod:`.data` (the ``data`` sub-commands); the options they share are
 declared once in :mod:`._options`, and everything printed goes through :mod:`._render`.
 
 Exit codes: 0 done; 1 a command's own failure (a model that could not run, data that does not
@@ -24,7 +24,7 @@ from multitrust.cli import _render
 from multitrust.cli import data as data_cmds
 from multitrust.cli._attack import data_attack
 from multitrust.cli.eval import eval_cmd, list_tasks, rescore_cmd
-from multitrust.cli.store import export_cmd, leaderboard_cmd, report_cmd, runs_cmd
+from multitrust.cli.store import export_cmd, leaderboard_cmd, merge_cmd, report_cmd, runs_cmd
 from multitrust.errors import MultitrustError
 
 __all__ = ["app", "main"]
@@ -77,6 +77,7 @@ _COMMANDS: tuple[tuple[typer.Typer, str, Callable[..., Any]], ...] = (
     (app, "report", report_cmd),
     (app, "leaderboard", leaderboard_cmd),
     (app, "export", export_cmd),
+    (app, "merge", merge_cmd),
     (data_app, "verify", data_cmds.data_verify),
     (data_app, "synth", data_cmds.data_synth),
     (data_app, "fetch", data_cmds.data_fetch),
