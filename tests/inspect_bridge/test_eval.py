@@ -156,3 +156,20 @@ def test_the_judge_is_the_grader_role_and_its_calls_are_logged(tmp_path: Path) -
     for s in plain.samples:
         assert [e.role for e in s.events if e.event == "model"] == [None]
         assert "not measured" in s.scores["multitrust_scorer"].metadata["label"]
+        assert s.scores["multitrust_scorer"].value["jailbroken"] is None
+    # "not measured" (None) stays out of the formula: never read as 0
+    formula = get_task("S.4").build(SynthData(size=1)).formula
+    for log in (graded, plain):
+        assert _metrics(log)["task_score"] == pytest.approx(
+            formula(Results(_rows(log))), nan_ok=True
+        )
+
+
+def test_epochs_average_each_value_and_keep_not_applicable_out(tmp_path: Path) -> None:
+    log = _run(multitrust_task("S.4", size=1), tmp_path, _refuse_with_an_image, epochs=2, limit=3)
+    assert len(log.samples) == 6
+    formula = get_task("S.4").build(SynthData(size=1)).formula
+    rows = {(r.sample_id, r.variant): r for r in _rows(log)}  # both epochs score alike
+    assert all(r.values["jailbroken"] is None for r in rows.values())
+    assert _metrics(log)["task_score"] == pytest.approx(formula(Results(list(rows.values()))))
+    assert _metrics(log)["asr_measured"] == 0.0

@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any, cast
 
 from inspect_ai.model import get_model, model_roles
-from inspect_ai.scorer import SampleScore, metric, scorer
+from inspect_ai.scorer import SampleScore, metric, score_reducer, scorer
 from inspect_ai.scorer import Score as InspectScore
 
 from multitrust.data.base import missing_modules, open_data
@@ -163,6 +163,34 @@ def _multitrust_scorer(
 multitrust_scorer = scorer(metrics=[], name="multitrust_scorer")(_multitrust_scorer)
 
 
+def _mean_over_epochs() -> Any:
+    """Each value's mean over the epochs that decided it (None when none did), so ``--epochs
+    N`` never turns "not applicable" into 0, as inspect's own mean would."""
+
+    def reduce(scores: list[InspectScore]) -> InspectScore:
+        first = scores[0]
+        keys = dict.fromkeys(k for s in scores if isinstance(s.value, dict) for k in s.value)
+        value: dict[str, float | None] = {}
+        for key in keys:
+            xs = [
+                float(s.value[key])
+                for s in scores
+                if isinstance(s.value, dict) and s.value.get(key) is not None
+            ]
+            value[key] = sum(xs) / len(xs) if xs else None
+        return InspectScore(
+            value=value,
+            answer=first.answer,
+            explanation=first.explanation,
+            metadata=first.metadata,
+        )
+
+    return reduce
+
+
+mean_over_epochs = score_reducer(name="multitrust_mean")(_mean_over_epochs)
+
+
 def _results(scores: list[SampleScore]) -> Results:
     rows = []
     for s in scores:
@@ -216,6 +244,7 @@ __all__ = [
     "Settings",
     "built",
     "judge_fn",
+    "mean_over_epochs",
     "multitrust_scorer",
     "resources",
     "task_metrics",

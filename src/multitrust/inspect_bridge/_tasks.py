@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from inspect_ai import Epochs
 from inspect_ai import Task as InspectTask
 from inspect_ai import task as inspect_task
 from inspect_ai._util.error import PrerequisiteError
@@ -21,6 +22,7 @@ from multitrust.errors import MultitrustError
 from multitrust.inspect_bridge._convert import generate_config, to_inspect_sample
 from multitrust.inspect_bridge._scoring import (
     built,
+    mean_over_epochs,
     multitrust_scorer,
     task_metrics,
     task_score,
@@ -54,6 +56,8 @@ def build(task_id: str, settings: Settings) -> Any:
         scorer=multitrust_scorer(**data_args, judge=settings.judge),
         metrics=[task_score(**data_args), task_metrics(**data_args)],
         config=generate_config(mt_task.config),
+        # one greedy epoch, as the paper ran; --epochs N reduces with multitrust's mean
+        epochs=Epochs(1, [mean_over_epochs()]),
         version=__version__,
         metadata={
             "multitrust_task": spec.id,
