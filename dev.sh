@@ -22,11 +22,14 @@ setup() {
   fi
   # shellcheck disable=SC1091
   . "$VENV/bin/activate"
-  if [ ! -f "$VENV/.installed" ] || [ pyproject.toml -nt "$VENV/.installed" ]; then
+  if [ ! -f "$VENV/.installed" ] || [ pyproject.toml -nt "$VENV/.installed" ] \
+    || [ examples/multitrust-plugin-example/pyproject.toml -nt "$VENV/.installed" ]; then
     python -m pip install -q --upgrade pip
     # torch first and alone: the CPU build; a bare `torch` would pull a multi-GB CUDA build
     python -m pip install -q "torch==2.13.0" || python -m pip install -q torch
     python -m pip install -q -e ".[hf,api,data,scorers,inspect,dev]"
+    # the example plugin (docs/extending.md): the tests run it as an installed plugin
+    python -m pip install -q -e examples/multitrust-plugin-example
     touch "$VENV/.installed"
   fi
 }
@@ -36,8 +39,8 @@ shift || true
 case "$cmd" in
   test)
     setup
-    ruff check src tests benchmarks scripts
-    ruff format --check src tests benchmarks scripts
+    ruff check src tests benchmarks scripts examples
+    ruff format --check src tests benchmarks scripts examples
     python scripts/synth_gallery.py --check
     # the committed judge prompts are the workplace's reference copy, byte for byte (where it exists)
     if [ -f ../shared/reference/judge-prompts.md ]; then
@@ -49,8 +52,8 @@ case "$cmd" in
     ;;
   test-fast)
     setup
-    ruff check src tests benchmarks scripts
-    ruff format --check src tests benchmarks scripts
+    ruff check src tests benchmarks scripts examples
+    ruff format --check src tests benchmarks scripts examples
     mypy
     lint-imports  # the floors contract (pyproject.toml [tool.importlinter])
     python -m pytest -q -n auto -m "not slow and not hf and not browser" "$@"

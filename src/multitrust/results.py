@@ -71,7 +71,7 @@ def _task_info() -> dict[str, tuple[str, str, str]]:
     """task id -> (name, aspect, sub-aspect), for every registered task."""
     from multitrust.tasks import all_tasks
 
-    return {s.id: (s.name, s.aspect, s.sub_aspect) for s in all_tasks()}
+    return {s.id: (s.name, s.aspect, s.sub_aspect) for s in all_tasks(plugins=True)}
 
 
 def _generation_facts(store: Store, run_id: str) -> dict[str, tuple[Any, Any, Any]]:

@@ -47,7 +47,7 @@ from multitrust.scoring.refusal import detector_name
 from multitrust.scoring.releases import rules_identity
 from multitrust.store import Store
 from multitrust.tasks import select_tasks
-from multitrust.tasks.base import Task, TaskSpec
+from multitrust.tasks.base import Task, TaskSpec, order_key
 
 if TYPE_CHECKING:  # pragma: no cover - typing_extensions ships with mypy
     from typing_extensions import Unpack
@@ -566,5 +566,5 @@ evaluate = blocking(evaluate_async)
 run = blocking(run_async)
 
 
-def _order(task_id: str) -> tuple[int, int]:
-    return ("TSRFP".index(task_id[0]), int(task_id.split(".")[1]))
+def _order(task_id: str) -> tuple[int, int, str]:
+    return order_key(task_id)

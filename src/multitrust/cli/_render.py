@@ -232,7 +232,8 @@ def print_report(report: RunReport, causes: list[tuple[str, str, int]] | None = 
             fmt(s.score),
             ", ".join(s.tasks) + (" (partial)" if s.partial else ""),
         )
-    console.print(sub)
+    if sub.row_count:  # none when only plugins' tasks ran: they are outside the sub-aspects
+        console.print(sub)
     failed = [k for k, v in report.tasks.items() if v.status == "failed"]
     if failed:
         label = f"overall (partial: {', '.join(failed)} failed)"

@@ -32,19 +32,29 @@ def list_tasks(
         ),
     ] = None,
 ) -> None:
-    """List the tasks with aspect, sub-aspect, data sources, scorer needs and synth coverage."""
+    """List the tasks (with aspect, sub-aspect, data sources, scorer needs, synth coverage and
+    where each comes from), then the model providers and the scorers that plugins add."""
     import tempfile
 
     from multitrust.data.base import OfficialData, open_data
-    from multitrust.tasks import select_tasks
+    from multitrust.errors import MultitrustError
+    from multitrust.tasks import all_tasks, select_tasks
     from multitrust.tasks.base import SUB_ASPECT_NAMES
 
     selection = opt.tasks(tasks)
+    specs = select_tasks(selection) if selection else all_tasks(plugins=True)
+    needs: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as empty:
         # a task's needs are its scorer's ``requires``, the list the planner enforces; building a
         # task reads no data, so an empty folder stands in for the official layout
         src = open_data(data) if data else OfficialData(empty)
-        needs = {s.id: s.requires(src) for s in select_tasks(selection)}
+        for s in specs:
+            try:
+                need = s.requires(src)
+            except MultitrustError as exc:  # a plugin's task that cannot be built
+                needs[s.id] = f"broken: {exc}"
+                continue
+            needs[s.id] = "not available" if need is None else ", ".join(need) or "rules"
     headers = (
         "id",
         "task",
@@ -53,8 +63,8 @@ def list_tasks(
         "data",
         f"scorer needs ({'official data' if data is None else src.kind})",
         "synth coverage",
+        "origin",
     )
-    specs = select_tasks(selection)
     rows: list[tuple[str, ...]] = []
     for s in specs:
         note = s.synth_note or ""
@@ -71,12 +81,36 @@ def list_tasks(
                 s.aspect,
                 f"{s.sub_aspect} {SUB_ASPECT_NAMES[s.sub_aspect]}",
                 ", ".join(s.sources),
-                "not available" if (need := needs[s.id]) is None else ", ".join(need) or "rules",
+                needs[s.id],
                 synth,
+                s.origin,
             )
         )
     render.print_task_list(rows, headers)
-    render.say(f"{len(specs)} tasks")
+    from_plugins = sum(1 for s in specs if s.plugin is not None)
+    count = f"{len(specs) - from_plugins} tasks"
+    render.say(count + (f" + {from_plugins} from plugins" if from_plugins else ""))
+    _list_plugins()
+
+
+def _list_plugins() -> None:
+    """The providers and scorers by origin, and how many plugin entry points were left out."""
+    from multitrust import _plugins
+    from multitrust.models.registry import known_providers, provider_origin
+    from multitrust.scoring.registry import scorer_names, scorer_origin
+
+    for what, names, origin in (
+        ("model providers", known_providers(), provider_origin),
+        ("scorers by name", scorer_names(), scorer_origin),
+    ):
+        by_origin: dict[str, list[str]] = {}
+        for name in names:
+            by_origin.setdefault(origin(name), []).append(name)
+        parts = [f"{', '.join(n)} ({o})" for o, n in sorted(by_origin.items())]
+        render.console.print(render.text(f"{what}: {'; '.join(parts)}"))  # wrapped at words
+    left_out = _plugins.problems()
+    if left_out:
+        render.say(f"plugins left out: {len(left_out)} (each reported on stderr)")
 
 
 def eval_cmd(

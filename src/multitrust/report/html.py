@@ -26,6 +26,7 @@ from multitrust.report.data import (
     reference_rows,
 )
 from multitrust.report.leaderboard import leaderboard
+from multitrust.tasks.base import order_key
 
 PALETTE = [
     "#4C78A8",
@@ -167,7 +168,7 @@ def render_report(entries: list[Entry], *, reference_top: int = 8) -> str:
         charts[f"radar{i}"] = radar_figure(e, PALETTE[i % len(PALETTE)])
     tasks = sorted(
         {x.task_id for e in entries for x in e.gallery},
-        key=lambda t: ("TSRFP".index(t[0]), int(t[2:])),
+        key=order_key,
     )
     notes = Footnotes.of(entries)
     html = (

@@ -43,6 +43,7 @@ from multitrust.scoring.refusal import (
     is_refusal,
     refusal_match,
 )
+from multitrust.scoring.registry import get_scorer, scorer_names
 from multitrust.scoring.stats import chi_square_p, pearson
 from multitrust.scoring.toxicity import ToxicityError, resolve_backend
 from multitrust.scoring.yesno import (
@@ -79,6 +80,7 @@ __all__ = [
     "combine",
     "contains_target",
     "find_keyword",
+    "get_scorer",
     "harmbench_prompt",
     "infoflow_rating",
     "is_refusal",
@@ -103,6 +105,7 @@ __all__ = [
     "render_template",
     "resolve_backend",
     "rule",
+    "scorer_names",
     "suitable",
     "target_bool",
     "yes_no",

@@ -11,11 +11,13 @@ the formula that turns per-sample values into the task's 0–100 score.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from multitrust.errors import ConfigError, Unavailable
+from multitrust._plugins import Origin, failure
+from multitrust.errors import ConfigError, MultitrustError, Unavailable
 from multitrust.formula import Results
 from multitrust.scoring.base import Scorer, ScoringSettings
 from multitrust.scoring.classifiers import ClassifierRefusal
@@ -181,6 +183,13 @@ class TaskSpec:
     """Why synth cannot cover it (when ``synth`` is None): the skip reason."""
     weight: float | None = None
     """Weight inside its sub-aspect (only P.A uses weights: 0.4 / 0.3 / 0.3)."""
+    plugin: Origin | None = None
+    """The installed plugin that added this task (None: this package, or registered in-process)."""
+
+    @property
+    def origin(self) -> str:
+        """``built-in``, or the plugin distribution and version that added the task."""
+        return "built-in" if self.plugin is None else self.plugin.label
 
     def requires(self, data: DataSource) -> tuple[str, ...] | None:
         """What this task's scorer needs beyond rules on ``data`` (``judge``, ``perspective`` …):
@@ -204,11 +213,28 @@ class TaskSpec:
             reason = source.pick(official=None, synth=self.synth_note)
             raise Unavailable(reason or f"no {source.kind} data for this task")
         data = TaskData(source, loaders)
-        built = self.define(data)
+        built = self._define(data)
         make = built.samples or data.load
         # only the package's own tasks are kept on disk: the synthetic cache's key covers this
         # package's source, not a plugin's or a test's
         built.samples = source.stream(self.id, make) if self.builtin else make
+        return built
+
+    def _define(self, data: TaskData) -> Task:
+        """The task function applied; a plugin's own failure is one line naming the plugin."""
+        if self.plugin is None:
+            return self.define(data)
+        try:
+            built = self.define(data)
+        except MultitrustError:
+            raise
+        except Exception as exc:
+            raise ConfigError(f"task {self.id} ({self.plugin}): {failure(exc)}") from None
+        if not isinstance(built, Task):
+            raise ConfigError(
+                f"task {self.id} ({self.plugin}): its function returned a "
+                f"{type(built).__name__}, not a multitrust.tasks.Task"
+            )
         return built
 
     @property
@@ -219,8 +245,23 @@ class TaskSpec:
 
     @property
     def number(self) -> tuple[int, int]:
-        letter = "TSRFP".index(self.id[0])
-        return (letter, int(self.id.split(".")[1]))
+        """The paper's order (T, S, R, F, P, then the number); a plugin's task comes after."""
+        if not PAPER_ID.match(self.id):
+            return (len(LETTERS), 0)
+        return (LETTERS.index(self.id[0]), int(self.id.split(".")[1]))
+
+
+LETTERS = "TSRFP"
+PAPER_ID = re.compile(r"^[TSRFP]\.\d+$")
+"""The paper's task ids (``T.6``): reserved for this package's tasks."""
+
+
+def order_key(task_id: str) -> tuple[int, int, str]:
+    """Sort key of a task id: the paper's order (T, S, R, F, P, then the number), then any
+    other task (a plugin's) by id."""
+    if PAPER_ID.match(task_id):
+        return (LETTERS.index(task_id[0]), int(task_id.split(".")[1]), "")
+    return (len(LETTERS), 0, task_id)
 
 
 _REGISTRY: dict[str, TaskSpec] = {}
