@@ -121,9 +121,13 @@ def export(
         work = [(t, seed, size, str(root) if root is not None else None, str(folder)) for t in ids]
         done = _in_processes(_export_task, work, jobs, on_done or (lambda _: None))
         done.sort(key=lambda e: order[e.task.id])
+        import pyarrow
+
         generator: dict[str, Any] = {
             "multitrust": __version__,
             "build": build_identity(),
+            # the Parquet bytes are pyarrow's (its version is in every file's created_by)
+            "writer": f"pyarrow {pyarrow.__version__}",
             "libraries": list(library_versions()),
         }
         text = card(

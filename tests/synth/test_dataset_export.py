@@ -156,6 +156,7 @@ def test_the_card_front_matter_is_the_hub_s(exported: Path) -> None:
     ]
     assert "seed 3, size 2" in text
     assert "faker=" in text and "build " in text  # the generator's identity
+    assert "writer pyarrow " in text
 
 
 def test_reexport_is_byte_identical(exported: Path, tmp_path: Path) -> None:
@@ -208,6 +209,25 @@ def test_an_interrupted_export_leaves_nothing(
     with pytest.raises(KeyboardInterrupt):
         export(["T.1"], tmp_path / "ds", seed=0, size=1, root=None)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_every_synthetic_task_exports_and_loads(tmp_path: Path) -> None:
+    import datasets
+
+    from multitrust.tasks import all_tasks
+
+    ids = [s.id for s in all_tasks() if "synth" in s.sources]
+    done = export(ids, tmp_path / "all", seed=0, size=1, root=tmp_path / "cache", jobs=2)
+    assert [e.task.id for e in done] == ids
+    for e in done:
+        assert e.rows == len(_fresh(e.task.id, seed=0, size=1)) > 0
+    ds = datasets.load_dataset(
+        "parquet", data_dir=str(tmp_path / "all"), cache_dir=str(tmp_path / "hf")
+    )["test"]
+    assert len(ds) == sum(e.rows for e in done)
+    assert set(ds["task_id"]) == set(ids)
+    assert all(im.size[0] > 0 for row in ds for im in row["images"])
 
 
 # --------------------------------------------------------------------------- bad folders

@@ -159,23 +159,25 @@ def _dig(ident: dict[str, Any], dotted: str) -> Any:
 
 
 def _fingerprints(conn: sqlite3.Connection, runs: set[str]) -> dict[tuple[str, str], str]:
-    """A hash of each (run, task)'s result rows, everything but their timestamps, in key order."""
+    """A hash of each (run, task)'s result rows, everything but their timestamps, in key order
+    (read run by run through the primary key: a large store is not scanned for a small merge)."""
     out: dict[tuple[str, str], str] = {}
     cols = _RES_COLS.rsplit(",", 1)[0]  # without created
-    cur = conn.execute(f"SELECT {cols} FROM results ORDER BY run_id, task_id, sample_id, variant")
-    group: tuple[str, str] | None = None
-    h = hashlib.sha256()
-    for row in cur:
-        if row[0] not in runs:
-            continue
-        key = (row[0], row[1])
-        if key != group:
-            if group is not None:
-                out[group] = h.hexdigest()
-            group, h = key, hashlib.sha256()
-        h.update(json.dumps(row[2:], default=str).encode() + b"\n")
-    if group is not None:
-        out[group] = h.hexdigest()
+    for run_id in sorted(runs):
+        cur = conn.execute(
+            f"SELECT {cols} FROM results WHERE run_id=? ORDER BY task_id, sample_id, variant",
+            (run_id,),
+        )
+        task: str | None = None
+        h = hashlib.sha256()
+        for row in cur:
+            if row[1] != task:
+                if task is not None:
+                    out[(run_id, task)] = h.hexdigest()
+                task, h = row[1], hashlib.sha256()
+            h.update(json.dumps(row[2:], default=str).encode() + b"\n")
+        if task is not None:
+            out[(run_id, task)] = h.hexdigest()
     return out
 
 
