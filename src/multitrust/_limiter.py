@@ -63,6 +63,15 @@ class AdaptiveLimiter:
                     return
                 await self._cond.wait()
 
+    def try_acquire(self) -> bool:
+        """Take a slot now if one is free (no pause, under the limit); never waits. A hedged
+        duplicate request uses this: it is worth sending only where there is room."""
+        if self.paused_until > time.monotonic() or self.in_flight >= int(self.limit):
+            return False
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        return True
+
     async def release(
         self,
         *,

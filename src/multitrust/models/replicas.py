@@ -17,7 +17,14 @@ Health, in two ways:
   (doubling from ``cooldown_s`` up to ``max_cooldown_s``) and readmitted once it answers.
 
 A failed attempt is retried by the engine's retry policy on another replica when there is one
-(the replica that just failed is avoided). When every replica is out, an attempt waits up to
+(the replica that just failed is avoided).
+
+Stragglers are hedged: once the pool has seen ``hedge_min_samples`` answers, an attempt still
+unanswered after ``hedge_factor`` x the 90th percentile of recent latencies (at least
+``hedge_min_s``) is sent once more to another healthy replica that has a free slot; the first
+answer wins and the other call is cancelled. Either answer is the answer to the same request,
+so nothing else changes; the straggling replica is charged a fault, so a hung replica is taken
+out instead of being rescued forever. When every replica is out, an attempt waits up to
 ``all_down_wait_s`` for one to come back, then fails as a transient connection error.
 
 The cache key does not depend on the replicas: :meth:`ReplicaPool.cache_identity` leaves the
@@ -31,6 +38,7 @@ import asyncio
 import contextlib
 import itertools
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +109,8 @@ class Replica:
     cooldown_s: float = 0.0
     ejections: int = 0
     last_error: str | None = None
+    hedged_from: int = 0
+    """Attempts here that were still unanswered when a duplicate went to another replica."""
     limiter: AdaptiveLimiter | None = field(default=None, repr=False)
 
     @property
@@ -114,6 +124,7 @@ class Replica:
             "ok": self.ok,
             "faults": self.faults,
             "ejections": self.ejections,
+            "hedged_from": self.hedged_from,
             "healthy": self.healthy,
             "last_error": self.last_error,
         }
@@ -135,6 +146,9 @@ class ReplicaPool(Model):
         check_interval_s: float = 5.0,
         probe_timeout_s: float = 5.0,
         all_down_wait_s: float = 30.0,
+        hedge_factor: float | None = 3.0,
+        hedge_min_s: float = 1.0,
+        hedge_min_samples: int = 20,
     ) -> None:
         if not replicas:
             raise ConfigError("a replica pool needs at least one endpoint")
@@ -156,6 +170,13 @@ class ReplicaPool(Model):
         self.check_interval_s = check_interval_s
         self.probe_timeout_s = probe_timeout_s
         self.all_down_wait_s = all_down_wait_s
+        self.hedge_factor = hedge_factor
+        self.hedge_min_s = hedge_min_s
+        self.hedge_min_samples = max(1, hedge_min_samples)
+        self.hedges = 0
+        self.hedge_wins = 0
+        self._latencies: deque[float] = deque(maxlen=256)
+        self._hedge_after: float | None = None
         self._rr = itertools.count()
         self._changed: asyncio.Event | None = None
         self._monitor: asyncio.Task[None] | None = None
@@ -251,18 +272,117 @@ class ReplicaPool(Model):
             r.outstanding += 1
             r.requests += 1
             done = [False]
+            won_elsewhere = [False]  # answered by a hedge: r was charged as a straggler
 
             def finish(exc: BaseException | None) -> None:
                 if done[0]:
                     return
                 done[0] = True
                 r.outstanding -= 1
-                last[0] = None if exc is None else r
-                self._record(r, exc)
+                last[0] = None if exc is None and not won_elsewhere[0] else r
+                if not won_elsewhere[0]:
+                    self._record(r, exc)
 
-            return Attempt(r.limiter, lambda: call(r.model), finish)
+            return Attempt(
+                r.limiter, lambda: self._hedged(r, call, limiters, won_elsewhere), finish
+            )
 
         return next_attempt
+
+    # -- hedging -------------------------------------------------------------------------------
+    def hedge_after_s(self) -> float | None:
+        """How long an attempt may go unanswered before it is hedged (None: not yet known, or
+        hedging is off)."""
+        if self.hedge_factor is None or len(self._latencies) < self.hedge_min_samples:
+            return None
+        if self._hedge_after is None:
+            ordered = sorted(self._latencies)
+            p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
+            self._hedge_after = max(self.hedge_min_s, self.hedge_factor * p90)
+        return self._hedge_after
+
+    def _note_latency(self, seconds: float) -> None:
+        self._latencies.append(seconds)
+        if len(self._latencies) % 16 == 0:
+            self._hedge_after = None  # recomputed from the window now and then, not per call
+
+    async def _hedged(
+        self,
+        r: Replica,
+        call: Callable[[Model], Awaitable[Generation]],
+        limiters: LimiterRegistry | None,
+        won_elsewhere: list[bool],
+    ) -> Generation:
+        """``call`` on ``r``; if it straggles, once more on another replica; the first answer."""
+        started = time.monotonic()
+        delay = self.hedge_after_s()
+        if delay is None or self.width < 2:
+            gen = await call(r.model)
+            self._note_latency(time.monotonic() - started)
+            return gen
+        first = asyncio.ensure_future(call(r.model))
+        try:
+            done, _ = await asyncio.wait({first}, timeout=delay)
+            other = None if done else self._pick(avoid=r)
+            if other is r:
+                other = None
+            lim = None
+            if other is not None:
+                lim = limiters.get(other.url) if limiters is not None else other.limiter
+                if lim is not None and not lim.try_acquire():
+                    other = None  # no room there: wait for the first call
+            if other is None:
+                gen = await first
+                self._note_latency(time.monotonic() - started)
+                return gen
+            return await self._race(r, first, other, lim, call, delay, won_elsewhere)
+        finally:
+            if not first.done():
+                first.cancel()
+            await asyncio.gather(first, return_exceptions=True)
+
+    async def _race(
+        self,
+        r: Replica,
+        first: asyncio.Future[Generation],
+        other: Replica,
+        lim: AdaptiveLimiter | None,
+        call: Callable[[Model], Awaitable[Generation]],
+        delay: float,
+        won_elsewhere: list[bool],
+    ) -> Generation:
+        self.hedges += 1
+        r.hedged_from += 1
+        other.outstanding += 1
+        other.requests += 1
+        t0 = time.monotonic()
+        second = asyncio.ensure_future(call(other.model))
+        try:
+            pending: set[asyncio.Future[Generation]] = {first, second}
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                if first in done and first.exception() is None:
+                    return first.result()  # the original's answer first when both are in
+                if second in done and second.exception() is None:
+                    self.hedge_wins += 1
+                    won_elsewhere[0] = True
+                    # the straggler is charged, so a hung replica is ejected in time
+                    why = first.exception() if first.done() else None
+                    self._record(r, why or CallTimeout(f"straggler: no answer after {delay:.1f}s"))
+                    return second.result()
+            return first.result()  # both failed: the original's failure is the attempt's
+        finally:
+            if not second.done():
+                second.cancel()
+            await asyncio.gather(second, return_exceptions=True)
+            other.outstanding -= 1
+            ok = not second.cancelled() and second.exception() is None
+            if not second.cancelled():  # a cancelled duplicate says nothing about its replica
+                self._record(other, second.exception())
+                if ok:
+                    self._note_latency(time.monotonic() - t0)
+            if lim is not None:
+                await lim.release(ok=ok, latency=time.monotonic() - t0 if ok else None)
 
     def _record(self, r: Replica, exc: BaseException | None) -> None:
         if exc is None:
