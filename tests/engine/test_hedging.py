@@ -80,7 +80,7 @@ async def hung_on_a(pool: ReplicaPool, a: Replica) -> Generation:
 
 def test_a_hung_attempt_is_answered_by_the_other_replica_and_the_straggler_charged() -> None:
     async def main() -> None:
-        pool, a, b = make_pool()
+        pool, a, _b = make_pool()
         assert pool.hedge_after_s() is None  # nothing known yet: no hedging
         await warm_up(pool)
         assert pool.hedge_after_s() == pytest.approx(0.05)  # the floor: answers are instant
@@ -170,7 +170,7 @@ def test_a_hedge_respects_the_other_replicas_limiter() -> None:
 def test_a_run_with_a_hung_replica_finishes_every_item_without_errors(
     tmp_path: Path, toy_task: str
 ) -> None:
-    pool, a, b = make_pool()
+    pool, a, _b = make_pool()
 
     def hang_a_later(task_id: str, c: Any) -> None:
         if c.scored >= 10:
