@@ -324,8 +324,10 @@ def test_bad_inputs_are_refused_before_anything_is_written(
     stores: dict[str, Path], tmp_path: Path
 ) -> None:
     (tmp_path / "notes.txt").write_text("not a store")
-    with pytest.raises(ConfigError, match="no store at"):
+    with pytest.raises(ConfigError, match=r"^merge: no store at .*missing\.db$"):
         merge_stores([tmp_path / "missing.db"], tmp_path / "out.db")
+    with pytest.raises(ConfigError, match="is a folder, not a store"):
+        merge_stores([stores["refuse"], tmp_path], tmp_path / "out.db")
     with pytest.raises(ConfigError, match=r"not a multitrust store|cannot open store"):
         merge_stores([tmp_path / "notes.txt"], tmp_path / "out.db")
     with pytest.raises(ConfigError, match=r"cannot open store|not a multitrust store"):

@@ -6,7 +6,8 @@ Tables
   hashes + generation config. Error rows are kept (with their cause) but never served as hits.
 - ``results``: one row per (run, task, sample, variant): the prompt, output, per-sample values,
   or the error that prevented scoring. Rows with an error are redone on rerun; others never are.
-- ``task_results``: the task score, metrics, CI, n, errors, status (ok / skipped / failed).
+- ``task_results``: the task score, metrics, CI, n, errors, status (ok / skipped / failed; a
+  merge marks ``stale`` a task whose merged rows no store scored, see :mod:`.merge`).
 - ``images``: thumbnails of images shown in failure examples (for reports).
 
 Writes are batched by the engine; every batch is one transaction, so a killed process loses at

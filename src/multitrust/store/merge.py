@@ -360,6 +360,8 @@ def merge_stores(sources: Sequence[Path], output: Path) -> MergeReport:
         raise ConfigError("merge: give at least one store to merge")
     if output.is_dir():
         raise ConfigError(f"-o {output} is a folder; give a store file")
+    if output.exists() and not output.is_file():
+        raise ConfigError(f"-o {output} is not a regular file")
     if not output.parent.is_dir():
         raise ConfigError(f"-o {output}: no such folder {output.parent}")
     exists = output.exists()
@@ -367,6 +369,10 @@ def merge_stores(sources: Sequence[Path], output: Path) -> MergeReport:
         open_read_only(output).close()  # a file that is not a store is refused, untouched
     todo: list[Path] = []
     for src in sources:
+        if src.is_dir():
+            raise ConfigError(f"merge: {src} is a folder, not a store")
+        if not src.exists():
+            raise ConfigError(f"merge: no store at {src}")
         if _same_file(src, output) or any(_same_file(src, t) for t in todo):
             continue
         open_read_only(src).close()  # each checked before anything is written
