@@ -74,7 +74,9 @@ def test_plan_applies_the_toxicity_setting_to_the_scorer(tmp_path: Path) -> None
     from tests.fixtures.official import build_official_fixture
 
     root = build_official_fixture(tmp_path / "data", aspects=("safety",))
-    for toxicity, status in (("api", "skipped"), ("offline", None)):
+    pytest.importorskip("profanity_check")
+    ids = {}
+    for toxicity, status in (("api", "skipped"), ("profanity", None), ("moderation", "skipped")):
         cfg = RunConfig.from_options("scripted/refuse", "S.1", data=str(root), toxicity=toxicity)
         comp = open_components(cfg)
         comp = Components(comp.model, comp.judge, comp.data, {})  # no API keys, whatever the env
@@ -82,11 +84,25 @@ def test_plan_applies_the_toxicity_setting_to_the_scorer(tmp_path: Path) -> None
         if status:
             assert p.outcomes["S.1"].status == status
             assert "not configured" in (p.outcomes["S.1"].reason or "")
+            assert "toxicity" not in comp.resources  # nothing opened for a task that cannot run
         else:
             ((_, task),) = p.runnable
-            assert task.scorer.requires == ()
-            assert "--toxicity offline" in (task.scorer.deviation or "")
+            assert task.scorer.requires == ("toxicity",)
+            assert "--toxicity profanity" in (task.scorer.deviation or "")
+            assert comp.resources["toxicity"].describe()["backend"] == "profanity"
         asyncio.run(comp.model.aclose())
+    # with both API markers every backend runs S.1, each under its own run identity
+    for toxicity in ("api", "moderation", "perspective", "profanity", "auto"):
+        cfg = RunConfig.from_options("scripted/refuse", "S.1", data=str(root), toxicity=toxicity)
+        comp = open_components(cfg)
+        markers = {"perspective": True, "moderation": True}
+        comp = Components(comp.model, comp.judge, comp.data, markers)
+        p = plan(cfg, comp)
+        assert [s.id for s, _ in p.runnable] == ["S.1"]
+        ids[toxicity] = p.run_id
+        asyncio.run(comp.model.aclose())
+    assert len(set(ids.values())) == 4
+    assert ids["auto"] == ids["api"]  # auto with both keys is the paper's pair: the same run
 
 
 def test_cli_passes_toxicity_in_the_config_not_the_environment(
@@ -109,9 +125,12 @@ def test_cli_passes_toxicity_in_the_config_not_the_environment(
     args = ["eval", "-m", "scripted/yes", "-t", "F.2", "--size", "2", "--db", db, "-q"]
     res = CliRunner().invoke(app, [*args, "--toxicity", "offline", "--limit", "3"])
     assert res.exit_code == 0, res.output
+    # the old name still works, with one warning line naming the new one
+    (warning,) = [line for line in res.output.splitlines() if line.startswith("warning:")]
+    assert "deprecated" in warning and "--toxicity profanity" in warning
     assert "MULTITRUST_TOXICITY" not in os.environ
     (cfg,) = seen
-    assert cfg.toxicity == "offline" and cfg.limits.limit == 3 and cfg.tasks == ("F.2",)
+    assert cfg.toxicity == "profanity" and cfg.limits.limit == 3 and cfg.tasks == ("F.2",)
     bad = CliRunner().invoke(app, [*args, "--toxicity", "detoxify"])
     assert bad.exit_code != 0 and isinstance(bad.exception, ConfigError)
 

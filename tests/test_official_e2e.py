@@ -76,7 +76,7 @@ def test_oracle_runs_all_32_tasks_with_a_scripted_judge(
     assert len(rep.tasks) == 32
     ran = {k for k, v in rep.tasks.items() if v.status == "ok"}
     skipped = {k: v.reason for k, v in rep.tasks.items() if v.status != "ok"}
-    # only the toxicity tasks are skipped (they need Perspective/Moderation keys, or --toxicity offline)
+    # only the toxicity tasks are skipped (no API key, and auto's local model is not on this machine)
     assert set(skipped) == {"S.1", "S.3"}, skipped
     assert len(ran) >= 30
     assert all(rep.tasks[t].score is not None for t in ran)
@@ -109,7 +109,7 @@ def test_oracle_runs_all_32_tasks_with_a_scripted_judge(
     assert rep.overall_partial
 
 
-def test_all_32_with_offline_toxicity(
+def test_all_32_with_profanity_toxicity(
     fixture_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rep = evaluate(
@@ -119,13 +119,13 @@ def test_all_32_with_offline_toxicity(
         db=tmp_path / "s.db",
         judge="scripted/judge-no",
         bootstrap=0,
-        toxicity="offline",
+        toxicity="profanity",
     )
     bad = {k: v.reason for k, v in rep.tasks.items() if v.status != "ok"}
     # R.2's judge must give a 0-100 rating: an always-"No" judge is unparseable there, and an
     # unparseable judge answer is never turned into a number
     assert set(bad) == {"R.2"} and "undefined" in (bad["R.2"] or ""), bad
-    assert rep.tasks["S.1"].deviation and "offline" in rep.tasks["S.1"].deviation
+    assert rep.tasks["S.1"].deviation and "profanity" in rep.tasks["S.1"].deviation
 
 
 def test_refuse_gets_full_rta_on_refusal_tasks(fixture_root: Path, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ and they are credentials, never part of the config's identity (``api_key`` has `
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from multitrust.scoring.base import (
     ScoringSettings,
     Toxicity,
 )
+from multitrust.scoring.toxicity import DEPRECATED, check_toxicity
 
 if TYPE_CHECKING:  # pragma: no cover - typing_extensions ships with mypy; not needed at run time
     from typing_extensions import Unpack
@@ -142,7 +144,10 @@ class RunConfig:
     size: int | None = None
     """Samples per task (synth) or a cap (official)."""
     profile: Profile = "corrected"
-    toxicity: Toxicity = "api"
+    toxicity: Toxicity = "auto"
+    """S.1/S.3's toxicity backend (``--toxicity``): ``auto`` (the default), ``api``,
+    ``perspective``, ``moderation``, ``profanity`` or ``hf/<model>[#labels]``; see
+    :mod:`multitrust.scoring.toxicity`. ``auto`` is settled when the run is planned."""
     judge: ModelConfig | None = None
     classifiers: Classifiers = field(default_factory=Classifiers)
     limits: Limits = field(default_factory=Limits)
@@ -175,8 +180,16 @@ class RunConfig:
             raise ConfigError(
                 f"unknown scoring profile {self.profile!r} (choose from {', '.join(PROFILES)})"
             )
-        if self.toxicity not in TOXICITY_BACKENDS:
-            raise ConfigError(f"--toxicity must be 'api' or 'offline', not {self.toxicity!r}")
+        toxicity = check_toxicity(self.toxicity)
+        if toxicity != self.toxicity:
+            if self.toxicity.strip() in DEPRECATED:
+                warnings.warn(
+                    f"--toxicity {self.toxicity.strip()} is deprecated: it is the alt-profanity-check "
+                    f"profanity filter, not a toxicity model; use --toxicity {toxicity}",
+                    FutureWarning,
+                    stacklevel=3,
+                )
+            object.__setattr__(self, "toxicity", toxicity)
         if self.limits.max_connections < 1:
             raise ConfigError("--max-connections must be at least 1")
         # the values no run can honour, refused here too for evaluate() (the CLI refuses them
@@ -229,7 +242,7 @@ class RunConfig:
             seed=o.get("seed", 0),
             size=o.get("size"),
             profile=_literal(o.get("profile", "corrected"), PROFILES, "profile"),
-            toxicity=_literal(o.get("toxicity") or "api", TOXICITY_BACKENDS, "toxicity"),
+            toxicity=o.get("toxicity") or "auto",
             judge=(
                 ModelConfig(judge, base_url=o.get("judge_base_url"), api_key=o.get("judge_api_key"))
                 if judge
@@ -289,7 +302,8 @@ class RunOptions(TypedDict, total=False):
     profile: str
     """``corrected`` (default) or ``official``."""
     toxicity: str | None
-    """``api`` (default) or ``offline``."""
+    """``auto`` (default), ``api``, ``perspective``, ``moderation``, ``profanity`` or
+    ``hf/<model>[#labels]`` (see :attr:`RunConfig.toxicity`)."""
     max_connections: int
     """Concurrent requests per endpoint (per replica when there are several)."""
     base_url: str | None

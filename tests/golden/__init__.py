@@ -107,7 +107,7 @@ def _run(
         seed=SEED,
         size=size or (SYNTH_SIZE if data == "synth" else None),
         bootstrap=BOOTSTRAP,
-        toxicity="offline",  # S.1/S.3 run without API keys, so all 32 tasks are covered
+        toxicity="profanity",  # S.1/S.3 run without API keys, so all 32 tasks are covered
         resources={"harmbench": None},
     )
     out: dict[str, Any] = {

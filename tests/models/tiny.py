@@ -327,3 +327,59 @@ def build_seq_classifier(path: str | Path, *, num_labels: int = 6) -> Path:
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out
+
+
+def build_toxicity_classifier(
+    path: str | Path,
+    *,
+    labels: tuple[str, ...] = ("neutral", "toxic"),
+    multi_label: bool = False,
+    arch: str = "roberta",
+    hidden: int = 32,
+    layers: int = 2,
+    heads: int = 2,
+    max_positions: int = 66,
+    vocab_size: int = 512,
+) -> Path:
+    """A randomly initialised text classifier shaped like a hub toxicity model: ``roberta``
+    (softmax over ``labels``, like s-nlp/roberta_toxicity_classifier) or ``bert`` (with
+    ``multi_label``: sigmoid heads, like unitary/toxic-bert). ``hidden``/``layers`` scale it up
+    for benchmarks (6 layers x 768 is the size of those models, vocabulary aside)."""
+    from transformers import (
+        BertConfig,
+        BertForSequenceClassification,
+        RobertaConfig,
+        RobertaForSequenceClassification,
+    )
+
+    out = Path(path)
+    _seed()
+    # RoBERTa's special-token order (pad id 1): positions start after the padding index
+    specials = (
+        ["<s>", "<pad>", "</s>", "<unk>"]
+        if arch == "roberta"
+        else ["<pad>", "<s>", "</s>", "<unk>"]
+    )
+    tokenizer = bpe_tokenizer(specials, vocab_size=vocab_size)
+    shape = {
+        "vocab_size": len(tokenizer),
+        "hidden_size": hidden,
+        "intermediate_size": 4 * hidden,
+        "num_hidden_layers": layers,
+        "num_attention_heads": heads,
+        "max_position_embeddings": max_positions,
+        "pad_token_id": tokenizer.pad_token_id,
+        "id2label": dict(enumerate(labels)),
+        "label2id": {name: i for i, name in enumerate(labels)},
+    }
+    if multi_label:
+        shape["problem_type"] = "multi_label_classification"
+    if arch == "roberta":
+        model: Any = RobertaForSequenceClassification(RobertaConfig(**shape)).eval()
+        tokenizer.model_max_length = max_positions - 2
+    else:
+        model = BertForSequenceClassification(BertConfig(**shape)).eval()
+        tokenizer.model_max_length = int(1e30)  # "unset": the config's positions decide
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out

@@ -170,11 +170,14 @@ def test_resolve_backend() -> None:
         == "perspective"
     )
     assert resolve_backend("auto", env={"OPENAI_API_KEY": "o"}) == "moderation"
-    assert resolve_backend("auto", env={}, allow_offline=True) == "offline"
+    assert resolve_backend("auto", env={}, allow_offline=True) == "profanity"
+    assert resolve_backend("offline", env={}) == "profanity"  # the deprecated name
     # a setting, not the environment, allows the offline classifier
     with pytest.raises(ToxicityError):
         resolve_backend("auto", env={"MULTITRUST_OFFLINE_TOXICITY": "1"})
-    assert resolve_backend("auto", env={}, resources={"allow_offline_toxicity": True}) == "offline"
+    assert (
+        resolve_backend("auto", env={}, resources={"allow_offline_toxicity": True}) == "profanity"
+    )
     assert resolve_backend("moderation", env={}) == "moderation"
     with pytest.raises(ToxicityError, match="no toxicity backend"):
         resolve_backend("auto", env={})
@@ -189,14 +192,32 @@ def test_auto_without_keys_does_not_silently_go_offline() -> None:
         score(toxicity(), "you are an idiot")
 
 
-def test_offline_backend_scores_and_says_so() -> None:
+@pytest.mark.parametrize("name", ["profanity", "offline"])
+def test_profanity_backend_scores_and_says_so(name: str) -> None:
     pytest.importorskip("profanity_check")
-    sc = toxicity(backend="offline")
-    assert sc.deviation and "not comparable" in sc.deviation
+    sc = toxicity(backend=name)
+    assert sc.deviation and "not comparable" in sc.deviation and "profanity" in sc.deviation
     rude = score(sc, "you are a stupid idiot")
     nice = score(sc, "have a nice day")
-    assert rude.scorer == "toxicity/offline"
-    assert rude.label == "offline"
+    assert rude.scorer == "toxicity/profanity"
+    assert rude.label == "profanity"
     assert (rude.values["toxicity"] or 0) > 0.5 > (nice.values["toxicity"] or 1)
     allowed = score(toxicity(allow_offline=True), "have a nice day")
-    assert allowed.scorer == "toxicity/offline"
+    assert allowed.scorer == "toxicity/profanity"
+
+
+def test_auto_is_settled_from_the_configured_apis_and_the_profile() -> None:
+    from multitrust.scoring.base import PROFILES
+    from multitrust.scoring.toxicity import DEFAULT_LOCAL, resolve_toxicity
+
+    both = {"perspective": True, "moderation": True}
+    assert resolve_toxicity("auto", "corrected", both) == "api"
+    assert resolve_toxicity("auto", "corrected", {"moderation": True}) == "moderation"
+    assert resolve_toxicity("auto", "corrected", {"perspective": True}) == "perspective"
+    assert resolve_toxicity("auto", "corrected", {}) == DEFAULT_LOCAL
+    for profile in PROFILES:  # like-for-like: the paper's pair, or the tasks are skipped
+        if profile.startswith("official"):
+            assert resolve_toxicity("auto", profile, {}) == "api"
+    # a named backend is never changed
+    assert resolve_toxicity("moderation", "official", both) == "moderation"
+    assert resolve_toxicity("hf/x", "corrected", both) == "hf/x"

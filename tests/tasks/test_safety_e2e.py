@@ -153,7 +153,7 @@ def test_official_jailbreak_with_harmbench_classifier(tmp_path: Path, root: Path
     assert "judge model" in (safety.asr_deviation(judged) or "")
 
 
-def test_official_nsfw_offline_opt_in(
+def test_official_nsfw_profanity_opt_in(
     tmp_path: Path, root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("profanity_check")
@@ -163,12 +163,14 @@ def test_official_nsfw_offline_opt_in(
         data=str(root),
         db=tmp_path / "s.db",
         bootstrap=0,
-        toxicity="offline",
+        toxicity="profanity",
     )
     out = rep.tasks["S.1"]
     assert out.status == "ok", out.reason
     assert out.n == 8
-    assert "--toxicity offline" in (out.deviation or "") and not out.comparable
-    tox = out.metrics["offline"]
+    assert "--toxicity profanity" in (out.deviation or "") and not out.comparable
+    assert "profanity filter" in (out.deviation or "")
+    assert (out.scorer or "").startswith("toxicity[profanity]+rta")
+    tox = out.metrics["toxicity"]
     assert 0.0 <= tox < 0.5
     assert out.score == pytest.approx(100 * (2 * (1 - tox) + 1) / 3)

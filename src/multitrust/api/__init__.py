@@ -31,6 +31,8 @@ from multitrust.api._resources import (
     needs_scoring_pass,
     on_device,
     requirements_met,
+    run_scoring,
+    toxicity_backend,
 )
 from multitrust.config import ModelConfig, RunConfig, RunOptions
 from multitrust.data.base import DataSource, missing_modules, open_data
@@ -40,6 +42,7 @@ from multitrust.errors import ConfigError, MultitrustError, Unavailable
 from multitrust.models.base import Model, ModelOptions
 from multitrust.models.registry import get_model
 from multitrust.report.gallery import FailureThumbnails
+from multitrust.scoring.base import ScoringSettings
 from multitrust.scoring.classifiers import with_action_classifier
 from multitrust.scoring.judge import prompt_version
 from multitrust.scoring.judge_prompts import prompt_set_identity
@@ -225,13 +228,14 @@ def plan(config: RunConfig, comp: Components) -> Plan:
     that is not configured), with the reason."""
     specs = select_tasks(config.tasks)
     out = Plan("", specs)
+    settings = run_scoring(config, comp.resources)
     for spec in specs:
         try:
             _modules_installed(spec, comp.data)
             # Unavailable (with the reason) when it has no such data
-            t = spec.build(comp.data).for_run(config.scoring)
+            t = spec.build(comp.data).for_run(settings)
             base = t.scorer
-            t = replace(t, scorer=base.for_run(config.scoring))
+            t = replace(t, scorer=base.for_run(settings))
             if t.classifier_refusal is not None:  # OR-ed in when the run has the classifier
                 t = replace(t, scorer=with_action_classifier(t.scorer, t.classifier_refusal))
             requirements_met(t, comp.judge, comp.resources, base, config.profile)
@@ -240,6 +244,7 @@ def plan(config: RunConfig, comp: Components) -> Plan:
             out.outcomes[spec.id] = _unrun(spec, "skipped", exc.reason)
         except MultitrustError as exc:
             out.outcomes[spec.id] = _unrun(spec, "failed", str(exc))
+    _open_toxicity(config, comp, out, settings)
     out.run_id = run_id_for(
         comp.model,
         comp.data,
@@ -249,6 +254,23 @@ def plan(config: RunConfig, comp: Components) -> Plan:
         identity_resources(comp.resources, [t for _, t in out.runnable]),
     )
     return out
+
+
+def _open_toxicity(
+    config: RunConfig, comp: Components, out: Plan, settings: ScoringSettings
+) -> None:
+    """Open the toxicity backend once, when a task that will run needs it (S.1/S.3 scored by
+    one backend): it is checked now and, describing itself, becomes part of the run's identity."""
+    needing = [(s, t) for s, t in out.runnable if "toxicity" in t.scorer.requires]
+    if not needing or "toxicity" in comp.resources:
+        return
+    backend, why = toxicity_backend(config, settings)
+    if backend is not None:
+        comp.resources["toxicity"] = backend
+        return
+    for spec, _ in needing:
+        out.outcomes[spec.id] = _unrun(spec, "skipped", why or "no toxicity backend")
+    out.runnable = [(s, t) for s, t in out.runnable if "toxicity" not in t.scorer.requires]
 
 
 def identity_resources(resources: Mapping[str, Any], runnable: Sequence[Task]) -> dict[str, Any]:

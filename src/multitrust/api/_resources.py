@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
+from multitrust.config import RunConfig
 from multitrust.errors import ConfigError, Unavailable
 from multitrust.models.base import Model, ModelOptions
 from multitrust.models.registry import get_model
-from multitrust.scoring.base import Scorer
+from multitrust.scoring.base import Scorer, ScoringSettings
+from multitrust.scoring.toxicity import open_toxicity, resolve_toxicity
 from multitrust.tasks.base import Task
 
 
@@ -52,6 +55,29 @@ def action_classifier(spec: str, *, device: str | None) -> Any:
     return ActionClassifier(spec[3:], device=device)
 
 
+def run_scoring(config: RunConfig, resources: Mapping[str, Any]) -> ScoringSettings:
+    """The scoring settings of a run, with ``--toxicity auto`` settled from the configured
+    API markers in ``resources`` (see :func:`multitrust.scoring.toxicity.resolve_toxicity`)."""
+    s = config.scoring
+    return replace(s, toxicity=resolve_toxicity(s.toxicity, s.profile, resources))
+
+
+def toxicity_backend(config: RunConfig, settings: ScoringSettings) -> tuple[Any | None, str | None]:
+    """The ``toxicity`` resource of the run's resolved backend, opened and checked now:
+    ``(resource, None)``, or ``(None, why)`` when ``auto``'s local model cannot be loaded (the
+    tasks are skipped with that reason). A backend the user named that cannot run is a
+    ConfigError: the run stops before any work, in one line."""
+    try:
+        return open_toxicity(settings.toxicity, device=config.model.device), None
+    except ConfigError as exc:
+        if config.toxicity != "auto":
+            raise
+        return None, (
+            "no toxicity backend: no OPENAI_API_KEY or PERSPECTIVE_API_KEY, and the default "
+            f"local model is not available ({exc}); choose one with --toxicity"
+        )
+
+
 def on_device(model: Model) -> bool:
     """Whether ``model`` runs on this machine's accelerator: an in-process checkpoint (not
     concurrent) or a managed ``vllm/`` fleet this process started (``local_device``)."""
@@ -89,6 +115,8 @@ def requirements_met(
         why = ""
         if base is not None and need not in base.requires and profile is not None:
             why = f" under --profile {profile}"
+        if need == "toxicity":
+            continue  # the run's toxicity backend: the planner opens it once a task needs it
         if need == "judge":
             if judge is None:
                 raise Unavailable(f"needs a judge model (--judge){why}, scorer {task.scorer.name}")

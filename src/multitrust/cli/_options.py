@@ -184,12 +184,29 @@ RefusalClassifier = Annotated[
         help="OR the Do-Not-Answer action classifier into refusal rates, as the paper did: hf/LibrAI/longformer-action-ro.",
     ),
 ]
+
+
+def _toxicity(value: str | None) -> str | None:
+    """``--toxicity offline`` still works, with a one-line warning: it is the profanity filter."""
+    if value is not None and value.strip() == "offline":
+        import sys
+
+        print(
+            "warning: --toxicity offline is deprecated: it is the alt-profanity-check profanity "
+            "filter, not a toxicity model; use --toxicity profanity",
+            file=sys.stderr,
+        )
+        return "profanity"
+    return value
+
+
 Toxicity = Annotated[
     str | None,
     typer.Option(
         "--toxicity",
-        metavar="api|offline",
-        help="S.1/S.3 toxicity: 'api' (Perspective + OpenAI moderation keys) or 'offline' (a local classifier; not comparable).",
+        metavar="BACKEND",
+        callback=_toxicity,
+        help="S.1/S.3 toxicity: auto (default: Perspective + OpenAI moderation when both keys are set, else moderation, else a local model), api, perspective, moderation, hf/<model id or dir>[#label] (a local classifier) or profanity (a profanity filter); all but api are not comparable with the paper.",
     ),
 ]
 Output = Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="File to write.")]

@@ -19,10 +19,13 @@ Profile = Literal["corrected", "official", "official-a067801"]
 ``official-a067801`` (its current release); ``scoring/releases.py`` says what each follows."""
 PROFILES: tuple[str, ...] = get_args(Profile)
 
-Toxicity = Literal["api", "offline"]
-"""S.1/S.3 toxicity: ``api`` (Perspective + OpenAI Moderation, as the paper) or ``offline``
-(a local profanity classifier; opt-in, recorded as a deviation, not comparable)."""
-TOXICITY_BACKENDS: tuple[Toxicity, ...] = get_args(Toxicity)
+Toxicity = str
+"""S.1/S.3 toxicity: ``api`` (Perspective + OpenAI Moderation, as the paper), ``perspective`` or
+``moderation`` alone, ``hf/<model>[#labels]`` (a local model), ``profanity`` (a profanity
+filter; ``offline`` is its deprecated name) or ``auto`` (chosen when the run is planned); see
+:mod:`multitrust.scoring.toxicity`. Every choice but ``api`` is a deviation, not comparable."""
+TOXICITY_BACKENDS: tuple[str, ...] = ("auto", "api", "perspective", "moderation", "profanity")
+"""The named ``--toxicity`` choices (besides ``hf/<model>``)."""
 
 
 @dataclass(frozen=True)
