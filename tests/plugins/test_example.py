@@ -38,6 +38,12 @@ def _scores(db: Path) -> dict[tuple[str, str], float | None]:
         results = {r.run_id: store.task_results(r.run_id) for r in runs}
     for run in runs:  # --size 3 caps a plugin's own data as it does the built-in tasks'
         assert {t["n"] for t in results[run.run_id]} == {3}, results[run.run_id]
+        # the run records which plugin (and version) its plugin tasks and provider came from
+        plugins = run.settings["plugins"]
+        assert plugins.pop("toy") == ORIGIN
+        assert plugins == {
+            t["task_id"]: ORIGIN for t in results[run.run_id] if "." in t["task_id"][2:]
+        }
     return {(r.model, t["task_id"]): t["score"] for r in runs for t in results[r.run_id]}
 
 
@@ -57,6 +63,7 @@ def test_list_shows_the_example_with_its_origin() -> None:
             last[:] = [f"{a} {b}".strip() for a, b in zip(last, cells, strict=True)]
     assert rows["example.shapes"][1] == "Name the shape"
     assert rows["example.shapes"][-1] == ORIGIN
+    assert rows["example.shapes"][4] == "own data"
     assert rows["example.shapes-yesno"][-1] == ORIGIN
     assert rows["T.6"][-1] == "built-in"
     assert "32 tasks + 2 from plugins" in res.stdout

@@ -40,7 +40,7 @@ from multitrust.engine.retry import RetryPolicy
 from multitrust.engine.runner import Counters, Engine, EngineConfig
 from multitrust.errors import ConfigError, MultitrustError, Unavailable
 from multitrust.models.base import Model, ModelOptions
-from multitrust.models.registry import get_model
+from multitrust.models.registry import get_model, provider_origin
 from multitrust.report.gallery import FailureThumbnails
 from multitrust.scoring.base import ScoringSettings
 from multitrust.scoring.classifiers import with_action_classifier
@@ -318,6 +318,11 @@ def _open_run(store: Store, config: RunConfig, comp: Components, the_plan: Plan)
         "model": comp.model.describe(),
         "judge": comp.judge.describe() if comp.judge else None,
     }
+    plugins = {s.id: s.origin for s in the_plan.specs if s.plugin is not None}
+    if provider_origin(comp.model.provider) != "built-in":
+        plugins[comp.model.provider] = provider_origin(comp.model.provider)
+    if plugins:  # the installed plugin (and version) behind each plugin task and the provider
+        settings["plugins"] = plugins
     store.open_run(
         the_plan.run_id,
         model=comp.model.model_id,

@@ -80,7 +80,9 @@ def list_tasks(
                 s.name,
                 s.aspect,
                 f"{s.sub_aspect} {SUB_ASPECT_NAMES[s.sub_aspect]}",
-                ", ".join(s.sources),
+                "own data"
+                if s.plugin is not None and s.official == s.synth
+                else ", ".join(s.sources),
                 needs[s.id],
                 synth,
                 s.origin,
