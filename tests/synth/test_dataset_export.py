@@ -10,9 +10,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +23,6 @@ from multitrust.errors import ConfigError
 from multitrust.prepare import export
 from multitrust.tasks import get_task
 
-ROOT = Path(__file__).resolve().parents[2]
 TASKS = ["T.4", "F.6", "P.4"]  # unrelated-image variants, two forms, list targets
 
 
@@ -233,20 +229,12 @@ def test_every_synthetic_task_exports_and_loads(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- bad folders
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    return subprocess.run(
-        [sys.executable, "-m", "multitrust.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=300,
-    )
-
-
 @pytest.mark.parametrize("case", ["file", "under-a-file", "other-files", "not-writable"])
-def test_a_bad_folder_is_one_line_and_exit_2(case: str, tmp_path: Path) -> None:
+def test_a_bad_folder_is_one_line_and_exit_2(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from multitrust.cli import main
+
     (tmp_path / "f").write_text("x")
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "notes.txt").write_text("mine")
@@ -260,10 +248,13 @@ def test_a_bad_folder_is_one_line_and_exit_2(case: str, tmp_path: Path) -> None:
     if case == "not-writable" and not Path("/proc/self").exists():
         pytest.skip("needs /proc (Linux)")
     before = sorted(p.as_posix() for p in tmp_path.rglob("*"))
-    res = _cli("data", "synth", "-t", "T.1", "--size", "1", "--export", str(dest), cwd=tmp_path)
-    lines = [line for line in res.stderr.splitlines() if line.strip()]
-    assert res.returncode == 2, res.stderr
-    assert len(lines) == 1 and lines[0].startswith("error: --export "), res.stderr
+    args = ["data", "synth", "-t", "T.1", "--size", "1", "--export", str(dest)]
+    with pytest.raises(SystemExit) as exit_:
+        main([*args, "--synth-cache", str(tmp_path / "cache")])
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert exit_.value.code == 2, err
+    assert len(lines) == 1 and lines[0].startswith("error: --export "), err
     assert sorted(p.as_posix() for p in tmp_path.rglob("*")) == before
     assert (tmp_path / "busy" / "notes.txt").read_text() == "mine"
 
