@@ -296,6 +296,19 @@ def test_a_run_in_progress_is_refused_a_dead_one_is_interrupted(
     assert owners == [(None, None), (None, None)]
 
 
+def test_a_store_from_before_the_judge_column_merges(
+    stores: dict[str, Path], tmp_path: Path
+) -> None:
+    old = stores["refuse"]
+    alter(old, "ALTER TABLE task_results DROP COLUMN judge")
+    out = tmp_path / "all.db"
+    merge_stores([stores["oracle-t6"], old], out)
+    assert scores(out) == {**scores(stores["oracle-t6"]), **scores(old)}
+    first = content(out)
+    merge_stores([stores["oracle-t6"], old], out)  # and again: unchanged
+    assert content(out) == first
+
+
 # --------------------------------------------------------------------------- interrupts, bad input
 
 
