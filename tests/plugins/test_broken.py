@@ -283,6 +283,46 @@ def test_a_plugin_task_runs_only_when_named_and_stays_outside_the_paper_scores(
     assert subs["T.I"].score == 40.0 and subs["T.I"].tasks == ["T.1"]
 
 
+def test_each_accepted_form_of_entry_point_works(fresh_plugins: Path) -> None:
+    """A task list from a function, a provider factory, a scorer factory with parameters."""
+    make_dist(
+        fresh_plugins,
+        "formsplug",
+        {
+            TASKS: {"list": "fake_forms:tasks"},
+            MODELS: {"made": "fake_forms:make"},
+            SCORERS: {"fake.param": "fake_forms:param"},
+        },
+        {
+            "fake_forms": GOOD_TASK
+            + PROVIDERS
+            + """
+def tasks():
+    return [even]
+
+def make(name, options):
+    return Parrot(name, options)
+
+def param(*, key="correct"):
+    from multitrust.scoring import rule
+    from multitrust.types import Score
+
+    @rule("fake.param", params={"key": key})
+    def score(sample, output, ctx):
+        return Score({key: 1.0})
+
+    return score
+"""
+        },
+    )
+    assert get_task("fake.even").origin == "formsplug 1.0"
+    model = get_model("made/x")
+    # the id is the one asked for, whatever the class calls itself: runs are found by it
+    assert model.model_id == "made/x" and provider_origin("made") == "formsplug 1.0"
+    assert get_scorer("fake.param", key="hit").params == {"key": "hit"}
+    assert _plugins.problems() == []
+
+
 @pytest.mark.parametrize(
     ("task_id", "why"),
     [

@@ -90,8 +90,10 @@ def list_tasks(
         )
     render.print_task_list(rows, headers)
     from_plugins = sum(1 for s in specs if s.plugin is not None)
-    count = f"{len(specs) - from_plugins} tasks"
-    render.say(count + (f" + {from_plugins} from plugins" if from_plugins else ""))
+    own = len(specs) - from_plugins
+    counts = [f"{own} tasks"] if own or not from_plugins else []
+    counts += [f"{from_plugins} from plugins"] if from_plugins else []
+    render.say(" + ".join(counts))
     _list_plugins()
 
 
@@ -108,7 +110,8 @@ def _list_plugins() -> None:
         by_origin: dict[str, list[str]] = {}
         for name in names:
             by_origin.setdefault(origin(name), []).append(name)
-        parts = [f"{', '.join(n)} ({o})" for o, n in sorted(by_origin.items())]
+        ordered = sorted(by_origin.items(), key=lambda kv: (kv[0] != "built-in", kv[0]))
+        parts = [f"{', '.join(n)} ({o})" for o, n in ordered]
         render.console.print(render.text(f"{what}: {'; '.join(parts)}"))  # wrapped at words
     left_out = _plugins.problems()
     if left_out:

@@ -58,8 +58,7 @@ def _plugin_factory(prov: str, origin: Origin, factory: ModelFactory) -> ModelFa
                 f"provider {prov!r} ({origin}) returned a {type(model).__name__}, "
                 "not a multitrust.models.Model"
             )
-        if not model.provider:
-            model.provider = prov
+        model.provider = prov  # the model's id is what was asked for: prov/name
         return model
 
     return build
