@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import functools
 import importlib.util
+import itertools
 import os
 import re
 import shlex
@@ -43,7 +44,7 @@ EXTERNAL = {"ray", "vllm", "serve"}
 #: Python modules a docs block may import that this project does not install (Ray Serve).
 EXTERNAL_PY = {"ray"}
 #: Leading words that make a block a shell block: an unlabelled block starting so is an error.
-COMMAND_WORDS = {"multitrust", "python", "pip", "pytest", "./dev.sh", *EXTERNAL}
+COMMAND_WORDS = {"multitrust", "python", "pip", "pytest", "./dev.sh", "inspect", *EXTERNAL}
 #: A whole token that stands for a value the reader fills in.
 PLACEHOLDER = re.compile(r"^(<[^<>\s]+>|\.\.\.|[A-Z][A-Z_]*)$")
 SENTINEL = "\0placeholder"
@@ -223,9 +224,50 @@ def check_command(words: list[str], *, inline: bool = False) -> str | None:
         paths = [a for a in rest if not a.startswith("-") and "/" in a]
         absent = [p for p in paths if not (ROOT / p.split("::")[0]).exists()]
         return f"no such test path {absent}" if absent else None
+    if head == "inspect":
+        return check_inspect(rest)
     if head in EXTERNAL:
         return None
     return f"unrecognised command {head!r} (teach tests/test_docs.py about it)"
+
+
+def check_inspect(args: list[str]) -> str | None:
+    """``inspect eval multitrust/<task> … -T arg=value`` names bridged tasks and their
+    arguments (docs/ecosystem.md); ``inspect view`` is inspect's own."""
+    from multitrust.inspect_bridge import TASK_ARGS, inspect_name, task_id_of
+    from multitrust.tasks import get_task
+
+    if args[:1] == ["view"]:
+        return None
+    if args[:1] != ["eval"]:
+        return f"inspect {args[:1]}: only `inspect eval` and `inspect view` are documented"
+    problems = []
+    names = [a for a in args[1:] if a.startswith("multitrust/")]
+    if not names:
+        problems.append("names no multitrust/<task>")
+    for name in names:
+        try:
+            spec = get_task(task_id_of(name))
+        except Exception as exc:
+            problems.append(f"{name}: {exc}")
+            continue
+        if name != f"multitrust/{inspect_name(spec.id)}":
+            problems.append(f"{name}: inspect knows it as multitrust/{inspect_name(spec.id)}")
+    for flag, value in itertools.pairwise(args):
+        if flag == "-T" and value.split("=", 1)[0] not in TASK_ARGS:
+            problems.append(f"-T {value}: the bridged tasks take {', '.join(TASK_ARGS)}")
+    if "--model" not in args:
+        problems.append("no --model")
+    return "; ".join(problems) or None
+
+
+def test_the_inspect_check_refuses_what_the_bridge_refuses() -> None:
+    assert check_inspect(["eval", "multitrust/T2", "--model", "m", "-T", "size=2"]) is None
+    assert check_inspect(["eval", "multitrust/T.2", "--model", "m"])  # a dot: a file path
+    assert check_inspect(["eval", "multitrust/T9", "--model", "m"])  # no such task
+    assert check_inspect(["eval", "multitrust/T2", "--model", "m", "-T", "sizes=2"])
+    assert check_inspect(["eval", "multitrust/T2"])  # no model
+    assert check_inspect(["view", "--log-dir", "logs"]) is None
 
 
 def test_docs_show_commands_and_the_check_finds_them() -> None:

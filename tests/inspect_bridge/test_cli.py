@@ -6,6 +6,7 @@ in ~10 s), so one eval of two tasks and one refused argument."""
 from __future__ import annotations
 
 import asyncio
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -19,8 +20,10 @@ from inspect_ai.log import read_eval_log
 
 from multitrust.data.base import SynthData
 from multitrust.formula import Results, Row
-from multitrust.scoring.base import ScoreContext
+from multitrust.scoring.base import PROFILES, ScoreContext
 from multitrust.tasks import get_task
+
+from .conftest import ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -33,22 +36,22 @@ def _inspect(env: dict[str, str], cwd: Path, *args: str) -> subprocess.Completed
     )
 
 
-def test_inspect_eval_runs_multitrust_tasks_by_name(inspect_env, tmp_path: Path) -> None:
-    proc = _inspect(
-        inspect_env,
-        tmp_path,
-        "eval",
-        "multitrust/T2",
-        "multitrust/F4",
-        "--model",
-        "mockllm/model",
-        "--limit",
-        "7",
-        "--log-dir",
-        "logs",
-        "-T",
-        "size=2",
-    )
+def _documented_mock_command() -> list[str]:
+    """The page's ``inspect eval … --model mockllm/model`` line, as a reader would paste it."""
+    page = (ROOT / "docs" / "ecosystem.md").read_text()
+    (line,) = [
+        ln for ln in page.splitlines() if ln.startswith("inspect eval") and "mockllm/model" in ln
+    ]
+    return shlex.split(line.split("#", 1)[0])
+
+
+def test_the_documented_inspect_eval_runs_multitrust_tasks_by_name(
+    inspect_env, tmp_path: Path
+) -> None:
+    words = _documented_mock_command()
+    assert words[:4] == ["inspect", "eval", "multitrust/T2", "multitrust/F4"]
+    assert {"--limit", "7", "-T", "size=2", "--log-dir", "logs"} <= set(words)
+    proc = _inspect(inspect_env, tmp_path, *words[1:])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     logs = {}
     for path in sorted((tmp_path / "logs").glob("*.eval")):
@@ -92,5 +95,6 @@ def test_a_bad_task_argument_is_one_line_without_a_traceback(inspect_env, tmp_pa
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert "multitrust T.2: profile must be one of corrected, official (got 'bogus')" in out
+    profiles = ", ".join(PROFILES)
+    assert f"multitrust T.2: profile must be one of {profiles} (got 'bogus')" in out
     assert "Traceback" not in out
