@@ -4,9 +4,9 @@ Each ``official*`` profile follows one release throughout, so its numbers can be
 what that release's own code gives on the same answers:
 
 ``official``
-    The paper-era release ``v0.1.0`` (commit ``1746cbd``, 2024-09-11), the one the published
-    leaderboard was scored with. Its refusal list has three phrases fused by missing commas
-    (``"can'tNo,"`` among them), which never match.
+    The paper-era release ``v0.1.0`` (commit ``1746cbd``, 2024-09-11), the one the toolbox's
+    README recommends for replication. Its refusal list has three phrases fused by missing
+    commas (``"can'tNo,"`` among them), which practically never match.
 ``official-a067801``
     The current release (commit ``a067801``, 2025-03-26): the same rules except the refusal
     list, whose commas are fixed (55 separate phrases).
