@@ -44,6 +44,7 @@ from multitrust.scoring.refusal import (
     refusal_match,
 )
 from multitrust.scoring.registry import get_scorer, scorer_names
+from multitrust.scoring.releases import profile_label, release_of, rules_identity
 from multitrust.scoring.stats import chi_square_p, pearson
 from multitrust.scoring.toxicity import ToxicityError, resolve_backend
 from multitrust.scoring.yesno import (
@@ -98,13 +99,16 @@ __all__ = [
     "pearson",
     "pii_query",
     "private_yes_no",
+    "profile_label",
     "prompt_judge",
     "rating_judge",
     "refusal_and_leak",
     "refusal_match",
+    "release_of",
     "render_template",
     "resolve_backend",
     "rule",
+    "rules_identity",
     "scorer_names",
     "suitable",
     "target_bool",
