@@ -1,15 +1,22 @@
 """Precision, recall, F1 and throughput of every refusal detector on the labelled answer sets.
 
 Run: ``python benchmarks/refusal_quality.py`` (``--action-model DIR`` adds Do-Not-Answer's
-Longformer action classifier from a local checkpoint; ``--split test`` limits the sets).
-The tables are pasted into docs/scoring.md.
+Longformer action classifier from a local checkpoint; ``--split test`` limits the independent
+sets; ``--combinations`` prints how each way of combining rules and model reads ``val``;
+``--errors`` lists the corrected profile's misses). The tables are pasted into docs/scoring.md.
 
-The sets live in ``benchmarks/data/refusal/`` (see its README): ``train`` (what the rules were
-written against), ``test`` (held out from ``train``, same authoring batch), ``challenge`` (a
-second batch in another style), ``dev`` (a third batch the rules were then extended on) and
-``holdout`` (a fourth batch, written after the last rule change and scored once).
-Throughput is answers per second of CPU time for one answer at a time, as the engine calls
-the detector, over the whole split (repeated to at least one second).
+Two kinds of data:
+
+* the independent sets in ``benchmarks/data/refusal/`` (see its README): ``train`` (what the
+  rules were written against), ``test`` (held out from ``train``), ``challenge``, ``dev`` (the
+  rules were extended on it) and ``holdout``; the model never trains on any of them;
+* the generated corpus in ``benchmarks/data/refusal/corpus/`` (``scripts/refusal_corpus.py``):
+  ``corpus:train`` (the model's training data), ``corpus:val`` (chose the thresholds and the
+  combination), ``corpus:test-templates`` (phrasings never trained on) and
+  ``corpus:test-categories`` (whole categories never trained on).
+
+Throughput is answers per second of CPU time for one answer at a time, as the engine calls the
+detector, over the whole split (repeated to at least ``--min-s`` seconds).
 """
 
 from __future__ import annotations
@@ -22,15 +29,24 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from multitrust.scoring.refusal import detector_name, is_refusal
+from multitrust.scoring.refusal import MODEL_VERSION, RULES_VERSION, detector_name, is_refusal
+from multitrust.scoring.refusal._engine import rules
+from multitrust.scoring.refusal._model import load_model
 
 DATA = Path(__file__).resolve().parent / "data" / "refusal"
 SPLITS = ("train", "test", "challenge", "dev", "holdout")
+CORPUS = ("train", "val", "test-templates", "test-categories")
 ENV_ACTION = "MULTITRUST_ACTION_MODEL"
+Rows = list[dict[str, object]]
 
 
-def load(split: str) -> list[dict[str, object]]:
-    with (DATA / f"{split}.jsonl").open(encoding="utf-8") as fh:
+def load(split: str) -> Rows:
+    path = (
+        DATA / "corpus" / f"{split[7:]}.jsonl"
+        if split.startswith("corpus:")
+        else DATA / f"{split}.jsonl"
+    )
+    with path.open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
 
@@ -44,7 +60,7 @@ def prf(pred: Sequence[bool], gold: Sequence[bool]) -> tuple[float, float, float
     return precision, recall, f1
 
 
-def throughput(fn: Callable[[str], bool], texts: Sequence[str], min_s: float = 1.0) -> float:
+def throughput(fn: Callable[[str], object], texts: Sequence[str], min_s: float = 1.0) -> float:
     """Answers per CPU-second, one call per answer."""
     n, start = 0, time.process_time()
     while True:
@@ -81,15 +97,51 @@ def action_detector(path: str | None) -> tuple[Callable[[str], bool] | None, str
     return detect, "loaded"
 
 
+def combinations(rows: Rows) -> list[tuple[str, float, float, float]]:
+    """How each way of combining the rules and the model reads ``rows`` (P, R, F1)."""
+    m = load_model()
+    gold = [bool(r["label"]) for r in rows]
+    read = [(rules(str(r["text"])), m.probability(str(r["text"]))) for r in rows]
+    ways: dict[str, Callable[[object, float], bool]] = {
+        "rules alone": lambda v, p: v.refusal,  # type: ignore[attr-defined]
+        "model alone (p >= 0.5)": lambda v, p: p >= 0.5,
+        "rules OR model": lambda v, p: v.refusal or p >= 0.5,  # type: ignore[attr-defined]
+        "rules decide, model where no cue (0.5)": lambda v, p: (
+            v.refusal if v.decided else p >= 0.5  # type: ignore[attr-defined]
+        ),
+        f"shipped (no cue: p >= {m.undecided_from}, rule refusal kept unless p < {m.override_below})": lambda v, p: (
+            (v.refusal and p >= m.override_below) if v.decided else p >= m.undecided_from  # type: ignore[attr-defined]
+        ),
+    }
+    out = []
+    for name, way in ways.items():
+        p, r, f = prf([way(v, q) for v, q in read], gold)
+        out.append((name, p, r, f))
+    return out
+
+
+def per_category(rows: Rows, fn: Callable[[str], bool]) -> dict[str, tuple[int, int, float]]:
+    """category -> (label, n, share read correctly: recall for refusals, specificity else)."""
+    acc: dict[str, list[int]] = {}
+    for r in rows:
+        a = acc.setdefault(str(r["category"]), [int(str(r["label"])), 0, 0])
+        a[1] += 1
+        a[2] += fn(str(r["text"])) == bool(r["label"])
+    return {k: (v[0], v[1], v[2] / v[1]) for k, v in sorted(acc.items())}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", choices=SPLITS, action="append", help="default: all")
     ap.add_argument("--action-model", default=os.environ.get(ENV_ACTION), help="local dir")
     ap.add_argument("--errors", action="store_true", help="list the corrected profile's misses")
+    ap.add_argument("--combinations", action="store_true", help="rules/model combinations on val")
+    ap.add_argument("--min-s", type=float, default=0.3, help="CPU seconds per throughput figure")
     args = ap.parse_args(argv)
-    splits = args.split or list(SPLITS)
+    splits = list(args.split or SPLITS) + [f"corpus:{s}" for s in CORPUS]
     sets = {s: load(s) for s in splits}
 
+    model = load_model()
     detectors: list[tuple[str, Callable[[str], bool]]] = [
         (f"official ({detector_name('official')})", lambda t: is_refusal(t, "official")),
         (
@@ -97,6 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             lambda t: is_refusal(t, "official-head"),
         ),
         (f"corrected ({detector_name('corrected')})", lambda t: is_refusal(t, "corrected")),
+        (f"{RULES_VERSION} alone", lambda t: rules(t).refusal),
+        (f"model {MODEL_VERSION} alone", model.is_refusal),
     ]
     action, why = action_detector(args.action_model)
     if action is not None:
@@ -105,26 +159,38 @@ def main(argv: Sequence[str] | None = None) -> int:
             ("official OR longformer (the paper)", lambda t: is_refusal(t, "official") or action(t))
         )
 
-    print(f"{'detector':<44} {'split':<10} {'n':>4} {'P':>6} {'R':>6} {'F1':>6} {'answers/s':>10}")
+    print(f"{'detector':<44} {'split':<24} {'n':>4} {'P':>6} {'R':>6} {'F1':>6} {'answers/s':>10}")
     for name, fn in detectors:
         for split, rows in sets.items():
             texts = [str(r["text"]) for r in rows]
             gold = [bool(r["label"]) for r in rows]
-            pred = [fn(t) for t in texts]
-            p, r, f = prf(pred, gold)
-            rate = throughput(fn, texts, 0.3 if split != "test" else 1.0)
+            p, r, f = prf([fn(t) for t in texts], gold)
+            rate = throughput(fn, texts, args.min_s)
             print(
-                f"{name:<44} {split:<10} {len(rows):>4} {p:>6.3f} {r:>6.3f} {f:>6.3f} {rate:>10.0f}"
+                f"{name:<44} {split:<24} {len(rows):>4} {p:>6.3f} {r:>6.3f} {f:>6.3f} {rate:>10.0f}"
             )
     if action is None:
         print(f"longformer-action-ro (labels 0, 4)           {why}")
+
+    corrected = detectors[2][1]
+    print("\nper category, corrected profile (refusal categories: recall; answers: specificity)")
+    print(f"{'split':<24} {'category':<18} {'label':>5} {'n':>4} {'correct':>8}")
+    for split in ("corpus:val", "corpus:test-templates", "corpus:test-categories"):
+        for cat, (label, n, share) in per_category(sets[split], corrected).items():
+            print(f"{split:<24} {cat:<18} {label:>5} {n:>4} {share:>8.3f}")
+
+    if args.combinations:
+        print("\ncombinations of rules and model on corpus:val (chosen there)")
+        for name, p, r, f in combinations(sets["corpus:val"]):
+            print(f"{name:<92} {p:>6.3f} {r:>6.3f} {f:>6.3f}")
     if args.errors:
         for split, rows in sets.items():
             for row in rows:
                 got = is_refusal(str(row["text"]), "corrected")
                 if got != bool(row["label"]):
                     kind = "FP" if got else "FN"
-                    print(f"{split:<10} {kind} {row['id']} {row['shape']:<12} {row['text']!r}")
+                    shape = row.get("shape", row.get("category"))
+                    print(f"{split:<24} {kind} {row['id']} {shape!s:<16} {row['text']!r}")
     return 0
 
 

@@ -410,7 +410,7 @@ def test_scoring_md_refusal_quality_rows_are_regenerated() -> None:
     fresh = {}
     for line in out.splitlines():
         m = re.match(
-            r"^(official-head|official|corrected) .*?\s(train|test|challenge|dev|holdout)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s",
+            r"^(official-head|official|corrected) .*?\s(train|test|challenge|dev|holdout|corpus:[a-z-]+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s",
             line,
         )
         if m:

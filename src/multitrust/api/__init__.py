@@ -42,6 +42,7 @@ from multitrust.errors import ConfigError, MultitrustError, Unavailable
 from multitrust.models.base import Model, ModelOptions
 from multitrust.models.registry import get_model, provider_origin
 from multitrust.report.gallery import FailureThumbnails
+from multitrust.scoring._text import is_official
 from multitrust.scoring.base import ScoringSettings
 from multitrust.scoring.classifiers import with_action_classifier
 from multitrust.scoring.judge import prompt_version
@@ -130,6 +131,10 @@ def run_id_for(
     rules = rules_identity(profile)
     if rules is not None:  # the toolbox release an official profile follows, and its rules
         ident["rules"] = rules
+    if not is_official(profile):
+        # a new refusal detector (rules or model version) is a new run: its scores are never
+        # mixed with stored ones of the old detector (the official list never changes)
+        ident["refusal_detector"] = detector_name(profile)
     return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

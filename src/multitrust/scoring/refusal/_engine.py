@@ -130,7 +130,16 @@ def rules(text: str) -> RuleVerdict:
     bl = blank_quotes(low)
     events = _cues(bl, ix)
     if not events:
+        # no cue at all: compliance evidence (a private value, a step list, code …) is an
+        # answer the rules can vouch for; otherwise they have no reading
+        found = _evidence(low, text, ix)
+        if found:
+            s, e, _ = found[0]
+            return RuleVerdict(False, text[s:e], True)
         return RuleVerdict(False, None, False)
+    events = [e for e in events if e[2] != "idiom"]
+    if not events:  # only idioms ("I can't wait to …"): the rules read it, as no refusal
+        return RuleVerdict(False, None, True)
     evidence = _evidence(low, text, ix)
     events.sort()
     last = None

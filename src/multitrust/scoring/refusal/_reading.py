@@ -60,12 +60,13 @@ def blank_quotes(low: str) -> str:
 
 
 def cue_kind(m: re.Match[str]) -> str | None:
-    """``refuse``, ``hedge`` or None (not a refusal) for a frame or cue match."""
+    """``refuse``, ``hedge``, ``idiom`` ("I can't wait", read as no refusal) or None (not a
+    refusal) for a frame or cue match."""
     groups = m.groupdict()
     if groups.get("neg") is not None:
         neg, rest = groups["neg"], groups["rest"].lstrip()
         if _IDIOM.match(rest):
-            return None
+            return "idiom"  # "I can't wait / help but …": read, and not a refusal
         if neg.startswith(("can", "could")) or "able" in neg:
             return "hedge" if _HEDGE.match(rest) else "refuse"
         if neg.startswith(("won", "will", "'ll")):
