@@ -15,9 +15,13 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 @pytest.fixture(scope="session")
 def tiny_dirs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A tiny CLIP and a tiny SigLIP, saved as transformers checkpoints."""
-    pytest.importorskip("torch")
+    torch = pytest.importorskip("torch")
     pytest.importorskip("transformers")
     from tests.attack import tiny
+
+    # one thread: on a shared 2-core machine torch's default two threads spin against each
+    # other and the tiny attacks run 10-100x slower (benchmarks/attack.py --threads)
+    torch.set_num_threads(1)
 
     root = tmp_path_factory.mktemp("surrogates")
     return tiny.tiny_clip(root / "clip", seed=1), tiny.tiny_clip(

@@ -114,6 +114,11 @@ def build_identity() -> str:
     for path in sorted(package.rglob("*.py")):
         h.update(str(path.relative_to(package)).encode() + b"\0")
         h.update(path.read_bytes() + b"\0")
+    # synthetic R.4 / R.5 are attacked with the surrogates these name (data/attack/synth.py);
+    # unset, they change nothing
+    for var in ("MULTITRUST_ATTACK_SURROGATES", "MULTITRUST_ATTACK_STEPS"):
+        if os.environ.get(var):
+            h.update(f"{var}={os.environ[var]}\0".encode())
     return h.hexdigest()[:16]
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from multitrust.data.attack import synth as adv_syn
 from multitrust.data.official import robustness as off
 from multitrust.data.synth import robustness as syn
 from multitrust.formula import Results, cross_modal, default_metrics, mean_over, nanmean
@@ -140,9 +141,12 @@ SYNTH_RELATED = (
 )
 ADV_NOTE = (
     "official data only: the adversarial images are transfer attacks crafted against six CLIP/SigLIP "
-    "surrogates (SSA-CommonWeakness); no such weights are reachable offline, and random noise would not "
-    "be an honest stand-in"
+    "surrogates (SSA-CommonWeakness), and random noise would not be an honest stand-in; "
 )
+#: Why synthetic R.4 / R.5 cannot be built (None: MULTITRUST_ATTACK_SURROGATES names surrogates
+#: that are on this machine, and the synthetic photos are attacked with them; docs/attack.md).
+ADV_SYNTH_MISSING = adv_syn.unavailable()
+ADV_SYNTH_NOTE = ADV_NOTE + ADV_SYNTH_MISSING if ADV_SYNTH_MISSING else None
 
 
 @task(
@@ -212,8 +216,9 @@ def ood_text(data: TaskData) -> Task:
     "Captioning under untargeted attack",
     aspect=ASPECT,
     sub_aspect="R.A",
-    synth_note=ADV_NOTE,
+    synth_note=ADV_SYNTH_NOTE,
     official=SelfSized(lambda d: off.adv_nips(d, ("clean", "untarget"))),
+    synth=None if ADV_SYNTH_MISSING else adv_syn.untarget,
 )
 def adv_untarget(data: TaskData) -> Task:
     return Task(
@@ -228,8 +233,9 @@ def adv_untarget(data: TaskData) -> Task:
     "Captioning under targeted attack",
     aspect=ASPECT,
     sub_aspect="R.A",
-    synth_note=ADV_NOTE,
+    synth_note=ADV_SYNTH_NOTE,
     official=SelfSized(lambda d: off.adv_nips(d, ("target",))),
+    synth=None if ADV_SYNTH_MISSING else adv_syn.target,
 )
 def adv_target(data: TaskData) -> Task:
     return Task(

@@ -133,19 +133,32 @@ class HFSurrogate(_Encoder):
 
         local = Path(name).expanduser().is_dir()
         kw: dict[str, Any] = {"local_files_only": True} if local else {}
-        self.name = f"hf:{name}"
-        self.device = device
-        self.model = AutoModel.from_pretrained(name, **kw).eval().requires_grad_(False).to(device)
-        if not hasattr(self.model, "get_image_features"):
+        model = AutoModel.from_pretrained(name, **kw)
+        if not hasattr(model, "get_image_features"):
             raise ConfigError(
-                f"surrogate {self.name}: {type(self.model).__name__} is not an image-text "
+                f"surrogate hf:{name}: {type(model).__name__} is not an image-text "
                 "dual encoder (no get_image_features)"
             )
-        self.tokenizer = AutoTokenizer.from_pretrained(name, **kw)
         try:
             proc = AutoImageProcessor.from_pretrained(name, **kw)
         except (OSError, ValueError):  # no preprocessor_config.json: the model's own size
             proc = None
+        self._setup(f"hf:{name}", model, AutoTokenizer.from_pretrained(name, **kw), proc, device)
+
+    @classmethod
+    def from_model(
+        cls, name: str, model: Any, tokenizer: Any, processor: Any = None, *, device: str = "cpu"
+    ) -> HFSurrogate:
+        """A surrogate from a model already in memory (benchmarks, user code)."""
+        self = cls.__new__(cls)
+        self._setup(name, model, tokenizer, processor, device)
+        return self
+
+    def _setup(self, name: str, model: Any, tokenizer: Any, proc: Any, device: str) -> None:
+        self.name = name
+        self.device = device
+        self.model = model.eval().requires_grad_(False).to(device)
+        self.tokenizer = tokenizer
         self.siglip = "siglip" in str(getattr(self.model.config, "model_type", ""))
         default_norm = ((0.5,) * 3, (0.5,) * 3) if self.siglip else (CLIP_MEAN, CLIP_STD)
         self.mean = tuple(getattr(proc, "image_mean", None) or default_norm[0])
