@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from multitrust import evaluate
+from multitrust.data.attack import PAPER_SURROGATES
 from multitrust.data.attack import synth as adv_syn
 from multitrust.data.base import SynthData
 from multitrust.errors import Unavailable
@@ -43,7 +44,7 @@ def test_the_reason_names_what_is_missing(tmp_path: Path, monkeypatch: pytest.Mo
         pytest.skip("torch/transformers not installed")  # the reason says so itself
     assert "no such directory" in reason and "nobody/not-cached-clip is not downloaded" in reason
     monkeypatch.setenv(adv_syn.ENV, "paper")
-    assert adv_syn.configured() == list(adv_syn.PAPER_SURROGATES)
+    assert adv_syn.configured() == list(PAPER_SURROGATES)
     assert "openai-vit-l-14 is not downloaded" in (adv_syn.unavailable() or "")
     (tmp_path / "here").mkdir()
     monkeypatch.setenv(adv_syn.ENV, str(tmp_path / "here"))
