@@ -727,3 +727,26 @@ def test_over_tls_an_unrequested_answer_on_an_idle_connection_is_never_taken(
         got = asyncio.run(go())
     assert got == [answer_text(i, False) for i in range(4)]
     assert srv.connections == 4  # each stray cost its connection
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_compressed_body_that_decodes_past_the_cap_is_an_error(
+    transport: str, tmp_path: Path, toy_task: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a decompression bomb in small: valid gzip of a valid answer padded with 4 MiB of JSON
+    # whitespace (~4 KB on the wire); with the cap lowered to 1 MiB every transport refuses it
+    # while decoding, instead of holding (at full size) gigabytes in memory
+    import importlib
+
+    for mod in ("raw", "aiohttp", "httpx"):
+        module = importlib.import_module(f"multitrust.models._transport.{mod}")
+        monkeypatch.setattr(module, "_MAX_BODY", 1 << 20)
+    bomb = bad_for_odd(
+        lambda r: response(gzip.compress(r.answer() + b" " * (4 << 20)), "Content-Encoding: gzip"),
+        keep=True,  # the retry meets the same bomb (not a connection the server just closed)
+    )
+    rows = run_through(bomb, transport, tmp_path / "s.db", toy_task, size=4)
+    assert len(rows) == 8
+    check_rows(rows, must_answer=even, may_fail=odd, cause=r"over 1 MiB")
+    assert sum(r["error"] is not None for r in rows.values()) == 4  # every odd one refused

@@ -8,6 +8,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from multitrust.errors import BadRequest, CallTimeout, ConnectionFailed
+from multitrust.models._transport.base import MAX_BODY, read_capped
+
+#: the body cap (tests lower it)
+_MAX_BODY = MAX_BODY
 
 
 def guarded_connector(**kwargs: Any) -> Any:
@@ -132,7 +136,8 @@ class AiohttpTransport:
             async with session.post(
                 url, data=body, allow_redirects=False, **self._proxy[url]
             ) as resp:
-                return resp.status, resp.headers, await resp.read()
+                data = await read_capped(resp.content.iter_any(), _MAX_BODY)
+                return resp.status, resp.headers, data
         except aiohttp.ConnectionTimeoutError as exc:
             raise ConnectionFailed(f"connect timeout after {self._timeout_s:g}s: {exc}") from None
         except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):

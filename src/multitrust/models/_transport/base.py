@@ -10,8 +10,25 @@ kept-alive connection that received bytes while idle never reused, and failures 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Protocol
+
+from multitrust.errors import BadResponse
+
+#: The most a response body may hold, after decoding (gzip/deflate): a chat completion is
+#: kilobytes; a server sending more is broken or hostile (a small gzip body can decode to GBs).
+MAX_BODY = 256 * 1024 * 1024
+
+
+async def read_capped(chunks: AsyncIterator[bytes], cap: int) -> bytes:
+    """The body from a client's stream of decoded chunks, refused once it passes ``cap`` bytes
+    (before the rest is read or decoded)."""
+    buf = bytearray()
+    async for chunk in chunks:
+        buf += chunk
+        if len(buf) > cap:
+            raise BadResponse(f"response body over {cap // 2**20} MiB (after decoding)")
+    return bytes(buf)
 
 
 class Transport(Protocol):

@@ -8,10 +8,14 @@ from typing import Any
 
 from multitrust._aio import within
 from multitrust.errors import BadRequest, CallTimeout, ConnectionFailed
+from multitrust.models._transport.base import MAX_BODY, read_capped
 
 #: httpx clients per model: one httpx pool scans all its connections on every request and
 #: stalls past a few dozen concurrent requests (measured in ``docs/performance.md``).
 HTTPX_SHARDS = 16
+
+#: the body cap (tests lower it)
+_MAX_BODY = MAX_BODY
 
 
 class HttpxTransport:
@@ -57,8 +61,14 @@ class HttpxTransport:
         import httpx
 
         client = self._client()
+
+        async def exchange() -> tuple[int, Mapping[str, str], bytes]:
+            async with client.stream("POST", url, content=body) as resp:
+                data = await read_capped(resp.aiter_bytes(), _MAX_BODY)
+                return resp.status_code, resp.headers, data
+
         try:  # httpx's timeouts are per read: one deadline covers the whole exchange
-            resp = await within(client.post(url, content=body), self._timeout_s)
+            return await within(exchange(), self._timeout_s)
         except httpx.ConnectTimeout as exc:
             raise ConnectionFailed(f"connect timeout after {self._timeout_s:g}s: {exc}") from None
         except (httpx.TimeoutException, asyncio.TimeoutError):
@@ -67,7 +77,6 @@ class HttpxTransport:
             raise BadRequest(f"invalid URL: {exc}") from None
         except (httpx.HTTPError, OSError) as exc:
             raise ConnectionFailed(f"{type(exc).__name__}: {exc or 'connection lost'}") from None
-        return resp.status_code, resp.headers, resp.content
 
     async def get(self, url: str) -> int:
         import httpx

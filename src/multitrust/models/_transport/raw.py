@@ -35,9 +35,10 @@ import httptools
 
 from multitrust._aio import within
 from multitrust.errors import BadRequest, BadResponse, CallTimeout, ConnectionFailed
+from multitrust.models._transport.base import MAX_BODY
 
 _MAX_HEAD = 64 * 1024
-_MAX_BODY = 256 * 1024 * 1024
+_MAX_BODY = MAX_BODY
 
 
 class _Connection(asyncio.Protocol):
