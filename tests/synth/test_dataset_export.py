@@ -171,6 +171,31 @@ def test_reexport_is_byte_identical(exported: Path, tmp_path: Path) -> None:
     )
 
 
+def test_a_large_task_is_cut_into_numbered_shards(
+    exported: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow.parquet as pq
+
+    from multitrust.data import dataset_export
+
+    monkeypatch.setattr(dataset_export, "SHARD_BYTES", 100_000)
+    monkeypatch.setattr(dataset_export, "ROWS_PER_GROUP", 2)
+    (done,) = export(["T.4"], tmp_path / "ds", seed=3, size=2, root=None)
+    n = len(done.shards)
+    assert n > 1 and list(done.shards) == [
+        f"data/T.4/test-{i:05d}-of-{n:05d}.parquet" for i in range(n)
+    ]
+    assert sorted(p.name for p in (tmp_path / "ds" / "data" / "T.4").iterdir()) == [
+        s.rsplit("/", 1)[1] for s in done.shards
+    ]
+    for shard in done.shards:
+        assert pq.ParquetFile(tmp_path / "ds" / shard).metadata.row_group(0).num_rows <= 2
+    # the same rows, in the same order, as the one-shard export
+    cut = pq.read_table(tmp_path / "ds" / "data" / "T.4").to_pylist()
+    whole = pq.read_table(exported / "data" / "T.4").to_pylist()
+    assert [r["id"] for r in cut] == [r["id"] for r in whole] and cut == whole
+
+
 def test_exported_prompts_are_what_a_run_sends(exported: Path, tmp_path: Path) -> None:
     import pyarrow.parquet as pq
 
