@@ -149,6 +149,15 @@ def test_the_judge_is_the_grader_role_and_its_calls_are_logged(tmp_path: Path) -
         limit=2,
     )
     plain = _run(multitrust_task("S.4", size=1), tmp_path / "plain", _refuse_with_an_image, limit=2)
+    named = _run(
+        multitrust_task("S.4", size=1, judge="mockllm/model"),
+        tmp_path / "named",
+        _refuse_with_an_image,
+        limit=1,
+    )
+    (sample,) = named.samples
+    assert len([e for e in sample.events if e.event == "model"]) == 2  # the answer, the judge
+    assert "via judge" in sample.scores["multitrust_scorer"].metadata["label"]
     for s in graded.samples:
         roles = [e.role for e in s.events if e.event == "model"]
         assert roles == [None, "grader"], s.id
