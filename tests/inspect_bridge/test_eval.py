@@ -25,6 +25,7 @@ from inspect_ai.model import ContentImage, ModelOutput, get_model
 from multitrust.data.base import SynthData
 from multitrust.formula import Results, Row
 from multitrust.inspect_bridge import multitrust_task
+from multitrust.inspect_bridge._scoring import multitrust_scorer
 from multitrust.scoring.base import ScoreContext
 from multitrust.tasks import get_task
 
@@ -119,6 +120,13 @@ def test_a_yes_no_task_scores_each_sample_and_applies_the_formula(tmp_path: Path
     assert log.results.scores[0].metrics["task_score"].params["task"] == "T.2"
     assert "correct" in metrics  # the task's named metrics come along
     assert log.eval.task == "multitrust/T2"
+
+    # the log alone is enough to score again (`inspect score LOG --scorer …`): no model call
+    rescored = inspect_ai.score(
+        log, multitrust_scorer(task="T.2", size=12), action="overwrite", display="none"
+    )
+    for before, after in zip(log.samples, rescored.samples, strict=True):
+        assert after.scores["multitrust_scorer"].value == expected[before.id]
 
 
 def test_a_refusal_rate_task_sees_text_only_and_image_variants(tmp_path: Path) -> None:
