@@ -5,6 +5,7 @@ Run from the repository root::
     python benchmarks/ecosystem.py                    # --size 20: every synthetic task
     python benchmarks/ecosystem.py --size 100 --jobs 4
     python benchmarks/ecosystem.py --no-merge
+    python benchmarks/ecosystem.py --no-export --grow 30   # 30 times the rows: merge at scale
 
 1. **Export**: every synthetic task at ``--size N`` exported as a dataset, once with an empty
    synthetic cache (drawing included) and once with the cache warm; rows, bytes, seconds, and
@@ -12,6 +13,8 @@ Run from the repository root::
 2. **Merge**: three stores from scripted runs on every synthetic task (``scripted/oracle`` split
    over two stores by aspect, as two machines would hold one run, and ``scripted/refuse``),
    merged into a new store, then merged again into it (nothing changes); rows and seconds.
+   ``--grow K`` first copies every result and generation row K-1 times under new ids, for
+   figures at a scale the scripted runs would take long to reach.
 
 Figures go to stdout and, when ``$OUT`` is set, to ``$OUT/ecosystem.json``.
 """
@@ -52,7 +55,32 @@ def export_figures(size: int, jobs: int, work: Path) -> dict[str, Any]:
     return out
 
 
-def merge_figures(size: int, work: Path) -> dict[str, Any]:
+def _grow(db: Path, times: int) -> None:
+    """``times`` copies of every result and generation row, each under new ids."""
+    conn = sqlite3.connect(db)
+    cols = [r[1] for r in conn.execute("PRAGMA table_info(results)")]
+    res = ", ".join(
+        {"sample_id": "sample_id || ?", "gen_key": "gen_key || ?"}.get(c, f'"{c}"') for c in cols
+    )
+    gcols = [r[1] for r in conn.execute("PRAGMA table_info(generations)")]
+    gen = ", ".join("key || ?" if c == "key" else f'"{c}"' for c in gcols)
+    with conn:
+        base_r = conn.execute("SELECT MAX(rowid) FROM results").fetchone()[0]
+        base_g = conn.execute("SELECT MAX(rowid) FROM generations").fetchone()[0]
+        for i in range(1, times):
+            tag = f"~copy{i}"
+            conn.execute(
+                f"INSERT INTO results SELECT {res} FROM results WHERE rowid <= ?",
+                (tag, tag, base_r),
+            )
+            conn.execute(
+                f"INSERT INTO generations SELECT {gen} FROM generations WHERE rowid <= ?",
+                (tag, base_g),
+            )
+    conn.close()
+
+
+def merge_figures(size: int, work: Path, grow: int = 1) -> dict[str, Any]:
     from multitrust import evaluate
     from multitrust.store.merge import merge_stores
 
@@ -67,7 +95,10 @@ def merge_figures(size: int, work: Path) -> dict[str, Any]:
         db = work / f"{name}.db"
         evaluate(model, tasks, db=db, size=size, bootstrap=0)
         stores.append(db)
-    out: dict[str, Any] = {"stores": len(stores), "size": size}
+    if grow > 1:  # copies of every row under new sample ids and cache keys: a bigger store
+        for db in stores:
+            _grow(db, grow)
+    out: dict[str, Any] = {"stores": len(stores), "size": size, "grow": grow}
     target = work / "all.db"
     for label in ("merge_s", "again_s"):
         started = time.perf_counter()
@@ -87,6 +118,12 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2, help="Export tasks at once (default 2).")
     ap.add_argument("--no-export", action="store_true", help="Skip the export figures.")
     ap.add_argument("--no-merge", action="store_true", help="Skip the merge figures.")
+    ap.add_argument(
+        "--grow",
+        type=int,
+        default=1,
+        help="Merge stores with this many copies of every row, under new ids (default 1).",
+    )
     args = ap.parse_args()
     figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="multitrust-ecosystem-") as tmp:
@@ -101,7 +138,7 @@ def main() -> None:
                 f"({e['jobs']} jobs); byte-identical: {e['byte_identical']}"
             )
         if not args.no_merge:
-            figures["merge"] = merge_figures(args.size, work)
+            figures["merge"] = merge_figures(args.size, work, args.grow)
             m = figures["merge"]
             print(
                 f"merge: {m['stores']} stores -> {m['runs']} runs, {m['results']} results, "

@@ -175,7 +175,7 @@ def _fingerprints(conn: sqlite3.Connection, runs: set[str]) -> dict[tuple[str, s
                 if task is not None:
                     out[(run_id, task)] = h.hexdigest()
                 task, h = row[1], hashlib.sha256()
-            h.update(json.dumps(row[2:], default=str).encode() + b"\n")
+            h.update(repr(row[2:]).encode() + b"\n")  # str, int, float, None: a stable repr
         if task is not None:
             out[(run_id, task)] = h.hexdigest()
     return out
