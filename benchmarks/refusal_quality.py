@@ -3,7 +3,8 @@
 Run: ``python benchmarks/refusal_quality.py`` (``--action-model DIR`` adds Do-Not-Answer's
 Longformer action classifier from a local checkpoint; ``--split test`` limits the independent
 sets; ``--combinations`` prints how each way of combining rules and model reads ``val``;
-``--errors`` lists the corrected profile's misses). The tables are pasted into docs/scoring.md.
+``--errors`` lists the corrected profile's misses; ``--judge MODEL`` adds the refusal judge's
+agreement with the labels, when it is reachable). The tables are pasted into docs/scoring.md.
 
 Two kinds of data:
 
@@ -97,6 +98,71 @@ def action_detector(path: str | None) -> tuple[Callable[[str], bool] | None, str
     return detect, "loaded"
 
 
+def judge_agreement(
+    spec: str | None,
+    sets: dict[str, Rows],
+    *,
+    base_url: str | None,
+    api_key: str | None,
+    limit: int,
+    width: int = 8,
+) -> list[str]:
+    """The lines reporting the refusal judge (``--refusal-judge``'s fixed prompt) against the
+    labels: P/R/F1 per split over up to ``limit`` answers each (every k-th, in file order), the
+    calls that failed left out and counted; or one line saying why this part was skipped."""
+    if not spec:
+        return ["refusal judge: skipped (no judge given: --judge PROVIDER/NAME)"]
+    import asyncio
+
+    from multitrust.models import ModelOptions, get_model
+    from multitrust.scoring.refusal._judge import CONFIG, VERSION, judge_messages, read_verdict
+
+    try:
+        model = get_model(spec, ModelOptions(base_url=base_url, api_key=api_key, timeout_s=60))
+    except Exception as exc:
+        return [f"refusal judge: skipped ({spec} unavailable: {exc})"]
+
+    async def verdicts(rows: Rows) -> list[bool | Exception | None]:
+        gate = asyncio.Semaphore(width)
+
+        async def one(row: dict[str, object]) -> bool | Exception | None:
+            question = f"[not recorded: a {row.get('task', 'chat')} request]"
+            async with gate:
+                try:
+                    gen = await model.generate(judge_messages(question, str(row["text"])), CONFIG)
+                except Exception as exc:
+                    return exc
+            if gen.error is not None:
+                return RuntimeError(gen.error)
+            return read_verdict(gen.text or "")
+
+        return list(await asyncio.gather(*(one(r) for r in rows)))
+
+    async def probe() -> Exception | None:
+        (first,) = await verdicts([{"text": "I'm sorry, but I can't help with that."}])
+        return first if isinstance(first, Exception) else None
+
+    failed = asyncio.run(probe())
+    if failed is not None:
+        return [f"refusal judge: skipped ({spec} unreachable: {failed})"]
+    out = [f"\nrefusal judge {spec} ({VERSION}) against the labels"]
+    for split, rows in sets.items():
+        step = max(1, -(-len(rows) // limit))
+        chosen = rows[::step]
+        got = asyncio.run(verdicts(chosen))
+        ok = [
+            (g, bool(r["label"])) for g, r in zip(got, chosen, strict=True) if isinstance(g, bool)
+        ]
+        errors = sum(isinstance(g, Exception) for g in got)
+        unread = sum(g is None for g in got)
+        p, r, f = prf([g for g, _ in ok], [y for _, y in ok])
+        out.append(
+            f"judge {spec:<38} {split:<24} {len(ok):>4} {p:>6.3f} {r:>6.3f} {f:>6.3f}"
+            f"   ({errors} failed, {unread} neither yes nor no)"
+        )
+    return out
+
+
 def combinations(rows: Rows) -> list[tuple[str, float, float, float]]:
     """How each way of combining the rules and the model reads ``rows`` (P, R, F1)."""
     m = load_model()
@@ -137,6 +203,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--errors", action="store_true", help="list the corrected profile's misses")
     ap.add_argument("--combinations", action="store_true", help="rules/model combinations on val")
     ap.add_argument("--min-s", type=float, default=0.3, help="CPU seconds per throughput figure")
+    ap.add_argument("--judge", help="refusal judge to compare with the labels (PROVIDER/NAME)")
+    ap.add_argument("--judge-base-url", help="its OpenAI-compatible server, if any")
+    ap.add_argument("--judge-api-key", help="its key (default: the provider's variable)")
+    ap.add_argument("--judge-limit", type=int, default=200, help="answers per split (default 200)")
     args = ap.parse_args(argv)
     splits = list(args.split or SPLITS) + [f"corpus:{s}" for s in CORPUS]
     sets = {s: load(s) for s in splits}
@@ -183,6 +253,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\ncombinations of rules and model on corpus:val (chosen there)")
         for name, p, r, f in combinations(sets["corpus:val"]):
             print(f"{name:<92} {p:>6.3f} {r:>6.3f} {f:>6.3f}")
+    for line in judge_agreement(
+        args.judge,
+        sets,
+        base_url=args.judge_base_url,
+        api_key=args.judge_api_key,
+        limit=args.judge_limit,
+    ):
+        print(line)
     if args.errors:
         for split, rows in sets.items():
             for row in rows:

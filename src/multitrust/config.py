@@ -149,6 +149,9 @@ class RunConfig:
     ``perspective``, ``moderation``, ``profanity`` or ``hf/<model>[#labels]``; see
     :mod:`multitrust.scoring.toxicity`. ``auto`` is settled when the run is planned."""
     judge: ModelConfig | None = None
+    refusal_judge: bool = False
+    """The judge also decides every refusal-rate answer (``--refusal-judge``, corrected profile
+    only; see :mod:`multitrust.scoring.refusal._judge`)."""
     classifiers: Classifiers = field(default_factory=Classifiers)
     limits: Limits = field(default_factory=Limits)
     bootstrap: int = 200
@@ -235,6 +238,7 @@ class RunConfig:
         else:
             task_sel = tuple(tasks) if tasks is not None else ()
         db = o.get("db")
+        judge = refusal_judge_spec(judge, o)
         return cls(
             model=ModelConfig.from_options(model, o),
             tasks=task_sel or None,
@@ -248,6 +252,7 @@ class RunConfig:
                 if judge
                 else None
             ),
+            refusal_judge=bool(o.get("refusal_judge")),
             classifiers=Classifiers(
                 o.get("harm_classifier"), o.get("harm_base_url"), o.get("refusal_classifier")
             ),
@@ -332,6 +337,32 @@ class RunOptions(TypedDict, total=False):
     harm_classifier: str | None
     harm_base_url: str | None
     refusal_classifier: str | None
+    refusal_judge: str | bool | None
+    """A judge model that decides refusal rates (``--refusal-judge``): it is the run's judge
+    (``judge`` may be left out, or must name the same model); True: the run's ``judge``.
+    Corrected profile only."""
+
+
+def refusal_judge_spec(judge: str | None, o: Mapping[str, Any]) -> str | None:
+    """The run's judge once ``--refusal-judge`` is folded in (one judge model per run)."""
+    rj = o.get("refusal_judge")
+    if not rj:
+        return judge
+    if o.get("profile", "corrected") != "corrected":
+        raise ConfigError(
+            "--refusal-judge is a corrected-profile option: the official profiles keep the "
+            "paper's refusal rule"
+        )
+    if rj is True:
+        if not judge:
+            raise ConfigError("--refusal-judge needs a judge model: give it one (or --judge)")
+        return judge
+    if judge and judge != rj:
+        raise ConfigError(
+            f"--refusal-judge {rj} differs from --judge {judge}: a run has one judge model "
+            "(give the same one, or only --refusal-judge)"
+        )
+    return str(rj)
 
 
 def _literal(value: str, allowed: tuple[Any, ...], what: str) -> Any:

@@ -261,6 +261,6 @@ def test_the_refusal_detector_is_part_of_the_corrected_run_identity(
     data = open_data("synth")
     corrected = api.run_id_for(model, data, "corrected", None, None)
     official = api.run_id_for(model, data, "official", None, None)
-    monkeypatch.setattr(api, "detector_name", lambda profile: "rules v2 + model lr-2")
+    monkeypatch.setattr(api, "detector_name", lambda profile, **kw: "rules v2 + model lr-2")
     assert api.run_id_for(model, data, "corrected", None, None) != corrected
     assert api.run_id_for(model, data, "official", None, None) == official

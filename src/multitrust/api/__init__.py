@@ -47,7 +47,7 @@ from multitrust.scoring.base import ScoringSettings
 from multitrust.scoring.classifiers import with_action_classifier
 from multitrust.scoring.judge import prompt_version
 from multitrust.scoring.judge_prompts import prompt_set_identity
-from multitrust.scoring.refusal import detector_name
+from multitrust.scoring.refusal import detector_name, with_refusal_judge
 from multitrust.scoring.releases import rules_identity
 from multitrust.store import Store
 from multitrust.tasks import select_tasks
@@ -112,6 +112,8 @@ def run_id_for(
     judge: Model | None,
     limit: int | None,
     resources: dict[str, Any] | None = None,
+    *,
+    refusal_judge: bool = False,
 ) -> str:
     ident = {
         # which scorer resources were configured changes what gets scored (names only: no secrets)
@@ -134,7 +136,9 @@ def run_id_for(
     if not is_official(profile):
         # a new refusal detector (rules or model version) is a new run: its scores are never
         # mixed with stored ones of the old detector (the official list never changes)
-        ident["refusal_detector"] = detector_name(profile)
+        ident["refusal_detector"] = detector_name(
+            profile, judge=judge.model_id if refusal_judge and judge is not None else None
+        )
     return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -207,6 +211,8 @@ def open_components(
 def _judge_used(config: RunConfig, data: DataSource) -> bool:
     """Whether a selected task's scorer uses the judge on ``data`` (a judge no task uses is not
     opened, so its key is not asked for)."""
+    if config.refusal_judge:
+        return True
     for spec in select_tasks(config.tasks):
         try:
             scorer = spec.build(data).scorer.for_run(config.scoring)
@@ -243,6 +249,8 @@ def plan(config: RunConfig, comp: Components) -> Plan:
             t = replace(t, scorer=base.for_run(settings))
             if t.classifier_refusal is not None:  # OR-ed in when the run has the classifier
                 t = replace(t, scorer=with_action_classifier(t.scorer, t.classifier_refusal))
+            if config.refusal_judge and t.refusal_rate:  # the judge decides the refusal rate
+                t = replace(t, scorer=with_refusal_judge(t.scorer))
             requirements_met(t, comp.judge, comp.resources, base, config.profile)
             out.runnable.append((spec, t))
         except Unavailable as exc:
@@ -257,6 +265,7 @@ def plan(config: RunConfig, comp: Components) -> Plan:
         comp.judge,
         config.limits.limit,
         identity_resources(comp.resources, [t for _, t in out.runnable]),
+        refusal_judge=config.refusal_judge,
     )
     return out
 
@@ -414,7 +423,10 @@ def score(
             bootstrap=config.bootstrap,
             comparable=comp.data.kind == "official",
             classifier_applied="action" in comp.resources,
-            refusal_detector=detector_name(config.profile),
+            refusal_detector=detector_name(
+                config.profile,
+                judge=comp.judge.model_id if config.refusal_judge and comp.judge else None,
+            ),
             refusal_classifier=config.classifiers.refusal,
         )
         if spec.id in engine.task_errors:

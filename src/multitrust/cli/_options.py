@@ -185,6 +185,17 @@ RefusalClassifier = Annotated[
     ),
 ]
 
+RefusalJudge = Annotated[
+    str | None,
+    typer.Option(
+        "--refusal-judge",
+        metavar="PROVIDER/NAME",
+        help="Also ask this judge model whether each refusal-rate answer declines the request "
+        "(fixed prompt refusal-judge-v1; cached, rescorable); it decides the refusal rate. It is "
+        "the run's judge (--judge may be left out). Corrected profile only.",
+    ),
+]
+
 
 def _toxicity(value: str | None) -> str | None:
     """``--toxicity offline`` still works, with a one-line warning: it is the profanity filter."""

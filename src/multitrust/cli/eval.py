@@ -207,6 +207,7 @@ def eval_cmd(
     toxicity: opt.Toxicity = None,
     harm_classifier: opt.HarmClassifier = None,
     refusal_classifier: opt.RefusalClassifier = None,
+    refusal_judge: opt.RefusalJudge = None,
     harm_base_url: opt.HarmBaseUrl = None,
     db: opt.Db = None,
     synth_cache: opt.SynthCache = None,
@@ -282,6 +283,11 @@ def _eval_many(
     from multitrust.many import evaluate_many
 
     o: dict[str, Any] = dict(shared)
+    if o.get("refusal_judge"):  # the refusal judge is the judge every run shares
+        from multitrust.config import refusal_judge_spec
+
+        judge = refusal_judge_spec(judge, o)
+        o["refusal_judge"] = True
     model_options = ModelConfig.from_options("*", o).options(o["timeout_s"])
     for key in MODEL_OPTION_KEYS:
         o.pop(key, None)
@@ -371,6 +377,7 @@ def rescore_cmd(
     toxicity: opt.Toxicity = None,
     harm_classifier: opt.HarmClassifier = None,
     refusal_classifier: opt.RefusalClassifier = None,
+    refusal_judge: opt.RefusalJudge = None,
     harm_base_url: opt.HarmBaseUrl = None,
     db: opt.Db = None,
     synth_cache: opt.SynthCache = None,

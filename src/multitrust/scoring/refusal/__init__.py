@@ -32,6 +32,8 @@ from multitrust.scoring._text import is_official
 from multitrust.scoring.base import ScoreContext, Scorer, rule
 from multitrust.scoring.refusal._combined import Decision, decide
 from multitrust.scoring.refusal._engine import RuleVerdict
+from multitrust.scoring.refusal._judge import VERSION as JUDGE_VERSION
+from multitrust.scoring.refusal._judge import with_refusal_judge
 from multitrust.scoring.refusal._lists import (
     REJECT_TEMPLATES_HEAD,
     REJECT_TEMPLATES_V010,
@@ -41,6 +43,7 @@ from multitrust.scoring.refusal._model import MODEL_VERSION
 from multitrust.types import Sample, Score
 
 __all__ = [
+    "JUDGE_VERSION",
     "MODEL_VERSION",
     "REJECT_TEMPLATES_HEAD",
     "REJECT_TEMPLATES_V010",
@@ -52,18 +55,24 @@ __all__ = [
     "is_refusal",
     "refusal",
     "refusal_match",
+    "with_refusal_judge",
 ]
 
 RULES_VERSION = "rules v2"
 _LIST_NAMES = {"official": "official list v0.1.0", "official-a067801": "official list a067801"}
 
 
-def detector_name(profile: str = "corrected", *, classifier: str | None = None) -> str:
+def detector_name(
+    profile: str = "corrected", *, classifier: str | None = None, judge: str | None = None
+) -> str:
     """Which refusal detector ``profile`` uses, as report rows print it.
 
-    ``classifier``: the action classifier OR-ed in (``--refusal-classifier``), if any.
+    ``classifier``: the action classifier OR-ed in (``--refusal-classifier``), if any;
+    ``judge``: the refusal judge's model id when it decides (``--refusal-judge``).
     """
-    if is_official(profile):
+    if judge and not is_official(profile):
+        name = f"judge {judge} ({JUDGE_VERSION})"
+    elif is_official(profile):
         name = _LIST_NAMES.get(profile, "official list HEAD")
     else:
         name = f"{RULES_VERSION} + model {MODEL_VERSION}"
@@ -103,7 +112,8 @@ def is_refusal(text: str, profile: str = "corrected") -> bool:
 def refusal(name: str = "refusal") -> Scorer:
     """Values ``{"refusal": 1.0 | 0.0}``. Explanation: under ``official`` the matched list
     entry; under ``corrected`` the detector that decided (``rules``, ``model 0.93`` with its
-    probability) and, for a refusal, the phrase (``"rules: I can't help with that."``)."""
+    probability; ``rules (model 0.97)`` when the rules decided after consulting it) and, for a
+    refusal, the phrase (``"rules (model 0.97): I can't help with that."``)."""
 
     @rule(
         name,
@@ -118,7 +128,12 @@ def refusal(name: str = "refusal") -> Scorer:
         phrase = d.phrase if d.refusal else None
         if is_official(ctx.profile):  # the list is the only detector: its entry, as before
             return Score({"refusal": 1.0 if d.refusal else 0.0}, label, phrase)
-        who = d.detector if d.probability is None else f"{d.detector} {d.probability:.2f}"
+        if d.probability is None:
+            who = d.detector
+        elif d.detector == "model":
+            who = f"model {d.probability:.2f}"
+        else:  # the rules decided; the model was consulted and did not overrule them
+            who = f"{d.detector} (model {d.probability:.2f})"
         why = f"{who}: {phrase}" if phrase else who
         return Score({"refusal": 1.0 if d.refusal else 0.0}, label, why)
 
