@@ -200,3 +200,37 @@ def test_cli_errors_are_one_line_exit_2(tmp_path: Path) -> None:
     for args, needle in cases:
         _one_line_error(_cli(*args, cwd=tmp_path), needle)
     assert not (tmp_path / "out" / "robustness" / "adv_nips" / "label.json").exists()
+
+
+@pytest.mark.hf
+@pytest.mark.slow
+def test_cli_writes_a_dataset_that_verifies_and_resumes(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    clip = tiny.tiny_clip(tmp_path / "clip", seed=3)
+    _folder(tmp_path, "image,label\nimg00.png,cat\nimg01.png,dog\nimg02.png,bird\n")
+    args = ("out", "--images", "imgs", "--labels", "labels.csv", "-s", str(clip))
+    fast = ("--steps", "2", "--spectrum-samples", "1", "--seed", "5", "--quiet")
+    res = _cli(*args, *fast, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "3 images attacked, 0 already done" in res.stdout
+    adv = tmp_path / "out" / "robustness" / "adv_nips"
+    rows = [json.loads(line) for line in (adv / "label.json").read_text().splitlines()]
+    assert [r["image_name"] for r in rows] == ["img00.png", "img01.png", "img02.png"]
+    assert all(r["target"][0] != r["untarget"][0] for r in rows)
+    first = {p.name: p.read_bytes() for p in (adv / "source" / "target").iterdir()}
+    again = _cli(*args, *fast, cwd=tmp_path)
+    assert again.returncode == 0 and "0 images attacked, 3 already done" in again.stdout
+    assert {p.name: p.read_bytes() for p in (adv / "source" / "target").iterdir()} == first
+    other = _cli(*args, "--steps", "3", "--spectrum-samples", "1", "--seed", "5", cwd=tmp_path)
+    _one_line_error(other, "other settings (settings)")
+    env = {**os.environ, "COLUMNS": "200"}
+    verify = subprocess.run(
+        [sys.executable, "-m", "multitrust.cli", "data", "verify", "out", "--tasks", "R.4,R.5"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr

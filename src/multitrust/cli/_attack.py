@@ -3,6 +3,7 @@ images (docs/attack.md)."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -120,11 +121,13 @@ def data_attack(
         AttackJob,
         AttackSettings,
         check_images,
+        check_output,
         folder_items,
         load_surrogate,
         official_items,
         read_classes,
         run_attack,
+        spec_name,
     )
     from multitrust.models._hf_setup import is_gpu, resolve_device
 
@@ -156,6 +159,11 @@ def data_attack(
         batch_size=batch_size or (8 if is_gpu(dev) else 1),
     )
     specs = surrogate or list(PAPER_SURROGATES)
+    check_output(out, job.identity([spec_name(s) for s in specs]))  # before any model loads
+    with contextlib.suppress(ImportError):  # our bar, not one per checkpoint from transformers
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
     surrogates = [load_surrogate(s, device=dev) for s in specs]
     with render.RunProgress(quiet) as progress:
         bar = progress.progress.add_task("attack", total=len(items), info="")

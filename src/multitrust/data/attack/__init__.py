@@ -14,6 +14,7 @@ from multitrust.data.attack.run import (
     Summary,
     attack_batch,
     check_images,
+    check_output,
     run_attack,
 )
 from multitrust.data.attack.ssa_cwa import AttackSettings, ssa_cwa
@@ -22,6 +23,7 @@ from multitrust.data.attack.surrogates import (
     Surrogate,
     load_surrogate,
     resolve_spec,
+    spec_name,
 )
 
 __all__ = [
@@ -35,11 +37,13 @@ __all__ = [
     "Surrogate",
     "attack_batch",
     "check_images",
+    "check_output",
     "folder_items",
     "load_surrogate",
     "official_items",
     "read_classes",
     "resolve_spec",
     "run_attack",
+    "spec_name",
     "ssa_cwa",
 ]

@@ -36,7 +36,16 @@ from multitrust.data.official._download import place
 from multitrust.errors import ConfigError, DataError
 from multitrust.types import png_bytes
 
-__all__ = ["MODES", "AttackJob", "Summary", "attack_batch", "batches", "check_images", "run_attack"]
+__all__ = [
+    "MODES",
+    "AttackJob",
+    "Summary",
+    "attack_batch",
+    "batches",
+    "check_images",
+    "check_output",
+    "run_attack",
+]
 
 Mode = Literal["untarget", "target"]
 MODES: tuple[Mode, ...] = ("untarget", "target")
@@ -66,7 +75,7 @@ class AttackJob:
         if self.batch_size < 1:
             raise ConfigError("batch size must be at least 1")
 
-    def identity(self, surrogates: Sequence[Surrogate]) -> dict[str, Any]:
+    def identity(self, surrogates: Sequence[str]) -> dict[str, Any]:
         """What the output depends on (the batch size only up to rounding: not included)."""
         return {
             "algorithm": "SSA-CommonWeakness",
@@ -75,7 +84,7 @@ class AttackJob:
             "seed": self.seed,
             "reference": self.reference,
             "template": self.template,
-            "surrogates": [s.name for s in surrogates],
+            "surrogates": list(surrogates),
         }
 
 
@@ -178,27 +187,37 @@ def batches(items: Sequence[Item], size: int) -> Iterator[list[Item]]:
         yield group
 
 
+def check_output(out: Path, identity: dict[str, Any]) -> bool:
+    """Whether ``out`` already holds this attack (False: nothing there yet); an attack with
+    other settings there is a ConfigError naming the settings that differ."""
+    settings = out / ADV_DIR / "attack.json"
+    if not settings.exists():
+        return False
+    try:
+        before = json.loads(settings.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{settings}: unreadable ({exc})") from None
+    if before != identity:
+        keys = sorted(
+            k for k in identity if not isinstance(before, dict) or before.get(k) != identity[k]
+        )
+        raise ConfigError(
+            f"{out} holds an attack with other settings ({', '.join(keys) or 'format'}); "
+            "rerun with the same settings to resume, or use another folder"
+        )
+    return True
+
+
 class Output:
     """The output folder: settings, finished images and their files."""
 
     def __init__(self, out: Path, identity: dict[str, Any]) -> None:
         self.root = out / ADV_DIR
         self.done_file = self.root / "attack-done.jsonl"
+        known = check_output(out, identity)
         for sub in ("clean", "untarget", "target"):
             (self.root / "source" / sub).mkdir(parents=True, exist_ok=True)
-        settings = self.root / "attack.json"
-        if settings.exists():
-            try:
-                before = json.loads(settings.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise DataError(f"{settings}: unreadable ({exc})") from None
-            if before != identity:
-                keys = sorted(k for k in identity if before.get(k) != identity[k])
-                raise ConfigError(
-                    f"{out} holds an attack with other settings ({', '.join(keys) or 'format'}); "
-                    "rerun with the same settings to resume, or use another folder"
-                )
-        else:
+        if not known:
             place(self.root, "attack.json", json.dumps(identity, indent=2).encode() + b"\n")
         self.done: dict[str, dict[str, Any]] = {}
         if self.done_file.exists():
@@ -274,7 +293,7 @@ def run_attack(
 
     if not surrogates:
         raise ConfigError("no surrogates to attack")
-    output = Output(out, job.identity(surrogates))
+    output = Output(out, job.identity([s.name for s in surrogates]))
     summary = Summary(total=len(items))
     for batch in batches(items, job.batch_size):
         pending = [i for i in batch if i.name not in output.done]

@@ -31,6 +31,7 @@ __all__ = [
     "Surrogate",
     "load_surrogate",
     "resolve_spec",
+    "spec_name",
 ]
 
 Tensor = Any
@@ -237,6 +238,12 @@ def resolve_spec(spec: str) -> tuple[str, str]:
             f"an org/name hub id or one of {known}"
         )
     return "hf", spec
+
+
+def spec_name(spec: str) -> str:
+    """The name the surrogate for ``spec`` will have (``hf:…`` / ``open_clip:…``), unloaded."""
+    loader, name = resolve_spec(spec)
+    return f"{loader}:{name}"
 
 
 def load_surrogate(spec: str, *, device: str = "cpu") -> Surrogate:
