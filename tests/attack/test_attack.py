@@ -16,6 +16,7 @@ pytest.importorskip("transformers")
 import torch
 from PIL import Image
 
+from multitrust import evaluate
 from multitrust.data.attack import (
     AttackJob,
     AttackSettings,
@@ -115,6 +116,17 @@ def test_written_images_are_within_epsilon_and_read_by_the_official_loader(
     assert [s.target for s in r4] == [i.label for i in items for _ in (0, 1)]
     assert [s.target for s in r5] == [i.target for i in items]
     assert str(r5[0].images[0].path).endswith(f"target/{items[0].name}")
+    # and multitrust eval --data OUT --tasks R.4,R.5 runs on it
+    rep = evaluate(
+        "scripted/oracle",
+        ["R.4", "R.5"],
+        data=str(tmp_path / "out"),
+        db=tmp_path / "run.db",
+        judge="scripted/judge-yes",
+    )
+    for tid in ("R.4", "R.5"):
+        assert rep.tasks[tid].status == "ok", rep.tasks[tid].reason
+        assert rep.tasks[tid].score == pytest.approx(100.0)
     done = [
         json.loads(line) for line in (adv.parent / "attack-done.jsonl").read_text().splitlines()
     ]
