@@ -329,3 +329,31 @@ def test_a_bad_checkpoint_stops_the_run_at_plan_time_in_one_line(
     assert info.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err == f"error: --toxicity {missing}: no such directory"
+
+
+@pytest.mark.hf
+def test_stored_answers_are_rescored_by_a_local_model(
+    softmax_dir: Path, safety_root: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("profanity_check")
+    from typer.testing import CliRunner
+
+    from multitrust.cli import app
+    from multitrust.store import Store
+
+    db = str(tmp_path / "s.db")
+    common = ["-m", "scripted/refuse", "-t", "S.1", "--data", str(safety_root), "--db", db]
+    first = CliRunner().invoke(app, ["eval", *common, "--toxicity", "profanity", "-q"])
+    assert first.exit_code == 0, first.output
+    again = CliRunner().invoke(app, ["rescore", *common, "--toxicity", f"hf/{softmax_dir}"])
+    assert again.exit_code == 0, again.output
+    with Store(db) as store:
+        runs = store.runs()
+        assert len(runs) == 2  # the rescored run is its own run
+        scorers = {
+            r.run_id: {t["task_id"]: t["scorer"] for t in store.task_results(r.run_id)}
+            for r in runs
+        }
+    names = sorted(s.get("S.1") or "" for s in scorers.values())
+    assert names[0].startswith(f"toxicity[hf:{softmax_dir}]+rta")
+    assert names[1].startswith("toxicity[profanity]+rta")

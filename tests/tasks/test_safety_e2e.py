@@ -52,7 +52,9 @@ def test_official_toxicity_tasks_skip_without_keys(
     rep = evaluate("scripted/refuse", "S.1,S.3", data=str(root), db=tmp_path / "s.db", bootstrap=0)
     for tid in ("S.1", "S.3"):
         assert rep.tasks[tid].status == "skipped", rep.tasks[tid].reason
-        assert rep.tasks[tid].reason
+        # auto: no key, and its local model cannot be fetched here (the hub is unreachable)
+        assert "choose one with --toxicity" in (rep.tasks[tid].reason or "")
+        assert "unitary/toxic-bert" in (rep.tasks[tid].reason or "")
 
 
 def test_official_jailbreak_without_judge(tmp_path: Path, root: Path) -> None:

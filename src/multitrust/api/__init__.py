@@ -30,9 +30,9 @@ from multitrust.api._resources import (
     harm_classifier,
     needs_scoring_pass,
     on_device,
+    open_toxicity_for,
     requirements_met,
     run_scoring,
-    toxicity_backend,
 )
 from multitrust.config import ModelConfig, RunConfig, RunOptions
 from multitrust.data.base import DataSource, missing_modules, open_data
@@ -43,7 +43,6 @@ from multitrust.models.base import Model, ModelOptions
 from multitrust.models.registry import get_model, provider_origin
 from multitrust.report.gallery import FailureThumbnails
 from multitrust.scoring._text import is_official
-from multitrust.scoring.base import ScoringSettings
 from multitrust.scoring.classifiers import with_action_classifier
 from multitrust.scoring.judge import prompt_version
 from multitrust.scoring.judge_prompts import prompt_set_identity
@@ -257,7 +256,10 @@ def plan(config: RunConfig, comp: Components) -> Plan:
             out.outcomes[spec.id] = _unrun(spec, "skipped", exc.reason)
         except MultitrustError as exc:
             out.outcomes[spec.id] = _unrun(spec, "failed", str(exc))
-    _open_toxicity(config, comp, out, settings)
+    why = open_toxicity_for(config, settings, comp.resources, [t for _, t in out.runnable])
+    for spec, t in [(s, t) for s, t in out.runnable if why and "toxicity" in t.scorer.requires]:
+        out.outcomes[spec.id] = _unrun(spec, "skipped", why or "")
+        out.runnable.remove((spec, t))
     out.run_id = run_id_for(
         comp.model,
         comp.data,
@@ -268,23 +270,6 @@ def plan(config: RunConfig, comp: Components) -> Plan:
         refusal_judge=config.refusal_judge,
     )
     return out
-
-
-def _open_toxicity(
-    config: RunConfig, comp: Components, out: Plan, settings: ScoringSettings
-) -> None:
-    """Open the toxicity backend once, when a task that will run needs it (S.1/S.3 scored by
-    one backend): it is checked now and, describing itself, becomes part of the run's identity."""
-    needing = [(s, t) for s, t in out.runnable if "toxicity" in t.scorer.requires]
-    if not needing or "toxicity" in comp.resources:
-        return
-    backend, why = toxicity_backend(config, settings)
-    if backend is not None:
-        comp.resources["toxicity"] = backend
-        return
-    for spec, _ in needing:
-        out.outcomes[spec.id] = _unrun(spec, "skipped", why or "no toxicity backend")
-    out.runnable = [(s, t) for s, t in out.runnable if "toxicity" not in t.scorer.requires]
 
 
 def identity_resources(resources: Mapping[str, Any], runnable: Sequence[Task]) -> dict[str, Any]:

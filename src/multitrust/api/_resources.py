@@ -5,7 +5,7 @@ until the model under test has left the device."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -62,20 +62,29 @@ def run_scoring(config: RunConfig, resources: Mapping[str, Any]) -> ScoringSetti
     return replace(s, toxicity=resolve_toxicity(s.toxicity, s.profile, resources))
 
 
-def toxicity_backend(config: RunConfig, settings: ScoringSettings) -> tuple[Any | None, str | None]:
-    """The ``toxicity`` resource of the run's resolved backend, opened and checked now:
-    ``(resource, None)``, or ``(None, why)`` when ``auto``'s local model cannot be loaded (the
-    tasks are skipped with that reason). A backend the user named that cannot run is a
-    ConfigError: the run stops before any work, in one line."""
+def open_toxicity_for(
+    config: RunConfig,
+    settings: ScoringSettings,
+    resources: dict[str, Any],
+    runnable: Sequence[Task],
+) -> str | None:
+    """Open the run's toxicity backend once, into ``resources["toxicity"]``, when a task that
+    will run needs it (S.1/S.3 scored by one backend): checked now, and, describing itself, part
+    of the run's identity. Returns why those tasks are skipped when ``auto``'s local model
+    cannot be loaded; a backend the user named that cannot run is a ConfigError (the run stops
+    before any work, in one line)."""
+    if "toxicity" in resources or not any("toxicity" in t.scorer.requires for t in runnable):
+        return None
     try:
-        return open_toxicity(settings.toxicity, device=config.model.device), None
+        resources["toxicity"] = open_toxicity(settings.toxicity, device=config.model.device)
     except ConfigError as exc:
         if config.toxicity != "auto":
             raise
-        return None, (
+        return (
             "no toxicity backend: no OPENAI_API_KEY or PERSPECTIVE_API_KEY, and the default "
             f"local model is not available ({exc}); choose one with --toxicity"
         )
+    return None
 
 
 def on_device(model: Model) -> bool:
