@@ -190,3 +190,22 @@ def test_epochs_average_each_value_and_keep_not_applicable_out(tmp_path: Path) -
     assert all(r.values["jailbroken"] is None for r in rows.values())
     assert _metrics(log)["task_score"] == pytest.approx(formula(Results(list(rows.values()))))
     assert _metrics(log)["asr_measured"] == 0.0
+
+
+def test_a_task_that_needs_a_judge_and_has_none_stops_before_any_model_call(
+    tmp_path: Path,
+) -> None:
+    task = multitrust_task("T.1", size=1, profile="official")  # grounding: the judge reads boxes
+    model = get_model("mockllm/model", custom_outputs=_yes_or_no)
+    (log,) = inspect_ai.eval(task, model=model, log_dir=str(tmp_path), display="none")
+    gc.collect()
+    assert log.status == "error"
+    assert "T.1 is scored by a judge: pass --model-role grader=<model>" in log.error.message
+    assert log.stats.model_usage == {}  # no answer was asked for
+    judged = _run(
+        multitrust_task("T.1", size=1, profile="official"),
+        tmp_path / "judged",
+        _yes_or_no,
+        model_roles={"grader": "mockllm/model"},
+    )
+    assert len(judged.samples) == 1

@@ -22,6 +22,7 @@ from typing import Any, cast
 from inspect_ai.model import get_model, model_roles
 from inspect_ai.scorer import SampleScore, metric, score_reducer, scorer
 from inspect_ai.scorer import Score as InspectScore
+from inspect_ai.solver import solver
 
 from multitrust.data.base import missing_modules, open_data
 from multitrust.errors import Unavailable
@@ -80,12 +81,33 @@ def resources() -> dict[str, Any]:
     return res
 
 
-def _judge_model(settings: Settings) -> Any:
+def _judge_model(judge: str | None) -> Any:
     """The inspect model that judges: ``-T judge=…``, else the ``grader`` role, else None."""
-    if settings.judge:
-        return get_model(settings.judge)
+    if judge:
+        return get_model(judge)
     bound = model_roles().get("grader")
     return bound[0] if isinstance(bound, list) else bound
+
+
+def _no_judge(task: str) -> JudgeError:
+    return JudgeError(
+        f"{task} is scored by a judge: pass --model-role grader=<model> or -T judge=<model>"
+    )
+
+
+def _require_judge(task: str, judge: str | None = None) -> Any:
+    """A setup step for a task whose scorer needs a judge: without one, each sample fails
+    before its model call (never answered, then left unscored)."""
+
+    async def solve(state: Any, generate: Any) -> Any:
+        if _judge_model(judge) is None:
+            raise _no_judge(task)
+        return state
+
+    return solve
+
+
+require_judge = solver(name="multitrust_require_judge")(_require_judge)
 
 
 def judge_fn(model: Any) -> JudgeFn:
@@ -130,11 +152,9 @@ def _multitrust_scorer(
 
     async def score(state: Any, target: Any) -> Any:
         spec, mt_task = built(task, settings)
-        model = _judge_model(settings)
+        model = _judge_model(settings.judge)
         if model is None and "judge" in mt_task.scorer.requires:
-            raise JudgeError(
-                f"{spec.id} is scored by a judge: pass --model-role grader=<model> or -T judge=<model>"
-            )
+            raise _no_judge(spec.id)
         ctx = ScoreContext(
             profile=settings.profile,
             judge=judge_fn(model) if model is not None else None,
@@ -246,6 +266,7 @@ __all__ = [
     "judge_fn",
     "mean_over_epochs",
     "multitrust_scorer",
+    "require_judge",
     "resources",
     "task_metrics",
     "task_score",

@@ -24,6 +24,7 @@ from multitrust.inspect_bridge._scoring import (
     built,
     mean_over_epochs,
     multitrust_scorer,
+    require_judge,
     task_metrics,
     task_score,
 )
@@ -42,6 +43,7 @@ def build(task_id: str, settings: Settings) -> Any:
         raise PrerequisiteError(f"multitrust {task_id}: {exc}") from None
     if not samples:
         raise PrerequisiteError(f"multitrust {task_id}: no samples in {settings.data}")
+    needs_judge = "judge" in mt_task.scorer.requires
     data_args = {
         "task": task_id,
         "data": settings.data,
@@ -52,6 +54,7 @@ def build(task_id: str, settings: Settings) -> Any:
     }
     return InspectTask(
         dataset=MemoryDataset(samples, name=f"multitrust-{inspect_name(task_id)}"),
+        setup=[require_judge(task_id, settings.judge)] if needs_judge else None,
         solver=[generate()],
         scorer=multitrust_scorer(**data_args, judge=settings.judge),
         metrics=[task_score(**data_args), task_metrics(**data_args)],
