@@ -11,10 +11,12 @@ nothing the bridge scores reads them.
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -71,6 +73,22 @@ def installed_entry_point() -> str | None:
     return None
 
 
+def installed_from_here() -> bool:
+    """Whether an installed multitrust is this checkout installed editable (pip's PEP 610
+    ``direct_url.json`` names it). Then the ``inspect`` subprocess must NOT get ``src/`` on
+    PYTHONPATH: the ``src/multitrust.egg-info`` that setuptools leaves there would come first,
+    and inspect, finding no ``direct_url.json`` in it, takes the package for neither installed
+    nor editable and registers its tasks without the ``multitrust/`` namespace."""
+    for dist in importlib.metadata.distributions(name="multitrust"):
+        text = dist.read_text("direct_url.json")
+        if not text:
+            continue
+        parts = urlsplit(json.loads(text).get("url", ""))
+        if parts.scheme == "file" and Path(unquote(parts.path)).resolve() == ROOT.resolve():
+            return True
+    return False
+
+
 @pytest.fixture(scope="session")
 def inspect_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """The environment for an ``inspect`` subprocess: this checkout's sources, the token
@@ -88,7 +106,9 @@ def inspect_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         )
         (info / "entry_points.txt").write_text(f"[inspect_ai]\n{name} = {value}\n")
     env = dict(os.environ)
-    paths = [str(ROOT / "src"), str(extra), *filter(None, [env.get("PYTHONPATH")])]
+    # a worktree or a checkout other than the installed one: its own sources first
+    own = [] if installed_from_here() else [str(ROOT / "src")]
+    paths = [*own, str(extra), *filter(None, [env.get("PYTHONPATH")])]
     env["PYTHONPATH"] = os.pathsep.join(paths)
     env["INSPECT_DISPLAY"] = "plain"
     env["NO_COLOR"] = "1"
