@@ -146,7 +146,7 @@ def test_the_original_answer_wins_when_the_hedge_fails_and_both_failing_is_the_o
     asyncio.run(main())
 
 
-def test_a_hedge_respects_the_other_replicas_limiter() -> None:
+def test_a_hedge_waits_for_room_in_the_other_replicas_limiter() -> None:
     async def main() -> None:
         pool, a, b = make_pool()
         limiters = LimiterRegistry(1)
@@ -159,8 +159,10 @@ def test_a_hedge_respects_the_other_replicas_limiter() -> None:
         call = asyncio.ensure_future(attempt.call())
         await asyncio.sleep(0.3)
         assert not call.done() and pool.hedges == 0  # no room on b: no duplicate
-        a.release.set()
-        assert (await call).text == "answer from a"
+        await full.release()  # a slot frees on b: the straggler is hedged there after all
+        gen = await asyncio.wait_for(call, 30)  # hang guard
+        assert gen.text == "answer from b" and pool.hedges == 1
+        assert full.in_flight == 0  # the hedge's slot was given back
         attempt.finish(None)
         await pool.aclose()
 

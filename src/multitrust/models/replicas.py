@@ -323,19 +323,19 @@ class ReplicaPool(Model):
         first = asyncio.ensure_future(call(r.model))
         try:
             done, _ = await asyncio.wait({first}, timeout=delay)
-            other = None if done else self._pick(avoid=r)
-            if other is r:
-                other = None
-            lim = None
-            if other is not None:
-                lim = limiters.get(other.url) if limiters is not None else other.limiter
-                if lim is not None and not lim.try_acquire():
-                    other = None  # no room there: wait for the first call
-            if other is None:
-                gen = await first
-                self._note_latency(time.monotonic() - started)
-                return gen
-            return await self._race(r, first, other, lim, call, delay, won_elsewhere)
+            while not done:
+                # straggling: hedge on another healthy replica with a free slot; none now
+                # (all busy or out): look again shortly, as slots free and replicas return
+                other = self._pick(avoid=r)
+                lim = None
+                if other is not None and other is not r:
+                    lim = limiters.get(other.url) if limiters is not None else other.limiter
+                    if lim is None or lim.try_acquire():
+                        return await self._race(r, first, other, lim, call, delay, won_elsewhere)
+                done, _ = await asyncio.wait({first}, timeout=max(0.05, delay / 4))
+            gen = first.result()
+            self._note_latency(time.monotonic() - started)
+            return gen
         finally:
             if not first.done():
                 first.cancel()
