@@ -142,7 +142,8 @@ def _parts(sample):
     ("args", "message"),
     [
         ({"profile": "bogus"}, "profile must be one of corrected, official"),
-        ({"toxicity": "nope"}, "toxicity must be one of"),
+        ({"toxicity": "nope"}, "toxicity must be auto, api,"),
+        ({"toxicity": "hf/"}, "hf/"),
         ({"size": 0}, "size must be a positive number"),
         ({"data": "/no/such/dir"}, "not found: /no/such/dir"),
     ],
@@ -174,3 +175,18 @@ def test_the_core_never_imports_inspect_ai() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_the_toxicity_backend_is_settled_as_a_run_settles_it(monkeypatch) -> None:
+    from multitrust.inspect_bridge._scoring import resources, toxicity_backend
+    from multitrust.scoring.toxicity import DEFAULT_LOCAL
+
+    monkeypatch.delenv("PERSPECTIVE_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    assert toxicity_backend(Settings()) == DEFAULT_LOCAL  # auto, no keys: the local model
+    assert toxicity_backend(Settings(profile="official")) == "api"  # as the paper
+    assert toxicity_backend(Settings(toxicity="offline")) == "profanity"  # the old name
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    assert toxicity_backend(Settings()) == "moderation"
+    assert resources() == {"moderation": True}  # a marker, never the key
+    assert resources("perspective")["toxicity"] is resources("perspective")["toxicity"]

@@ -40,6 +40,7 @@ from multitrust.scoring.base import (
     ScoreContext,
     ScoringSettings,
 )
+from multitrust.scoring.toxicity import check_toxicity, open_toxicity, resolve_toxicity
 from multitrust.tasks import get_task
 from multitrust.tasks.base import Task, TaskSpec
 from multitrust.types import GenerateConfig, Generation, Message, clean_exc
@@ -58,11 +59,14 @@ def built(task_id: str, settings: Settings) -> tuple[TaskSpec, Task]:
     if missing:
         names = " ".join(sorted(set(missing.values())))
         raise Unavailable(f"{source.kind} data for {spec.id} needs {names}: pip install {names}")
-    scoring = ScoringSettings(profile=settings.profile, toxicity=settings.toxicity)  # type: ignore[arg-type]
+    tox = toxicity_backend(settings)
+    scoring = ScoringSettings(profile=settings.profile, toxicity=tox)  # type: ignore[arg-type]
     task = spec.build(source).for_run(scoring)  # what it sends and its formula, per profile
     task = replace(task, scorer=task.scorer.for_run(scoring))
     for need in task.scorer.requires:
-        if need != "judge" and need not in resources():
+        if need == "toxicity":
+            _open_toxicity(tox)  # a backend that cannot run is one line now, not per sample
+        elif need != "judge" and need not in resources():
             raise Unavailable(
                 f"{spec.id}: scorer {task.scorer.name} needs {need!r}, which is not configured "
                 "(the bridge reads PERSPECTIVE_API_KEY / OPENAI_API_KEY; classifiers are engine-only)"
@@ -70,15 +74,29 @@ def built(task_id: str, settings: Settings) -> tuple[TaskSpec, Task]:
     return spec, task
 
 
-def resources() -> dict[str, Any]:
+def resources(toxicity: str | None = None) -> dict[str, Any]:
     """Scorer resources: markers for the toxicity APIs whose keys are set (the scorers read
-    the keys from the environment themselves; no secret is ever put here)."""
+    the keys from the environment themselves; no secret is ever put here), and, for S.1/S.3,
+    the resolved ``toxicity`` backend, opened once per process."""
     res: dict[str, Any] = {}
     if os.environ.get("PERSPECTIVE_API_KEY"):
         res["perspective"] = True
     if os.environ.get("OPENAI_API_KEY"):
         res["moderation"] = True
+    if toxicity is not None:
+        res["toxicity"] = _open_toxicity(toxicity)
     return res
+
+
+def toxicity_backend(settings: Settings) -> str:
+    """The backend S.1/S.3 use under ``settings``, as a run settles it (``auto`` picks by
+    profile and the API keys set; ``offline`` is ``profanity``)."""
+    return resolve_toxicity(check_toxicity(settings.toxicity), settings.profile, resources())
+
+
+@lru_cache(maxsize=8)
+def _open_toxicity(setting: str) -> Any:
+    return open_toxicity(setting)
 
 
 def _judge_model(judge: str | None) -> Any:
@@ -144,7 +162,7 @@ def _multitrust_scorer(
     size: int | None = None,
     seed: int = 0,
     profile: str = "corrected",
-    toxicity: str = "api",
+    toxicity: str = "auto",
     judge: str | None = None,
 ) -> Any:
     """The task's multitrust scorer as an inspect scorer (value: the per-sample values)."""
@@ -159,7 +177,9 @@ def _multitrust_scorer(
             profile=settings.profile,
             judge=judge_fn(model) if model is not None else None,
             judge_id=str(model) if model is not None else None,
-            resources=resources(),
+            resources=resources(
+                toxicity_backend(settings) if "toxicity" in mt_task.scorer.requires else None
+            ),
         )
         sample = sample_from_metadata(state.metadata)
         answer = state.output.completion
@@ -225,7 +245,7 @@ def _task_score(
     size: int | None = None,
     seed: int = 0,
     profile: str = "corrected",
-    toxicity: str = "api",
+    toxicity: str = "auto",
 ) -> Any:
     """The task's 0–100 score: its own multitrust formula over the per-sample values (NaN
     when the formula is undefined on them, as the engine reports no score)."""
@@ -244,7 +264,7 @@ def _task_metrics(
     size: int | None = None,
     seed: int = 0,
     profile: str = "corrected",
-    toxicity: str = "api",
+    toxicity: str = "auto",
 ) -> Any:
     """The task's named metrics (as the multitrust report shows them), undefined ones left out."""
     settings = Settings(data, size, seed, profile, toxicity)
@@ -270,4 +290,5 @@ __all__ = [
     "resources",
     "task_metrics",
     "task_score",
+    "toxicity_backend",
 ]

@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass, fields
 
 from multitrust.errors import ConfigError
-from multitrust.scoring.base import PROFILES, TOXICITY_BACKENDS
+from multitrust.scoring.base import PROFILES
+from multitrust.scoring.toxicity import check_toxicity
 
 #: The package's namespace in inspect's registry: ``inspect eval multitrust/T2``.
 NAMESPACE = "multitrust"
@@ -51,8 +52,9 @@ class Settings:
     """The synthetic draw's seed."""
     profile: str = "corrected"
     """The scoring profile: ``corrected``, ``official`` or ``official-a067801`` (docs/scoring.md)."""
-    toxicity: str = "api"
-    """S.1/S.3's toxicity backend: ``api`` or ``offline``."""
+    toxicity: str = "auto"
+    """S.1/S.3's toxicity backend, as ``multitrust eval --toxicity``: ``auto``, ``api``,
+    ``perspective``, ``moderation``, ``profanity`` or ``hf/<model>`` (docs/scoring.md)."""
     judge: str | None = None
     """An inspect model name for judge-scored tasks (else the ``grader`` model role)."""
 
@@ -62,9 +64,10 @@ class Settings:
             raise ConfigError(
                 f"profile must be one of {', '.join(PROFILES)} (got {self.profile!r})"
             )
-        if self.toxicity not in TOXICITY_BACKENDS:
-            allowed = ", ".join(TOXICITY_BACKENDS)
-            raise ConfigError(f"toxicity must be one of {allowed} (got {self.toxicity!r})")
+        try:
+            check_toxicity(str(self.toxicity))
+        except ConfigError as exc:  # the CLI's message, worded for a task argument
+            raise ConfigError(str(exc).replace("--toxicity", "toxicity", 1)) from None
         size = self.size
         if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
             raise ConfigError(f"size must be a positive number of samples (got {size!r})")

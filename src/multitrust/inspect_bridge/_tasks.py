@@ -83,7 +83,7 @@ def _factory(task_id: str, title: str) -> Callable[..., Any]:
         size: int | None = None,
         seed: int = 0,
         profile: str = "corrected",
-        toxicity: str = "api",
+        toxicity: str = "auto",
         judge: str | None = None,
     ) -> Any:
         return build(task_id, Settings(str(data), size, seed, profile, toxicity, judge))
