@@ -288,8 +288,18 @@ class _Guard:
         self.saved.clear()
 
     def stop_all(self) -> None:
+        """At exit: stop what is still running, then end the reaper (end of file on its stdin:
+        with every group stopped it exits at once, else it kills what is left) and reap it."""
         for fleet in list(self.fleets):
             fleet.stop()
+        reaper, self.reaper = self.reaper, None
+        if reaper is None:
+            return
+        with contextlib.suppress(OSError):
+            if reaper.stdin is not None:
+                reaper.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            reaper.wait(timeout=2)
 
 
 _guard: _Guard | None = None
