@@ -56,6 +56,7 @@ GROUPS: tuple[Group, ...] = (
         ("multitrust/formula.py",),
         (
             "tests/test_formula.py",
+            "tests/test_formula_edges.py",
             "tests/test_bootstrap_ci.py",
             "tests/perf/test_identical.py",
             "tests/test_aggregate.py",
@@ -85,6 +86,7 @@ GROUPS: tuple[Group, ...] = (
         ("multitrust/scoring/choice.py",),
         (
             "tests/scoring/test_keywords_choice.py",
+            "tests/scoring/test_choice_markers.py",
             "tests/scoring/test_defects.py",
             "tests/scoring/test_official_lists.py",
         ),
@@ -92,7 +94,11 @@ GROUPS: tuple[Group, ...] = (
     Group(
         "judge",
         ("multitrust/scoring/judge.py",),
-        ("tests/scoring/test_judge.py", "tests/scoring/test_judge_tasks.py"),
+        (
+            "tests/scoring/test_judge.py",
+            "tests/scoring/test_judge_tasks.py",
+            "tests/scoring/test_judge_scorers.py",
+        ),
     ),
     Group(
         "iou",
@@ -100,6 +106,7 @@ GROUPS: tuple[Group, ...] = (
         (
             "tests/scoring/test_iou.py",
             "tests/scoring/test_iou_numbers.py",
+            "tests/scoring/test_iou_scorer.py",
             "tests/scoring/test_judge_tasks.py",
         ),
     ),
