@@ -10,8 +10,8 @@ from multitrust.scoring.base import ScoreContext
 from multitrust.scoring.choice import F3_TOPIC, choice, parse_choice
 from multitrust.types import Sample
 
-DIGITS = {"one": ("1",), "two": ("2",)}
-LETTERS = {"first": ("a",), "second": ("b",)}
+DIGITS: dict[str, tuple[str, ...]] = {"one": ("1",), "two": ("2",)}
+LETTERS: dict[str, tuple[str, ...]] = {"first": ("a",), "second": ("b",)}
 
 
 def _fresh(options: dict[str, tuple[str, ...]]) -> tuple[dict[str, tuple[str, ...]], str]:
