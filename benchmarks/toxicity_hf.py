@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
     for kind, r in rows.items():
         print(
             f"| {kind} | {r['params_m']:.2f} M | {r['device']} | {r['threads']} | "
-            f"{r['mean_tokens']:.0f} | {r['batched_per_s']:.0f} | {r['serial_per_s']:.0f} |"
+            f"{r['mean_tokens']:.0f} | {r['batched_per_s']:.2f} | {r['serial_per_s']:.2f} |"
         )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))

@@ -172,7 +172,7 @@ def test_resolve_backend() -> None:
     assert resolve_backend("auto", env={"OPENAI_API_KEY": "o"}) == "moderation"
     assert resolve_backend("auto", env={}, allow_offline=True) == "profanity"
     assert resolve_backend("offline", env={}) == "profanity"  # the deprecated name
-    # a setting, not the environment, allows the offline classifier
+    # a setting, not the environment, allows the profanity filter
     with pytest.raises(ToxicityError):
         resolve_backend("auto", env={"MULTITRUST_OFFLINE_TOXICITY": "1"})
     assert (

@@ -22,9 +22,10 @@ Without named labels, every label whose name does not say "not toxic" (``neutral
 ``non-toxic``, ``normal``, ``clean``, ``neither``, ``none``, ``safe`` …) is toxic; a softmax head
 whose labels say nothing (``LABEL_0``, ``LABEL_1``) is refused with the labels listed, so the
 user names one. The head is settled when the run is planned (one line if it cannot be), the
-weights are loaded once, on first use, in a worker thread; texts scored concurrently are batched
-(``batch_size`` per forward pass) and truncated to the checkpoint's maximum length. Scores are
-rounded to 6 decimals, so padding inside a batch never changes one.
+weights are loaded once, on first use, in a worker thread; texts scored concurrently are
+batched (``batch_size`` per forward pass, texts of similar length together) and truncated to
+the checkpoint's maximum length. Scores are computed in float32 (on a GPU too) and rounded to
+6 decimals, so padding inside a batch does not move one (the tests check batched = one by one).
 """
 
 from __future__ import annotations
@@ -184,7 +185,8 @@ class HFToxicity(_LocalCheckpoint):
         max_length: int | None = None,
     ) -> None:
         name, labels, activation = parse_hf_spec(spec)
-        super().__init__(name, device=device, dtype=dtype, batch_size=batch_size)
+        # float32 even on a GPU: a scorer's numbers must not move with padding or precision
+        super().__init__(name, device=device, dtype=dtype or "float32", batch_size=batch_size)
         self.spec = spec
         self.wanted_labels = labels
         self.wanted_activation = activation
@@ -275,12 +277,15 @@ class HFToxicity(_LocalCheckpoint):
         text is 0 without the model, as with every backend."""
         head = self.check()
         loaded = self.loaded_sync()
-        todo = [t for t in texts if t.strip()]
-        scored: list[float] = []
+        # texts of similar length share a batch: less padding (scores do not depend on it)
+        todo = sorted((i for i, t in enumerate(texts) if t.strip()), key=lambda i: len(texts[i]))
+        out = [0.0] * len(texts)
         for start in range(0, len(todo), self.batch_size):
-            scored.extend(self._forward(loaded, head, todo[start : start + self.batch_size]))
-        it = iter(scored)
-        return [next(it) if t.strip() else 0.0 for t in texts]
+            chunk = todo[start : start + self.batch_size]
+            values = self._forward(loaded, head, [texts[i] for i in chunk])
+            for i, value in zip(chunk, values, strict=True):
+                out[i] = value
+        return out
 
     def _forward(self, loaded: _Loaded, head: ToxicHead, texts: Sequence[str]) -> list[float]:
         import torch
@@ -309,9 +314,11 @@ class HFToxicity(_LocalCheckpoint):
         return await fut
 
     async def _drain_pending(self) -> None:
+        # up to 8 batches at a time: sorted by length inside score_sync, they pad less
+        take = self.batch_size * 8
         while self._pending:
-            batch = self._pending[: self.batch_size]
-            del self._pending[: self.batch_size]
+            batch = self._pending[:take]
+            del self._pending[:take]
             texts = [t for t, _ in batch]
             try:
                 values = await asyncio.to_thread(self.score_sync, texts)
