@@ -232,6 +232,7 @@ def test_a_failed_batch_fails_its_samples_not_the_loop(
     assert 0.0 <= asyncio.run(clf.score("hello")) <= 1.0  # the next batch runs
 
 
+@pytest.mark.hf
 def test_a_missing_or_invalid_checkpoint_is_one_line(tmp_path: Path) -> None:
     pytest.importorskip("transformers")
     (tmp_path / "empty").mkdir()
