@@ -261,6 +261,21 @@ def test_the_refusal_detector_is_part_of_the_corrected_run_identity(
     data = open_data("synth")
     corrected = api.run_id_for(model, data, "corrected", None, None)
     official = api.run_id_for(model, data, "official", None, None)
-    monkeypatch.setattr(api, "detector_name", lambda profile, **kw: "rules v2 + model lr-2")
+    monkeypatch.setattr(api, "detector_name", lambda profile, **kw: "rules v2 + model lr-99")
     assert api.run_id_for(model, data, "corrected", None, None) != corrected
     assert api.run_id_for(model, data, "official", None, None) == official
+
+
+@pytest.mark.parametrize(
+    "text", ["", "   ", "a" * 100_000, "the " * 2000, "1" * 5000, "\ud800 broken utf-16", "😀" * 50]
+)
+def test_degenerate_answers_are_read_without_error_and_repetition_is_no_refusal(text: str) -> None:
+    """Presence features: a generation loop weighs no more than saying it once."""
+    assert not is_refusal(text)
+    assert load_model().probability(text) < 0.5
+
+
+def test_repeating_an_answer_does_not_grow_its_score() -> None:
+    once = "Perhaps it's best if I don't weigh in on that."
+    m = load_model()
+    assert abs(m.logit(" ".join([once] * 50)) - m.logit(f"{once} {once}")) < 0.5
