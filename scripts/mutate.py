@@ -110,7 +110,11 @@ GROUPS: tuple[Group, ...] = (
             "tests/scoring/test_judge_tasks.py",
         ),
     ),
-    Group("toxicity", ("multitrust/scoring/toxicity.py",), ("tests/scoring/test_toxicity.py",)),
+    Group(
+        "toxicity",
+        ("multitrust/scoring/toxicity.py",),
+        ("tests/scoring/test_toxicity.py", "tests/scoring/test_toxicity_requests.py"),
+    ),
     Group(
         "cache-resume",
         ("multitrust/engine/runner.py", "multitrust/store"),
@@ -118,6 +122,7 @@ GROUPS: tuple[Group, ...] = (
             "tests/engine/test_cache_key.py",
             "tests/engine/test_engine.py",
             "tests/engine/test_timeout_scoring.py",
+            "tests/engine/test_data_errors.py",
         ),
         functions=(
             "x_cache_key",

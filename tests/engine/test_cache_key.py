@@ -125,7 +125,7 @@ def test_a_target_json_cannot_write_is_keyed_by_its_text() -> None:
     )
 
 
-@pytest.mark.parametrize("limit", [7, 40])
+@pytest.mark.parametrize("limit", [1, 7, 40, 70])  # 1 and 70: the last prefetch is short
 def test_limit_caps_the_items_asked_and_a_rerun_resumes_up_to_the_new_limit(
     toy_task: str, tmp_path: Path, limit: int
 ) -> None:
@@ -136,3 +136,61 @@ def test_limit_caps_the_items_asked_and_a_rerun_resumes_up_to_the_new_limit(
     more = CountingModel()
     r2 = evaluate(more, toy_task, db=db, size=50, limit=limit + 5, bootstrap=0)
     assert more.calls == 5 and r2.tasks[toy_task].n == limit + 5
+
+
+def test_a_model_that_reads_the_sample_keys_its_target_and_ideal_answer() -> None:
+    from multitrust.types import Sample
+
+    cfg, msgs = GenerateConfig(), [Message("user", "Is the sky blue?")]
+    oracle = ScriptedModel("oracle")  # answers from the sample: its key must hold the target
+
+    def key(model: ScriptedModel, **kw: Any) -> str:
+        return cache_key(model, msgs, cfg, Sample("s", "q", **kw))
+
+    assert oracle.needs_sample
+    base = key(oracle, target=True, meta={"ideal": "yes", "other": 1})
+    assert key(oracle, target=False, meta={"ideal": "yes", "other": 1}) != base
+    assert key(oracle, target=True, meta={"ideal": "no", "other": 1}) != base
+    assert key(oracle, target=True, meta={"ideal": "yes", "other": 2}) == base
+    assert cache_key(oracle, msgs, cfg) != base  # no sample: no target in the key
+    blind = ScriptedModel("oracle")
+    blind.needs_sample = False  # a model that never reads the sample: one answer for all
+    assert key(blind, target=True) == key(blind, target=False) == cache_key(blind, msgs, cfg)
+
+
+def test_the_store_serves_good_answers_and_resumes_only_error_free_rows(tmp_path: Path) -> None:
+    from multitrust.store import ResultRow, Store
+    from multitrust.types import Generation
+
+    with Store(tmp_path / "r.db") as st:
+        st.write_batch(
+            [
+                ("good", "m", Generation("hi", input_tokens=3, output_tokens=4, latency_s=0.5)),
+                ("bad", "m", Generation(None, error="boom", error_kind="server")),
+            ],
+            [],
+        )
+        assert st.get_generation("good") == Generation(
+            "hi", input_tokens=3, output_tokens=4, latency_s=0.5, cached=True
+        )
+        assert st.get_generation("bad") is None  # an error is never served as an answer
+        assert st.get_generation("missing") is None
+
+        def row(run: str, task: str, sid: str, variant: str, error: str | None) -> ResultRow:
+            return ResultRow(
+                run, task, sid, variant, None, "p", [], None, {}, "o", None, None, None, None, error
+            )
+
+        st.write_batch(
+            [],
+            [
+                row("r1", "T.5", "a", "text", None),
+                row("r1", "T.5", "a", "image", None),
+                row("r1", "T.5", "b", "text", "timeout"),
+                row("r1", "T.6", "c", "text", None),
+                row("r2", "T.5", "d", "text", None),
+            ],
+        )
+        assert st.done_keys("r1", "T.5") == {("a", "text"), ("a", "image")}
+        assert st.done_keys("r2", "T.5") == {("d", "text")}
+        assert st.done_keys("r1", "T.9") == set()
