@@ -2,7 +2,7 @@
 
 Each group below names source files (optionally only some of their functions) and the fast tests
 that guard them. For every group the script lays a scratch copy of the checkout under
-``build/mutate/<group>/`` (src, tests, benchmarks and a pyproject.toml with that group's
+``build/mutate/<group>/`` (src, tests, benchmarks, scripts and a pyproject.toml with that group's
 ``[tool.mutmut]`` section), runs mutmut there (one process per mutant, ``--max-children``
 workers), reads mutmut's per-mutant exit codes and prints the mutation score per group:
 
@@ -70,7 +70,12 @@ GROUPS: tuple[Group, ...] = (
     Group(
         "refusal",
         ("multitrust/scoring/refusal",),
-        ("tests/scoring/test_refusal.py", "tests/scoring/test_official_lists.py"),
+        (
+            "tests/scoring/test_refusal.py",
+            "tests/scoring/test_refusal_judge.py",
+            "tests/scoring/test_refusal_model.py",
+            "tests/scoring/test_official_lists.py",
+        ),
     ),
     Group(
         "yesno",
@@ -179,7 +184,7 @@ def _pyproject(group: Group, files: list[str]) -> str:
         + f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
         + 'pytest_add_cli_args = ["-p", "no:xdist", "-p", "no:cacheprovider", "-m", '
         + '"not slow and not hf and not browser", "-W", "ignore"]\n'
-        + 'also_copy = ["benchmarks"]\n'
+        + 'also_copy = ["benchmarks", "scripts"]\n'
         + "use_git_change_detection = false\n"
     )
 
@@ -190,7 +195,7 @@ def _lay(group: Group, files: list[str]) -> Path:
         shutil.rmtree(work)
     work.mkdir(parents=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "*.egg-info")
-    for folder in ("src", "tests", "benchmarks"):
+    for folder in ("src", "tests", "benchmarks", "scripts"):
         if (ROOT / folder).exists():
             shutil.copytree(ROOT / folder, work / folder, ignore=ignore)
     (work / "pyproject.toml").write_text(_pyproject(group, files))

@@ -133,9 +133,11 @@ def test_limit_caps_the_items_asked_and_a_rerun_resumes_up_to_the_new_limit(
     m = CountingModel()
     r = evaluate(m, toy_task, db=db, size=50, limit=limit, bootstrap=0)
     assert m.calls == limit and r.tasks[toy_task].n == limit
+    assert r.counters.queued == limit
     more = CountingModel()
     r2 = evaluate(more, toy_task, db=db, size=50, limit=limit + 5, bootstrap=0)
     assert more.calls == 5 and r2.tasks[toy_task].n == limit + 5
+    assert (r2.counters.queued, r2.counters.cached) == (limit + 5, limit)  # a new run: cached
 
 
 def test_a_model_that_reads_the_sample_keys_its_target_and_ideal_answer() -> None:
