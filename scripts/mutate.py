@@ -74,6 +74,7 @@ GROUPS: tuple[Group, ...] = (
             "tests/scoring/test_refusal.py",
             "tests/scoring/test_refusal_judge.py",
             "tests/scoring/test_refusal_model.py",
+            "tests/scoring/test_refusal_fast.py",
             "tests/scoring/test_official_lists.py",
         ),
     ),
