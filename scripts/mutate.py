@@ -75,6 +75,7 @@ GROUPS: tuple[Group, ...] = (
             "tests/scoring/test_refusal_judge.py",
             "tests/scoring/test_refusal_model.py",
             "tests/scoring/test_refusal_fast.py",
+            "tests/scoring/test_refusal_cues.py",
             "tests/scoring/test_official_lists.py",
         ),
     ),
