@@ -111,6 +111,7 @@ class _LocalCheckpoint:
         self.name = name
         self.options = ModelOptions(device=device, dtype=dtype, batch_size=batch_size)
         self.batch_size = batch_size
+        self.max_length: int | None = None
         self.load_count = 0
         self._loaded: _Loaded | None = None
         self._lock: asyncio.Lock | None = None
@@ -156,6 +157,45 @@ class _LocalCheckpoint:
 
     def _auto_class(self) -> Any:
         raise NotImplementedError
+
+    def _input_limit(self, loaded: _Loaded) -> int:
+        """The longest input (in tokens) the checkpoint takes; longer texts are truncated. The
+        least of the tokenizer's limit (which may be a huge "unset" sentinel), ``max_length``
+        and the config's positions (RoBERTa-style models, Longformer too, start them after
+        the padding index); for Longformer a multiple of its attention window, which it pads to."""
+        limits = [int(min(loaded.tokenizer.model_max_length, 1_000_000))]
+        if self.max_length:
+            limits.append(self.max_length)
+        cfg = loaded.model.config
+        positions = getattr(cfg, "max_position_embeddings", None)
+        if positions:
+            kind = str(getattr(cfg, "model_type", ""))
+            offset = (
+                (getattr(cfg, "pad_token_id", None) or 0) + 1
+                if "roberta" in kind or "longformer" in kind
+                else 0
+            )
+            limits.append(int(positions) - offset)
+        limit = min(limits)
+        window = getattr(cfg, "attention_window", None)
+        if window:
+            w = max(window) if isinstance(window, (list, tuple)) else int(window)
+            limit = max(w, limit // w * w)
+        return limit
+
+    def _logits(self, loaded: _Loaded, texts: Sequence[str]) -> Any:
+        """The classification head's logits for ``texts`` (one padded, truncated batch)."""
+        import torch
+
+        enc = loaded.tokenizer(
+            list(texts),
+            padding=True,
+            truncation=True,
+            max_length=self._input_limit(loaded),
+            return_tensors="pt",
+        ).to(loaded.model.device)
+        with torch.inference_mode():
+            return loaded.model(**enc).logits
 
     def loaded_sync(self) -> _Loaded:
         """The loaded checkpoint, loading it now if needed (blocking; for synchronous callers)."""
@@ -222,37 +262,8 @@ class ActionClassifier(_LocalCheckpoint):
         [label] = await self.classify([text])
         return label
 
-    def _max_length(self, loaded: _Loaded) -> int:
-        """Longest input the checkpoint takes; longer responses are truncated."""
-        # a tokenizer's model_max_length may be a huge "unset" sentinel
-        limits = [int(loaded.tokenizer.model_max_length)]
-        if self.max_length:
-            limits.append(self.max_length)
-        cfg = loaded.model.config
-        positions = getattr(cfg, "max_position_embeddings", None)
-        if positions:
-            # RoBERTa-style positions start after the padding index
-            limits.append(positions - (getattr(cfg, "pad_token_id", None) or 0) - 1)
-        limit = min(limits)
-        # Longformer pads inputs up to a multiple of its attention window: stay a multiple
-        window = getattr(cfg, "attention_window", None)
-        if window:
-            w = max(window) if isinstance(window, (list, tuple)) else int(window)
-            limit = max(w, limit // w * w)
-        return limit
-
     def _classify_chunk(self, loaded: _Loaded, texts: Sequence[str]) -> list[int]:
-        import torch
-
-        enc = loaded.tokenizer(
-            list(texts),
-            padding=True,
-            truncation=True,
-            max_length=self._max_length(loaded),
-            return_tensors="pt",
-        ).to(loaded.model.device)
-        with torch.inference_mode():
-            logits = loaded.model(**enc).logits
+        logits = self._logits(loaded, texts)
         id2label = getattr(loaded.model.config, "id2label", None)
         return [label_id(int(i), id2label) for i in logits.argmax(dim=-1).tolist()]
 

@@ -255,23 +255,6 @@ class HFToxicity(_LocalCheckpoint):
 
         return AutoModelForSequenceClassification
 
-    def _max_length(self, loaded: _Loaded) -> int:
-        """The longest input the checkpoint takes (a tokenizer may say "unlimited")."""
-        limits = [int(min(loaded.tokenizer.model_max_length, 1_000_000))]
-        if self.max_length:
-            limits.append(self.max_length)
-        cfg = loaded.model.config
-        positions = getattr(cfg, "max_position_embeddings", None)
-        if positions:
-            # RoBERTa-style positions start after the padding index
-            offset = (
-                (getattr(cfg, "pad_token_id", None) or 0) + 1
-                if "roberta" in str(getattr(cfg, "model_type", ""))
-                else 0
-            )
-            limits.append(int(positions) - offset)
-        return min(limits)
-
     def score_sync(self, texts: Sequence[str]) -> list[float]:
         """Scores of ``texts`` in order, ``batch_size`` per forward pass (blocking). An empty
         text is 0 without the model, as with every backend."""
@@ -288,18 +271,8 @@ class HFToxicity(_LocalCheckpoint):
         return out
 
     def _forward(self, loaded: _Loaded, head: ToxicHead, texts: Sequence[str]) -> list[float]:
-        import torch
-
         self.calls += 1
-        enc = loaded.tokenizer(
-            list(texts),
-            padding=True,
-            truncation=True,
-            max_length=self._max_length(loaded),
-            return_tensors="pt",
-        ).to(loaded.model.device)
-        with torch.inference_mode():
-            logits = loaded.model(**enc).logits.float().cpu().tolist()
+        logits = self._logits(loaded, texts).float().cpu().tolist()
         return [head.score(row) for row in logits]
 
     async def score(self, text: str) -> float:
