@@ -168,8 +168,12 @@ def _module(path: str) -> str:
     return mod.removesuffix(".__init__")
 
 
-def _patterns(group: Group, files: list[str], sample: str | None) -> list[str]:
+def _patterns(
+    group: Group, files: list[str], sample: str | None, only: tuple[str, ...] = ()
+) -> list[str]:
     tail = f"__mutmut_*{sample}" if sample is not None else "__mutmut_*"
+    if only:  # --only: mutants of the functions whose mutmut name ends in one of these
+        return [f"*{o}{tail}" for o in only]
     funcs = group.functions or ("*",)
     return [f"{_module(f)}.{fn}{tail}" for f in files for fn in funcs]
 
@@ -247,13 +251,15 @@ def _results(work: Path, files: list[str], patterns: list[str]) -> dict[str, int
     return codes
 
 
-def run_group(group: Group, *, sample: str | None, jobs: int, verbose: bool) -> Score | None:
+def run_group(
+    group: Group, *, sample: str | None, jobs: int, verbose: bool, only: tuple[str, ...] = ()
+) -> Score | None:
     files = _expand(group.files)
     if not files:
         print(f"{group.name}: none of {group.files} exists here; skipped", flush=True)
         return None
     work = _lay(group, files)
-    patterns = _patterns(group, files, sample)
+    patterns = _patterns(group, files, sample, only)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     mutmut = [sys.executable, "-m", "mutmut"]
     t0 = time.monotonic()
@@ -306,6 +312,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sample", metavar="DIGIT", help="only mutants whose number ends in DIGIT")
     ap.add_argument("--jobs", "-j", type=int, default=1, help="mutants tested at once (1)")
     ap.add_argument("--fail-under", type=float, default=0.0, help="exit 1 below this score")
+    ap.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only the mutants of functions whose mutmut name ends in NAME (repeatable; "
+        "e.g. _reading.x_cue_kind, 'Storeǁdone_keys'); a partial score, for working on survivors",
+    )
     ap.add_argument("--list", action="store_true", help="print the groups and exit")
     ap.add_argument("-v", "--verbose", action="store_true", help="list every surviving mutant")
     args = ap.parse_args(argv)
@@ -322,7 +336,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     scores = []
     for g in chosen:
-        s = run_group(g, sample=args.sample, jobs=args.jobs, verbose=args.verbose)
+        s = run_group(
+            g, sample=args.sample, jobs=args.jobs, verbose=args.verbose, only=tuple(args.only)
+        )
         if s is None:
             continue
         scores.append(s)
