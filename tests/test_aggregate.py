@@ -169,3 +169,20 @@ def test_every_sub_aspect_carries_its_code_name_tasks_and_missing_tasks() -> Non
             assert sub.score is None and sub.tasks == [] and sub.missing == members
     assert subs["T.I"].tasks == ["T.1"] and subs["T.I"].score == 50.0
     assert subs["P.A"].tasks == ["P.2"] and subs["P.A"].score == pytest.approx(10.0)
+
+
+def test_an_unweighted_task_is_one_share_beside_weighted_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # P.A with a fourth, unweighted task: it weighs 1 against the 0.4/0.3/0.3 of the others
+    import dataclasses
+
+    from multitrust import aggregate
+
+    real = all_tasks()
+    extra = dataclasses.replace(next(s for s in real if s.id == "P.1"), id="P.9", weight=None)
+    monkeypatch.setattr(aggregate, "all_tasks", lambda: [*real, extra])
+    subs = sub_aspect_scores({"P.1": 100.0, "P.2": 100.0, "P.3": 100.0, "P.9": 0.0})
+    assert subs["P.A"].score == pytest.approx(100.0 * 1.0 / 2.0)
+    subs = sub_aspect_scores({"P.1": 100.0, "P.9": 0.0})
+    assert subs["P.A"].score == pytest.approx(100.0 * 0.4 / 1.4)

@@ -262,3 +262,36 @@ def test_rows_from_store_keep_every_field_and_leave_errors_out() -> None:
         ]
     )
     assert rows == [Row("a", "related", {"kind": "b"}, {"acc": 0.0}, "no")]
+
+
+def test_the_scorer_label_keeps_the_classifiers_whole_last_name() -> None:
+    task = dataclasses.replace(
+        TASK, refusal_rate=True, classifier_refusal=ClassifierRefusal(frozenset({0}))
+    )
+
+    def label(classifier: str) -> str | None:
+        return compute_task(
+            SPEC,
+            task,
+            _rows(),
+            bootstrap=0,
+            refusal_detector="rules v2",
+            refusal_classifier=classifier,
+            classifier_applied=True,
+        ).scorer
+
+    # a bare checkpoint name (no folder) is named as it is
+    assert label("action-ro") == "acc@7 (refusal: rules v2 + action-ro)"
+    # a name ending in X keeps its X; only the trailing "/" goes
+    assert label("/models/acme/refusal-XX/") == "acc@7 (refusal: rules v2 + refusal-XX)"
+
+
+def test_a_toolbox_note_is_recorded_after_the_deviations_and_alone_keeps_comparability() -> None:
+    noted = dataclasses.replace(TASK, toolbox_note="max of strings, as sent")
+    oc = compute_task(SPEC, noted, _rows(), bootstrap=0)
+    assert oc.deviation == "toolbox: max of strings, as sent"
+    assert oc.comparable is True and oc.status == "ok"
+    both = dataclasses.replace(noted, deviation="synthetic data")
+    oc = compute_task(SPEC, both, _rows(), bootstrap=0)
+    assert oc.deviation == "synthetic data; toolbox: max of strings, as sent"
+    assert oc.comparable is False
