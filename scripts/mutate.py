@@ -141,7 +141,11 @@ GROUPS: tuple[Group, ...] = (
     Group(
         "exports",
         ("multitrust/results.py",),
-        ("tests/test_results_export.py", "tests/test_results_frame.py"),
+        (
+            "tests/test_results_export.py",
+            "tests/test_results_frame.py",
+            "tests/test_unpaired_surrogates.py",
+        ),
     ),
 )
 

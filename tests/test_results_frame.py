@@ -369,3 +369,30 @@ def test_parquet_without_pyarrow_is_a_one_line_error(
     monkeypatch.setattr(pd.DataFrame, "to_parquet", no_pyarrow)
     with pytest.raises(ConfigError, match=r"^parquet export needs pyarrow: pip .* or pyarrow$"):
         export(db, tmp_path / "m.parquet")
+
+
+def test_a_plugin_tasks_rows_carry_its_name_and_aspect(tmp_path: Path) -> None:
+    import dataclasses
+
+    from multitrust._plugins import Origin
+    from multitrust.tasks import base as task_base
+    from multitrust.tasks import get_task
+
+    origin = Origin("multitrust-plugin-x", "1.0", "multitrust.tasks", "T.97", "x:T97")
+    spec = dataclasses.replace(
+        get_task("T.5"), id="T.97", name="A plugin's task", sub_aspect="T.X", plugin=origin
+    )
+    path = tmp_path / "p.db"
+    with Store(path) as st:
+        _open(st, "r", "m/m", tasks=["T.97"])
+        st.write_batch([], [_row("r", "s1", task_id="T.97", output="x", values={"v": 1.0})])
+    task_base._REGISTRY[spec.id] = spec
+    try:
+        rec = _records(load_results(path))["s1"]
+    finally:
+        task_base._REGISTRY.pop(spec.id, None)
+    assert (rec["task_name"], rec["aspect"], rec["sub_aspect"]) == (
+        "A plugin's task",
+        "truthfulness",
+        "T.X",
+    )

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from multitrust.errors import ConfigError
 from multitrust.store import Store
+from multitrust.types import usv
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -89,14 +90,18 @@ def _target(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, default=str)
+        return usv(value)
+    return usv(json.dumps(value, ensure_ascii=False, default=str))
 
 
 def _meta_value(value: Any) -> Any:
-    if isinstance(value, (str, int, float, bool)) or value is None:
+    # stored JSON may hold an unpaired surrogate escape (from the data): text cells are USV
+    # strings (U+FFFD in its place), which pandas, Arrow and UTF-8 files all accept
+    if isinstance(value, str):
+        return usv(value)
+    if isinstance(value, (int, float, bool)) or value is None:
         return value
-    return json.dumps(value, ensure_ascii=False, default=str)
+    return usv(json.dumps(value, ensure_ascii=False, default=str))
 
 
 def _records(store: Store, models: list[str] | None, include_errors: bool) -> list[dict[str, Any]]:
@@ -310,12 +315,20 @@ def _write_csv(df: pd.DataFrame, out: Path) -> None:
             w.writerow(_cell(_plain(v), c in text_cols) for c, v in zip(cols, row, strict=True))
 
 
+def _json_value(value: Any) -> Any:
+    """JSON has no infinity (RFC 8259 §6): an infinite float is written as the string
+    ``"Infinity"`` or ``"-Infinity"`` (what JavaScript's ``String()`` gives), never dropped."""
+    if isinstance(value, float) and math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
 def _write_jsonl(df: pd.DataFrame, out: Path) -> None:
     cols = list(df.columns)
     # ASCII-only lines: no U+2028/U+2029 or other line breaks a reader could split on
     with out.open("w", newline="\n", encoding="ascii") as f:
         for row in df.itertuples(index=False, name=None):
-            rec = {c: _plain(v) for c, v in zip(cols, row, strict=True)}
+            rec = {c: _json_value(_plain(v)) for c, v in zip(cols, row, strict=True)}
             f.write(json.dumps(rec, ensure_ascii=True, allow_nan=False) + "\n")
 
 

@@ -102,6 +102,19 @@ def read_regular(path: str | Path, *, limit: int | None = None, follow: bool = T
 _OBJECT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>")
 
 
+def usv(text: str) -> str:
+    """``text`` as Unicode scalar values: each unpaired surrogate (valid in JSON's ``\\ud800``
+    escapes and in a Python str, but not encodable as UTF-8) becomes U+FFFD, as a UTF-8 decoder
+    does with a bad byte; a split pair is joined. Anything else is returned as is."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
+
+
 def clean_exc(exc: BaseException) -> str:
     """An exception's message without object reprs such as ``<_io.BytesIO object at 0x…>``."""
     text = " ".join(_OBJECT_REPR.sub("", str(exc)).split())
@@ -356,6 +369,14 @@ class Generation:
     output_tokens: int | None = None
     latency_s: float | None = None
     cached: bool = False
+
+    def __post_init__(self) -> None:
+        # a server may send an unpaired surrogate (a JSON "\\ud800" escape): the text is kept
+        # with U+FFFD in its place, so it can be scored, stored and exported like any other
+        if self.text is not None and not self.text.isascii():
+            object.__setattr__(self, "text", usv(self.text))
+        if self.error is not None and not self.error.isascii():
+            object.__setattr__(self, "error", usv(self.error))
 
     @property
     def ok(self) -> bool:

@@ -752,3 +752,39 @@ def test_a_compressed_body_that_decodes_past_the_cap_is_an_error(
     assert len(rows) == 8
     check_rows(rows, must_answer=even, may_fail=odd, cause=r"over 1 MiB")
     assert sum(r["error"] is not None for r in rows.values()) == 4  # every odd one refused
+
+
+# -- text that UTF-8 cannot hold ---------------------------------------------------------------
+
+
+def lone_surrogate(req: Request) -> bytes:
+    """The request's own answer with a JSON ``\\ud800`` escape (an unpaired surrogate) in it."""
+    text = answer_text(req.question, req.image).replace(" [", " \\ud800[", 1)
+    return response(b'{"choices": [{"message": {"content": "%s"}}]}' % text.encode())
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("transport", ALL)
+def test_an_unpaired_surrogate_in_an_answer_is_stored_as_a_replacement_character(
+    transport: str, tmp_path: Path, toy_task: str
+) -> None:
+    # valid JSON (RFC 8259 §8.2 leaves its meaning open), but not encodable as UTF-8: it once
+    # stopped the whole run with a UnicodeEncodeError from SQLite, losing the batch
+    async def case(req: Request, w: asyncio.StreamWriter) -> bool:
+        if req.method == "GET":
+            return await normal(req, w)
+        w.write(
+            lone_surrogate(req) if req.question and req.question % 2 else response(req.answer())
+        )
+        await w.drain()
+        return True
+
+    rows = run_through(case, transport, tmp_path / "s.db", toy_task, size=4)
+    assert len(rows) == 8
+    for key, r in rows.items():
+        assert r["error"] is None, (key, r["error"])  # an answer, scored
+        assert r["values"] is not None
+        want = expected(key)
+        if int(key[0].removeprefix("q")) % 2:
+            want = want.replace(" [", " \ufffd[", 1)
+        assert r["output"] == want, (key, r["output"])

@@ -30,7 +30,7 @@ from typing import Any
 from multitrust.errors import ConfigError, StoreBusy, StoreWriteError
 from multitrust.store._rows import ResultRow, RunInfo
 from multitrust.store._sqlite import SCHEMA, open_read_only, pid_alive, this_owner, write_failed
-from multitrust.types import Generation
+from multitrust.types import Generation, usv
 
 __all__ = [
     "DUPLICATE_SAMPLE",
@@ -112,6 +112,12 @@ def _one_sample_per_key(
         seen[key] = (fp, is_error and not str(row[14]).startswith(DUPLICATE_SAMPLE))
         out.append(row)
     return out
+
+
+def _text(value: str | None) -> str | None:
+    """A text column as SQLite can take it: an unpaired surrogate (from a dataset's or a
+    server's JSON escape) becomes U+FFFD instead of failing the whole batch."""
+    return value if value is None or value.isascii() else usv(value)
 
 
 class Store:
@@ -331,16 +337,16 @@ class Store:
                 r.sample_id,
                 r.variant,
                 r.gen_key,
-                r.prompt,
+                _text(r.prompt),
                 json.dumps(r.images),
                 json.dumps(r.target, default=str),
                 json.dumps(r.meta, default=str),
-                r.output,
+                _text(r.output),
                 json.dumps(r.values) if r.values is not None else None,
-                r.label,
-                r.explanation,
+                _text(r.label),
+                _text(r.explanation),
                 r.scorer,
-                r.error,
+                _text(r.error),
                 r.error_kind,
                 now,
             )
