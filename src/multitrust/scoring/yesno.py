@@ -180,11 +180,28 @@ def _explicit(t: str) -> set[str]:
     return found
 
 
+#: How much of the text the start rules (hedge, leading answer) read: the lead is short, and
+#: bounding it keeps pathological inputs linear.
+_HEAD = 300
+_WORD_CHAR = re.compile(r"\w")
+_CUT_WORD = re.compile(r"\w+\Z")
+
+
+def _head(t: str) -> str:
+    """``t``'s first :data:`_HEAD` characters, less a word the cut would split: a cut
+    "yesterday" must not read as "yes", nor "bothersome" as the hedge "both"."""
+    head = t[:_HEAD]
+    if _WORD_CHAR.match(t, _HEAD):  # the cut falls in a word or just before one
+        head = _CUT_WORD.split(head)[0]
+    return head
+
+
 def _corrected(text: str, extra: tuple[str, ...]) -> bool | None:
     t = fold(text).strip()
-    if not t or _HEDGE_START.match(t[:300]):
+    head = _head(t)
+    if not t or _HEDGE_START.match(head):
         return None
-    m = _LEAD.match(t[:300])  # the lead is short; bounding it keeps pathological inputs linear
+    m = _LEAD.match(head)
     if m:
         return m.group("yes") is not None
     found = _explicit(t)
