@@ -137,3 +137,15 @@ def test_csv_and_parquet_hold_the_same_rows(db: Path, tmp_path: Path) -> None:
     assert back.loc["a", "output"] == f"No {R}."
     assert back.loc["a", "value_score"] == float("inf")
     assert back.loc["b", "target"] == f"t{R}"
+
+
+def test_a_message_is_sent_as_utf8_whatever_the_data_held() -> None:
+    # a dataset's JSON may hold a "\ud800" escape in a question: the request must still encode
+    from multitrust.models.openai_compat import build_payload, payload_bytes
+    from multitrust.types import GenerateConfig, Message
+
+    msg = Message("user", f"Is {LONE_HIGH} this safe? é")
+    assert msg.text == f"Is {R} this safe? é"
+    body = payload_bytes(build_payload("m", [msg], GenerateConfig()))
+    sent = json.loads(body.decode("utf-8"))
+    assert sent["messages"][0]["content"] in (msg.text, [{"type": "text", "text": msg.text}])

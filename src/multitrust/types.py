@@ -299,6 +299,12 @@ class Message:
     text: str
     images: tuple[Image, ...] = ()
 
+    def __post_init__(self) -> None:
+        # what a model is sent is UTF-8: a dataset's unpaired surrogate becomes U+FFFD here, so
+        # every backend can encode the request (the cache key sees the same text)
+        if not self.text.isascii():
+            object.__setattr__(self, "text", usv(self.text))
+
     def key(self) -> dict[str, Any]:
         return {"role": self.role, "text": self.text, "images": [i.sha256 for i in self.images]}
 
