@@ -144,7 +144,7 @@ GROUPS: tuple[Group, ...] = (
         (
             "tests/test_results_export.py",
             "tests/test_results_frame.py",
-            "tests/test_unpaired_surrogates.py",
+            "tests/test_hostile_values.py",
         ),
     ),
 )

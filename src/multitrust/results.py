@@ -63,6 +63,7 @@ SAMPLE_COLUMNS = (
     "n_images",
     "image_sha256",
 )
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _INT_COLUMNS = frozenset({"seed", "size", "input_tokens", "output_tokens", "n_images"})
 #: Characters that make a spreadsheet read a cell as a formula (OWASP), plus the quote itself.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
@@ -166,7 +167,9 @@ def _columns(records: Iterable[dict[str, Any]]) -> list[str]:
 
 
 def _kind(values: Iterable[Any]) -> str:
-    """``bool``, ``int``, ``float``, ``str`` or ``mixed`` for a column's non-missing values."""
+    """``bool``, ``int``, ``float``, ``str`` or ``mixed`` for a column's non-missing values.
+    An integer no 64-bit column can hold (an ID in the data, say) makes the column text, so
+    every digit is kept."""
     kinds = set()
     for v in values:
         if v is None:
@@ -174,7 +177,7 @@ def _kind(values: Iterable[Any]) -> str:
         kinds.add(
             "bool"
             if isinstance(v, bool)
-            else "int"
+            else ("int" if _INT64_MIN <= v <= _INT64_MAX else "str")
             if isinstance(v, int)
             else "float"
             if isinstance(v, float)

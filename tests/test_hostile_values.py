@@ -1,6 +1,7 @@
-"""Text that UTF-8 cannot hold (an unpaired surrogate, from a JSON ``\\ud800`` escape in a
-dataset or a server's answer) and numbers JSON cannot hold (infinity): stored, loaded and
-exported in every format, with U+FFFD for the surrogate and infinity kept as such."""
+"""Values that break naive storage and exports: text UTF-8 cannot hold (an unpaired surrogate,
+from a JSON ``\\ud800`` escape in a dataset or a server's answer), numbers JSON cannot hold
+(infinity), integers no 64-bit column can hold (an ID in the data) and NUL characters: stored,
+loaded and exported in every format, with U+FFFD for the surrogate and every other value kept."""
 
 from __future__ import annotations
 
@@ -149,3 +150,59 @@ def test_a_message_is_sent_as_utf8_whatever_the_data_held() -> None:
     body = payload_bytes(build_payload("m", [msg], GenerateConfig()))
     sent = json.loads(body.decode("utf-8"))
     assert sent["messages"][0]["content"] in (msg.text, [{"type": "text", "text": msg.text}])
+
+
+@pytest.fixture
+def wide(tmp_path: Path) -> Path:
+    path = tmp_path / "w.db"
+    with Store(path) as st:
+        _open(st, "r", "m/m")
+        st.write_batch(
+            [],
+            [
+                _row(
+                    "r",
+                    "a",
+                    output="nul \x00 inside",
+                    values={"v": 1.0},
+                    meta={"id": 2**70, "n": 1, "low": -(2**63), "edge": 2**63 - 1},
+                    target=2**80,
+                ),
+                _row(
+                    "r",
+                    "b",
+                    output="ok",
+                    values={"v": 0.0},
+                    meta={"id": 7, "n": 2, "low": 1, "edge": 1, "huge_only": -(2**63) - 1},
+                ),
+            ],
+        )
+    return path
+
+
+def test_an_integer_past_64_bits_makes_its_column_text_with_every_digit(wide: Path) -> None:
+    df = load_results(wide).set_index("sample_id")
+    assert str(df["meta_id"].dtype) == "string"
+    assert df.loc["a", "meta_id"] == str(2**70) and df.loc["b", "meta_id"] == "7"
+    assert str(df["meta_huge_only"].dtype) == "string"
+    assert df.loc["b", "meta_huge_only"] == str(-(2**63) - 1)
+    # the 64-bit limits themselves still fit: those columns stay integers
+    assert str(df["meta_low"].dtype) == "Int64" and df.loc["a", "meta_low"] == -(2**63)
+    assert str(df["meta_edge"].dtype) == "Int64" and df.loc["a", "meta_edge"] == 2**63 - 1
+    assert str(df["meta_n"].dtype) == "Int64"
+    assert df.loc["a", "target"] == str(2**80)
+    assert df.loc["a", "output"] == "nul \x00 inside"
+
+
+def test_every_format_exports_them(wide: Path, tmp_path: Path) -> None:
+    recs = {
+        r["sample_id"]: r
+        for r in map(json.loads, export(wide, tmp_path / "o.jsonl").read_text().splitlines())
+    }
+    assert recs["a"]["meta_id"] == str(2**70) and recs["a"]["output"] == "nul \x00 inside"
+    assert recs["a"]["meta_low"] == -(2**63)
+    with export(wide, tmp_path / "o.csv").open(newline="", encoding="utf-8") as f:
+        rows = {r["sample_id"]: r for r in csv.DictReader(f)}
+    assert rows["a"]["meta_id"] == str(2**70) and rows["a"]["output"] == "nul \x00 inside"
+    back = pd.read_parquet(export(wide, tmp_path / "o.parquet")).set_index("sample_id")
+    assert back.loc["a", "meta_id"] == str(2**70) and back.loc["a", "meta_edge"] == 2**63 - 1
