@@ -508,6 +508,41 @@ def test_rescore_works_offline_from_the_store(tmp_path: Path) -> None:
     assert "not_stored" in res.stderr and "requests 0 " in res.stdout
 
 
+def test_rescore_takes_the_samples_of_the_models_last_run(tmp_path: Path) -> None:
+    res = cli("eval", "-m", "scripted/refuse", "-t", "T.5,P.1", "--size", "4", "-q", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    run_id = re.search(r"run ([0-9a-f]{16})", res.stdout)
+    assert run_id, res.stdout
+    # no --tasks/--size: the last run's, said on stderr; nothing is asked, nothing is missing
+    res = cli("rescore", "-m", "scripted/refuse", "--profile", "official", cwd=tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
+    said = [line for line in res.stderr.splitlines() if line.startswith("rescore:")]
+    assert said == [
+        f"rescore: tasks, data, size, seed, limit as in run {run_id.group(1)}: "
+        "T.5,P.1 · synth · size 4 · seed 0"
+    ], res.stderr
+    assert "requests 0 " in res.stdout and "errors 0 " in res.stdout
+    assert "scored 8 " in res.stdout and "profile official" in res.stdout
+    assert "T.1 " not in res.stdout
+    # what is given wins; the rest still comes from the run
+    res = cli("rescore", "-m", "scripted/refuse", "-t", "T.5", "--size", "3", cwd=tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "rescore: data, seed, limit as in run" in res.stderr
+    assert "scored 3 " in res.stdout and "P.1 " not in res.stdout
+
+
+def test_rescore_without_a_stored_run_of_the_model_is_one_line(tmp_path: Path) -> None:
+    res = cli("rescore", "-m", "scripted/refuse", cwd=tmp_path)
+    assert res.returncode == 2
+    assert "no store at" in one_line_error(res)
+    assert not (tmp_path / "multitrust.db").exists()  # a read: nothing created
+    assert cli("eval", "-m", "scripted/refuse", "-t", "T.5", "--size", "2", "-q", cwd=tmp_path)
+    res = cli("rescore", "-m", "scripted/comply", cwd=tmp_path)
+    assert res.returncode == 2
+    line = one_line_error(res)
+    assert "no run of scripted/comply" in line and "multitrust eval -m scripted/comply" in line
+
+
 # ------------------------------------------------------------------ progress (#18.12)
 
 

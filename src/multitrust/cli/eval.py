@@ -10,10 +10,13 @@ from multitrust.cli import _options as opt
 from multitrust.cli import _render as render
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from multitrust.api import RunReport
     from multitrust.config import RunConfig, RunOptions
     from multitrust.many import ModelEntry, ModelOutcome
     from multitrust.models.base import Model
+    from multitrust.store import RunInfo
 
 
 def list_tasks(
@@ -342,6 +345,22 @@ def _eval_many(
         raise typer.Exit(code=3)
 
 
+def _last_run(db: Path | None, model: str) -> RunInfo:
+    """The model's last stored run (the samples rescore takes by default); a one-line error
+    when the store holds none, since every output would then be missing."""
+    from multitrust.errors import ConfigError
+    from multitrust.store import Store, default_db_path
+
+    with Store(db, read_only=True) as store:
+        runs = store.runs(model)
+    if not runs:
+        raise ConfigError(
+            f"no run of {model} in {db or default_db_path()}: rescore reads stored outputs, "
+            f"so run `multitrust eval -m {model} ...` first (or give its --db)"
+        )
+    return runs[-1]
+
+
 def rescore_cmd(
     model: Annotated[
         str,
@@ -356,11 +375,45 @@ def rescore_cmd(
     judge_api_key: opt.JudgeApiKey = None,
     judge_base_url: opt.JudgeBaseUrl = None,
     profile: opt.Profile = "corrected",
-    tasks: opt.Tasks = None,
-    data: opt.Data = "synth",
-    size: opt.Size = None,
-    limit: opt.Limit = None,
-    seed: opt.Seed = 0,
+    tasks: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tasks",
+            "-t",
+            metavar="IDS",
+            help="T.6,P.6 or aspects (privacy) or sub-aspects (P.L); repeatable. Default: the tasks of the model's last stored run.",
+        ),
+    ] = None,
+    data: Annotated[
+        str | None,
+        typer.Option(
+            "--data",
+            metavar="synth|DIR",
+            help="'synth' or the official data folder. Default: the last stored run's.",
+        ),
+    ] = None,
+    size: Annotated[
+        int | None,
+        typer.Option(
+            "--size",
+            metavar="N",
+            min=1,
+            help="Samples per task (synth) or a cap (official). Default: the last stored run's.",
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            metavar="N",
+            min=1,
+            help="Cap on sample×variant items per task. Default: the last stored run's.",
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", metavar="N", help="Seed. Default: the last stored run's."),
+    ] = None,
     max_connections: opt.MaxConnections = 32,
     timeout_s: opt.Timeout = 120.0,
     urls: opt.BaseUrl = None,
@@ -385,9 +438,39 @@ def rescore_cmd(
     quiet: opt.Quiet = False,
 ) -> None:
     """Re-score stored outputs with another judge, classifier or profile, offline: the model is
-    never called (no server or key needed); only the judge/classifiers are. Give the model
-    options eval had (--base-url, --max-image-side) so its stored outputs are found; an output
-    that is not stored is an error. The rescored run is recorded separately."""
+    never called (no server or key needed); only the judge/classifiers are. The samples are
+    those of the model's last stored run unless --tasks, --data, --size, --limit or --seed say
+    otherwise. Give the model options eval had (--base-url, --max-image-side) so its stored
+    outputs are found; an output that is not stored is an error. The rescored run is recorded
+    separately."""
+    last = _last_run(db, model)
+    taken = [
+        name
+        for name, value in (
+            ("tasks", tasks),
+            ("data", data),
+            ("size", size),
+            ("seed", seed),
+            ("limit", limit),
+        )
+        if value is None
+    ]
+    if tasks is None:
+        tasks = [",".join(last.tasks)]
+    if data is None:
+        data = str(last.data["root"]) if last.data.get("kind") == "official" else "synth"
+    if size is None:
+        size = last.data.get("size")
+    if seed is None:
+        seed = int(last.data.get("seed") or 0)
+    if limit is None:
+        limit = last.settings.get("limit")
+    if taken and not quiet:
+        render.say(
+            f"rescore: {', '.join(taken)} as in run {last.run_id}: {opt.tasks(tasks)} · {data}"
+            f" · size {size or 'default'} · seed {seed}" + (f" · limit {limit}" if limit else ""),
+            err=True,
+        )
     options = opt.run_options(locals())
     from multitrust.api import run
     from multitrust.cli._stored import StoredOutputs
