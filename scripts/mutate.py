@@ -77,6 +77,8 @@ GROUPS: tuple[Group, ...] = (
             "tests/scoring/test_refusal_fast.py",
             "tests/scoring/test_refusal_cues.py",
             "tests/scoring/test_official_lists.py",
+            "tests/scoring/test_refusal_reading_mut.py",
+            "tests/scoring/test_refusal_reading_decide.py",
         ),
     ),
     Group(
