@@ -190,3 +190,17 @@ def test_the_toxicity_backend_is_settled_as_a_run_settles_it(monkeypatch) -> Non
     assert toxicity_backend(Settings()) == "moderation"
     assert resources() == {"moderation": True}  # a marker, never the key
     assert resources("perspective")["toxicity"] is resources("perspective")["toxicity"]
+
+
+def test_when_inspect_moves_its_prerequisite_error_a_runtime_error_takes_its_place(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    from multitrust.inspect_bridge._tasks import prerequisite_error
+
+    assert prerequisite_error() is PrerequisiteError
+    monkeypatch.setitem(sys.modules, "inspect_ai._util.error", None)  # import fails
+    assert prerequisite_error() is RuntimeError
+    with pytest.raises(RuntimeError, match=r"^multitrust T\.2: profile must be one of"):
+        multitrust_task("T.2", profile="bogus")

@@ -13,7 +13,6 @@ from typing import Any
 from inspect_ai import Epochs
 from inspect_ai import Task as InspectTask
 from inspect_ai import task as inspect_task
-from inspect_ai._util.error import PrerequisiteError
 from inspect_ai.dataset import MemoryDataset
 from inspect_ai.solver import generate
 
@@ -32,6 +31,18 @@ from multitrust.inspect_bridge._spec import Settings, inspect_name
 from multitrust.tasks import all_tasks
 
 
+def prerequisite_error() -> type[Exception]:
+    """inspect's ``PrerequisiteError`` (printed as one line, no traceback). It is not in
+    inspect's public API: when a release moves it, a plain RuntimeError takes its place, so the
+    bridge keeps working and only the error's presentation changes."""
+    try:
+        from inspect_ai._util.error import PrerequisiteError
+    except ImportError:
+        return RuntimeError
+    error: type[Exception] = PrerequisiteError
+    return error
+
+
 def build(task_id: str, settings: Settings) -> Any:
     """The inspect Task for multitrust task ``task_id``: its samples (variants expanded) on the
     settings' data, its generation settings, its scorer and its formula as the headline metric.
@@ -40,9 +51,9 @@ def build(task_id: str, settings: Settings) -> Any:
         spec, mt_task = built(task_id, settings)
         samples = [to_inspect_sample(mt_task, s) for s in mt_task.iter_samples()]
     except MultitrustError as exc:
-        raise PrerequisiteError(f"multitrust {task_id}: {exc}") from None
+        raise prerequisite_error()(f"multitrust {task_id}: {exc}") from None
     if not samples:
-        raise PrerequisiteError(f"multitrust {task_id}: no samples in {settings.data}")
+        raise prerequisite_error()(f"multitrust {task_id}: no samples in {settings.data}")
     needs_judge = "judge" in mt_task.scorer.requires
     data_args = {
         "task": task_id,
