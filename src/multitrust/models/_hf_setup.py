@@ -4,9 +4,13 @@ Shared by :mod:`multitrust.models.hf` and the scorers' local classifiers."""
 
 from __future__ import annotations
 
+import functools
+import os
 import re
+import socket
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from multitrust.errors import ConfigError, ModelCallError
 from multitrust.models.base import ModelOptions, env_key
@@ -70,7 +74,64 @@ def hub_kwargs(name: str, options: ModelOptions) -> dict[str, Any]:
     token = env_key("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
     if token:
         kw["token"] = token
+    if not _truthy(os.environ.get("HF_HUB_OFFLINE", "")) and not hub_reachable():
+        # without this, every file is asked for 6 times with backoff (~30 s, a warning each)
+        # before the cache is used or the load fails
+        host = hub_host()[0]
+        if not in_hub_cache(name, kw.get("revision")):
+            raise ConfigError(
+                f"{name}: not in the local Hugging Face cache, and the hub ({host}) cannot be "
+                "reached: download it once where it can (or set HF_ENDPOINT or a proxy)"
+            )
+        kw["local_files_only"] = True
     return kw
+
+
+def _truthy(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def hub_host() -> tuple[str, int]:
+    """The hub's host and port (``HF_ENDPOINT`` or huggingface.co)."""
+    url = urlsplit(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    return url.hostname or "huggingface.co", url.port or (80 if url.scheme == "http" else 443)
+
+
+@functools.cache
+def hub_reachable(timeout_s: float = 3.0) -> bool:
+    """Whether a TCP connection to the hub opens (name lookup and connect, once per process).
+    Through a proxy (``HTTPS_PROXY`` and the like) the hub is taken as reachable: the proxy
+    decides."""
+    if any(
+        os.environ.get(k)
+        for k in (
+            "HTTPS_PROXY",
+            "https_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+        )
+    ):
+        return True
+    try:
+        socket.create_connection(hub_host(), timeout=timeout_s).close()
+    except OSError:
+        return False
+    return True
+
+
+def in_hub_cache(name: str, revision: str | None = None) -> bool:
+    """Whether hub checkpoint ``name`` (its config.json) is in the local cache."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return False
+    try:
+        found = try_to_load_from_cache(name, "config.json", revision=revision)
+    except Exception:  # a malformed repo id: the load itself will say so
+        return False
+    return isinstance(found, str)
 
 
 def scrub_token(text: str) -> str:
