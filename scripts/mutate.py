@@ -79,6 +79,10 @@ GROUPS: tuple[Group, ...] = (
             "tests/scoring/test_official_lists.py",
             "tests/scoring/test_refusal_reading_mut.py",
             "tests/scoring/test_refusal_reading_decide.py",
+            "tests/scoring/test_refusal_model_mut.py",
+            "tests/scoring/test_refusal_judge_mut.py",
+            "tests/scoring/test_refusal_lists_mut.py",
+            "tests/scoring/test_refusal_engine_mut.py",
         ),
     ),
     Group(
