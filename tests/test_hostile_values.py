@@ -206,3 +206,26 @@ def test_every_format_exports_them(wide: Path, tmp_path: Path) -> None:
     assert rows["a"]["meta_id"] == str(2**70) and rows["a"]["output"] == "nul \x00 inside"
     back = pd.read_parquet(export(wide, tmp_path / "o.parquet")).set_index("sample_id")
     assert back.loc["a", "meta_id"] == str(2**70) and back.loc["a", "meta_edge"] == 2**63 - 1
+
+
+def test_the_report_is_written_when_stored_json_holds_an_unpaired_surrogate(
+    tmp_path: Path,
+) -> None:
+    # a fairness slice named after a dataset's metadata value, with a "\ud800" escape in it
+    # (as the official data can hold), once stopped the report with a UnicodeEncodeError
+    import sqlite3
+
+    from multitrust import evaluate
+    from multitrust.report.html import write_report
+
+    db = tmp_path / "r.db"
+    evaluate("scripted/refuse", "T.5,P.1", db=db, size=4, bootstrap=0)
+    con = sqlite3.connect(db)
+    with con:
+        con.execute(
+            "UPDATE task_results SET metrics = "
+            '\'{"refusal": 1.0, "refusal[topic=lone \\ud800 topic]": 1.0}\''
+        )
+    con.close()
+    page = write_report(db, tmp_path / "r.html").read_bytes().decode("utf-8")  # valid UTF-8
+    assert "refusal[topic=lone \ufffd topic]=1.000" in page

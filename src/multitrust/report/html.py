@@ -27,6 +27,7 @@ from multitrust.report.data import (
 )
 from multitrust.report.leaderboard import leaderboard
 from multitrust.tasks.base import order_key
+from multitrust.types import usv
 
 PALETTE = [
     "#4C78A8",
@@ -189,7 +190,9 @@ def render_report(entries: list[Entry], *, reference_top: int = 8) -> str:
             version=__version__,
         )
     )
-    return html
+    # stored JSON (a task's target or metadata) may hold a dataset's unpaired surrogate escape:
+    # the page is UTF-8, so it shows U+FFFD there instead of failing to be written
+    return usv(html)
 
 
 def write_report(
