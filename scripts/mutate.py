@@ -151,6 +151,7 @@ GROUPS: tuple[Group, ...] = (
             "tests/test_results_export.py",
             "tests/test_results_frame.py",
             "tests/test_hostile_values.py",
+            "tests/test_interrupted_writes.py",
         ),
     ),
 )

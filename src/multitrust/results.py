@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from multitrust.errors import ConfigError
 from multitrust.store import Store
-from multitrust.types import usv
+from multitrust.types import replace_when_done, usv
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -350,15 +350,17 @@ def export(
     if fmt not in ("parquet", "csv", "jsonl", "json"):
         raise ConfigError(f"unknown export format {fmt!r} (parquet, csv, jsonl)")
     df = load_results(db, models=models, include_errors=include_errors)
-    if fmt == "parquet":
-        try:
-            df.to_parquet(out, index=False)
-        except ImportError:
-            raise ConfigError(
-                "parquet export needs pyarrow: pip install 'multitrust[scorers]' or pyarrow"
-            ) from None
-    elif fmt == "csv":
-        _write_csv(df, out)
-    else:
-        _write_jsonl(df, out)
+    # written beside and renamed at the end: an interrupted export leaves no truncated file
+    with replace_when_done(out) as part:
+        if fmt == "parquet":
+            try:
+                df.to_parquet(part, index=False)
+            except ImportError:
+                raise ConfigError(
+                    "parquet export needs pyarrow: pip install 'multitrust[scorers]' or pyarrow"
+                ) from None
+        elif fmt == "csv":
+            _write_csv(df, part)
+        else:
+            _write_jsonl(df, part)
     return out

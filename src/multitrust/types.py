@@ -7,6 +7,7 @@ and written to the store. Pixels are never held by a Sample for the whole datase
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -16,7 +17,7 @@ import re
 import stat
 import struct
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -100,6 +101,20 @@ def read_regular(path: str | Path, *, limit: int | None = None, follow: bool = T
 
 
 _OBJECT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>")
+
+
+@contextlib.contextmanager
+def replace_when_done(out: Path) -> Iterator[Path]:
+    """A temporary path beside ``out`` to write; it becomes ``out`` (one rename) only when the
+    block ends normally. An error or Ctrl-C inside leaves ``out`` as it was (absent, or the
+    previous file) and no half-written file anywhere."""
+    tmp = out.with_name(f".{out.name}.part-{os.getpid()}-{os.urandom(4).hex()}")
+    try:
+        yield tmp
+        os.replace(tmp, out)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
 
 
 def usv(text: str) -> str:

@@ -49,13 +49,30 @@ data_app = typer.Typer(
 F = TypeVar("F", bound=Callable[..., Any])
 
 RESUME_HINT = "completed results are in the store; rerun the same command to resume"
+#: What an interrupted command leaves behind, for the commands that are not a run.
+NOTHING_WRITTEN = "nothing was written; rerun the same command to start again"
+HINTS = {
+    "synth": "the tasks drawn so far are kept in the synthetic-data cache (an --export folder "
+    "is written only when complete); rerun the same command to go on",
+    "fetch": "files already downloaded are kept; rerun the same command to go on",
+    "fetch-images": "images already downloaded are kept; rerun the same command to go on",
+    "attack": "images already attacked are kept; rerun the same command to go on",
+    "verify": "nothing was changed",
+    "list": "nothing was changed",
+    "runs": "nothing was changed",
+    "leaderboard": "nothing was changed",
+    "report": NOTHING_WRITTEN,
+    "export": NOTHING_WRITTEN,
+    "merge": NOTHING_WRITTEN,
+}
 _stopped_by: list[int] = []
 """The signal that stopped this process (SIGINT or SIGTERM), once one has."""
 
 
-def _interruptible(fn: F) -> F:
-    """A command that answers Ctrl-C or SIGTERM with the resume hint and exit 130/143 (typer
-    would turn the KeyboardInterrupt into a silent exit 130)."""
+def _interruptible(fn: F, hint: str = RESUME_HINT) -> F:
+    """A command that answers Ctrl-C or SIGTERM with what it leaves behind (``hint``: for a run,
+    how to resume) and exit 130/143 (typer would turn the KeyboardInterrupt into a silent exit
+    130)."""
 
     @functools.wraps(fn)
     def command(*args: Any, **kwargs: Any) -> Any:
@@ -63,7 +80,7 @@ def _interruptible(fn: F) -> F:
             return fn(*args, **kwargs)
         except KeyboardInterrupt:
             how = "stopped (SIGTERM)" if signal.SIGTERM in _stopped_by else "interrupted"
-            _render.err_console.print(f"{how}: {RESUME_HINT}", markup=False, highlight=False)
+            _render.err_console.print(f"{how}: {hint}", markup=False, highlight=False)
             raise typer.Exit(143 if signal.SIGTERM in _stopped_by else 130) from None
 
     return command  # type: ignore[return-value]
@@ -85,7 +102,7 @@ _COMMANDS: tuple[tuple[typer.Typer, str, Callable[..., Any]], ...] = (
     (data_app, "attack", data_attack),
 )
 for _typer, _name, _fn in _COMMANDS:
-    _typer.command(_name)(_interruptible(_fn))
+    _typer.command(_name)(_interruptible(_fn, HINTS.get(_name, RESUME_HINT)))
 app.add_typer(data_app, name="data")
 
 
@@ -160,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"error: {_render.clean(exc)}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
-        _render.err_console.print(f"interrupted: {RESUME_HINT}", markup=False, highlight=False)
+        _render.err_console.print("interrupted", markup=False, highlight=False)
         sys.exit(130)
     except Exception as exc:
         code = _click_error(exc)

@@ -27,7 +27,7 @@ from multitrust.report.data import (
 )
 from multitrust.report.leaderboard import leaderboard
 from multitrust.tasks.base import order_key
-from multitrust.types import usv
+from multitrust.types import replace_when_done, usv
 
 PALETTE = [
     "#4C78A8",
@@ -200,5 +200,7 @@ def write_report(
 ) -> Path:
     entries = gather(db, models)
     out = Path(out)
-    out.write_text(render_report(entries), encoding="utf-8")
+    page = render_report(entries)
+    with replace_when_done(out) as part:  # never a half-written page
+        part.write_text(page, encoding="utf-8")
     return out
