@@ -27,6 +27,10 @@ def kinds(text: str) -> tuple[str, ...]:
         ("I could not see any text in the image.", ("hedge",)),
         ("I couldn't make out the words on the sign.", ("hedge",)),
         ("I couldn't help with that request.", ("refuse",)),
+        # am unable / un-able to + a perception verb: a hedge, as "am not able to"
+        ("I am unable to see the image.", ("hedge",)),
+        ("We are un-able to view the attachment.", ("hedge",)),
+        ("I'm unable to help with that.", ("refuse",)),
         ("I am un-able to help with that.", ("refuse",)),
         # won't / will not: a refusal whatever the verb
         ("I won't help with that.", ("refuse",)),
@@ -81,6 +85,9 @@ def test_no_cue_and_not_a_refusal() -> None:
         ("I can't read the sign, but ok.", "I can't read the sign, but ok"),
         ("I can't be sure, but yes.", None),
         ("I cannot see the text, but the sign says EXIT.", None),
+        ("I am unable to read the text clearly, but it appears to say EXIT.", None),
+        ("I'm unable to be certain, but it looks like a golden retriever.", None),
+        ("I'm not able to be certain, but it looks like a golden retriever.", None),
         # "…, but" + a further refusal does not
         ("I can't read the sign, but I won't guess either.", "I won't guess either"),
         # a following sentence of more than 25 characters answers it, unless it asks back

@@ -67,13 +67,14 @@ def cue_kind(m: re.Match[str]) -> str | None:
         neg, rest = groups["neg"], groups["rest"].lstrip()
         if _IDIOM.match(rest):
             return "idiom"  # "I can't wait / help but …": read, and not a refusal
-        if neg.startswith(("can", "could")) or "able" in neg:
+        if neg.startswith(("can", "could")):
             return "hedge" if _HEDGE.match(rest) else "refuse"
         if neg.startswith(("won", "will", "'ll")):
             return "refuse"
-        if neg.endswith(("not", "unable")) and neg[0] in "a'mr":  # am not / 'm not / are not
-            if "unable" in neg or rest.startswith("able"):
-                rest = re.sub(r"^(?:un)?able\s+to\s+", "", rest)
+        # am / 'm / are not …, am unable / un-able …: "(not) able to" + what it cannot do
+        if neg.endswith(("not", "able")) and neg[0] in "a'mr":
+            if "able" in neg or rest.startswith("able"):
+                rest = re.sub(r"^(?:able\s+)?to\s+", "", rest)
                 return "hedge" if _HEDGE.match(rest) else "refuse"
             return "refuse" if _BE_NOT.match(rest) else None
         # don't / do not / never / wouldn't / shouldn't / must not: only with a refusing verb
