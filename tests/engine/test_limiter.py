@@ -153,6 +153,42 @@ def test_transient_exhaustion_reports_cause_and_attempts() -> None:
     assert gen.error_kind == "rate_limit" and "after 3 attempts" in (gen.error or "")
 
 
+def test_attempts_that_failed_differently_keep_the_first_cause() -> None:
+    # a bad answer, then the connection the server had closed: the row names both, so the
+    # cause to fix (the bad answer) is not hidden behind the last attempt's
+    from multitrust.errors import BadResponse, ConnectionFailed
+
+    errors = iter(
+        [
+            BadResponse("response is not JSON: 'sk-secret-9 <html>'"),
+            ConnectionFailed("server closed the connection"),
+            ConnectionFailed("server closed the connection without answering"),
+        ]
+    )
+
+    async def fn() -> Generation:
+        raise next(errors)
+
+    policy = RetryPolicy(max_attempts=3, base_delay_s=0)
+    gen = asyncio.run(call_with_retry(fn, limiter=None, policy=policy, secrets=("sk-secret-9",)))
+    assert gen.error_kind == "connection"
+    assert gen.error == (
+        "connection: server closed the connection without answering (after 3 attempts); "
+        "first attempt: bad_response: response is not JSON: '*** <html>'"
+    ), gen.error
+
+
+def test_attempts_that_failed_alike_name_the_cause_once() -> None:
+    from multitrust.errors import ConnectionFailed
+
+    async def fn() -> Generation:
+        raise ConnectionFailed("refused")
+
+    policy = RetryPolicy(max_attempts=2, base_delay_s=0)
+    gen = asyncio.run(call_with_retry(fn, limiter=None, policy=policy))
+    assert gen.error == "connection: refused (after 2 attempts)"
+
+
 def test_rate_limits_are_retried_beyond_max_attempts_within_the_budget() -> None:
     calls = 0
 

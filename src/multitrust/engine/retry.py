@@ -78,6 +78,7 @@ async def call_with_retry(
     the limiter come from the route, and the route is told how the attempt ended.
     """
     last: ModelCallError | None = None
+    first: ModelCallError | None = None
     started = time.perf_counter()
     attempt = 0  # failures other than rate limits
     tries = 0
@@ -140,6 +141,8 @@ async def call_with_retry(
                     latency=time.perf_counter() - t_attempt,
                 )
         assert last is not None
+        if first is None:
+            first = last
         if not last.transient:
             break
         if isinstance(last, RateLimited):
@@ -161,8 +164,9 @@ async def call_with_retry(
         )
     assert last is not None
     detail = _redact(str(last), secrets)
-    return Generation.failure(
-        f"{last.kind}: {detail} (after {tries} attempt{'s' if tries > 1 else ''})",
-        last.kind,
-        time.perf_counter() - started,
-    )
+    message = f"{last.kind}: {detail} (after {tries} attempt{'s' if tries > 1 else ''})"
+    if first is not None and (first.kind, str(first)) != (last.kind, str(last)):
+        # the attempts failed in different ways (a bad answer, then a connection the server
+        # had closed): the first cause is often the one to fix, so both are kept
+        message += f"; first attempt: {first.kind}: {_redact(str(first), secrets)}"
+    return Generation.failure(message, last.kind, time.perf_counter() - started)
