@@ -49,10 +49,10 @@ case "$cmd" in
     mypy
     lint-imports  # the floors contract (pyproject.toml [tool.importlinter])
     python -m pytest -q "$@"
-    # a tenth of four groups' mutants (today's digit, ~1 min): each must be killed or listed as
+    # a tenth of six groups' mutants (today's digit, ~1 min): each must be killed or listed as
     # equivalent in docs/testing.md (the full run is ./dev.sh mutate)
     python scripts/mutate.py --sample "$(( 10#$(date +%j) % 10 ))" -j 2 --fail-under 100 \
-      choice iou exports formula
+      choice iou exports formula aggregate yesno
     ;;
   test-fast)
     setup
