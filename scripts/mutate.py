@@ -83,6 +83,7 @@ GROUPS: tuple[Group, ...] = (
             "tests/scoring/test_refusal_judge_mut.py",
             "tests/scoring/test_refusal_lists_mut.py",
             "tests/scoring/test_refusal_engine_mut.py",
+            "tests/scoring/test_refusal_quoted_hedge.py",
         ),
     ),
     Group(

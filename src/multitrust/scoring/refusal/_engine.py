@@ -144,7 +144,7 @@ def rules(text: str) -> RuleVerdict:
     events.sort()
     last = None
     for start, end, kind in events:
-        if kind == "hedge" and answered_after(low, sentence_end(bl, end)):
+        if kind == "hedge" and answered_after(low, sentence_end(bl, end), bl):
             continue
         last = (start, end)
     if last is None:

@@ -89,9 +89,12 @@ def cue_kind(m: re.Match[str]) -> str | None:
     return "refuse"
 
 
-def answered_after(low: str, end: int) -> bool:
-    """After a hedge: does the answer go on to answer ("…, but the sign says EXIT")?"""
-    b = _BUT.match(low, end)
+def answered_after(low: str, end: int, blanked: str | None = None) -> bool:
+    """After a hedge: does the answer go on to answer ("…, but the sign says EXIT")?
+    ``blanked`` is ``low`` with its quotations blanked (:func:`blank_quotes`), where ``end``
+    was found: the "but" is looked for there, so a quotation between the hedge and its "but"
+    ('I can't read "the sign" but it says EXIT') does not hide it."""
+    b = _BUT.match(low if blanked is None else blanked, end)
     if b is not None and b.end() > end and not _STILL_REFUSING.match(low, b.end()):
         return len(low) - b.end() > 3
     # or another sentence with content follows that is not a request to clarify
