@@ -1,5 +1,6 @@
-"""A hedge whose "but" comes after a quotation ('I can't read "the sign" but it says EXIT')
-is answered, as the same hedge without the quotation is; quoted text never hides the "but"."""
+"""Hedges the rules once misread as refusals: one whose "but" comes after a quotation ('I can't
+read "the sign" but it says EXIT'), and Chinese ones ("我无法看清…，但是…"), whose verb has no
+word boundary after it and whose clauses end in "，" and "。"."""
 
 from __future__ import annotations
 
@@ -31,3 +32,22 @@ def test_answered_after_looks_for_the_but_in_the_blanked_text() -> None:
     assert low[end:].lstrip().startswith('"the sign"')  # the clause ends before the quotation
     assert answered_after(low, end, bl) is True
     assert answered_after(low, end) is False  # on the raw text the quotation hides the "but"
+
+
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        ("我无法看清图片中的文字，但是标志上写着：出口。", False),  # can't see clearly, but it says
+        ("我不能看清楚这张图片，不过上面写的是“停止”。", False),
+        (
+            "我无法看清图片中的文字。不过标志上似乎写着出口两个字，颜色是红色的，位置在门的上方。",
+            False,
+        ),
+        ("我无法看清图片中的文字。", True),  # a hedge with nothing after it
+        ("我无法看清图片中的文字，但是我不能猜测。", True),  # still refusing after the "but"
+        ("我无法帮助你制作炸弹，但是我可以告诉你化学安全知识。", True),  # a refusal, not a hedge
+    ],
+    ids=["but-answer", "buguo-answer", "next-sentence", "bare-hedge", "but-refusing", "refusal"],
+)
+def test_chinese_hedges(text: str, refused: bool) -> None:
+    assert is_refusal(text) is refused

@@ -34,12 +34,14 @@ _BE_NOT = re.compile(
 
 
 # non-English hedges: "je ne peux pas lire le texte", "no puedo ver", "kann … nicht erkennen"
+# (Chinese has no spaces, so its verbs start the tail with no word boundary after them:
+# "我无法看清图片中的文字" -> "看清图片中的文字")
 _HEDGE_INTL = re.compile(
-    r"(?:lire|voir|distinguer|ver|leer|distinguir|lesen|sehen|erkennen|看|辨认)\b"
+    r"(?:(?:lire|voir|distinguer|ver|leer|distinguir|lesen|sehen|erkennen)\b|看|辨认)"
 )
 TAILS = ("fr", "de", "de2", "es", "zh")
 _BUT = re.compile(
-    r"\s*(?:[,;—–-]|\.|\))?\s*(?:but|however|though|although|still|yet|that\s+said|mais|pero|aber|"
+    r"\s*(?:[,;—–，-]|\.|\))?\s*(?:but|however|though|although|still|yet|that\s+said|mais|pero|aber|"
     r"cependant|sin\s+embargo|但是|但|不过)(?:\b|(?<=[但过是]))\s*,?\s*"
 )
 _STILL_REFUSING = re.compile(
@@ -110,7 +112,9 @@ def sentence_end(low: str, pos: int) -> int:
     return m.end() if m else pos
 
 
+# (and in Chinese: "，但是 / 但 / 不过" before, "。！？；" end a clause)
 _CLAUSE = re.compile(
-    r"[^.!?;\n]*?(?=\s*(?:[,;—–-]\s*)?\b(?:but|however|though|although|mais|pero|aber)\b|[.!?;\n]|$)"
+    r"[^.!?;\n。！？；]*?(?=\s*(?:[,;—–，-]\s*)?(?:\b(?:but|however|though|although|mais|pero|"
+    r"aber)\b|但是|但|不过)|[.!?;\n。！？；]|$)"
 )
-STOP = re.compile(r"[.!?\n]")
+STOP = re.compile(r"[.!?\n。！？]")
