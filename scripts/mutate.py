@@ -9,7 +9,7 @@ workers), reads mutmut's per-mutant exit codes and prints the mutation score per
     killed / (mutants - equivalent)
 
 where "killed" counts mutants a test failed on (a timeout counts as killed: the mutant made a
-test hang), and "equivalent" are the survivors listed in docs/testing.md as equivalent, with the
+test spin, past mutmut's CPU-time limit, or wait, past 60 s per test), and "equivalent" are the survivors listed in docs/testing.md as equivalent, with the
 reason (a mutant that changes no observable behaviour cannot be killed). Survivors and mutants
 no test reached both count against the score.
 
@@ -46,9 +46,24 @@ class Group:
     """Source files, relative to src/ (a folder means every .py file in it)."""
     tests: tuple[str, ...]
     functions: tuple[str, ...] = ()
-    """Only these functions (fnmatch patterns on mutmut's ``x_name``/``xǁClassǁname``); empty:
-    every function of the files."""
+    """Only these functions (fnmatch patterns on mutmut's ``x_name``/``xǁClassǁname``; a
+    pattern ``file.py:pattern`` applies to that file only); empty: every function of the files."""
+    markers: str = "not slow and not hf and not browser"
+    """The tests' ``-m`` selection (``hf`` tests build tiny local checkpoints: a group whose
+    code is only reached by them runs them)."""
 
+
+#: ``_LocalCheckpoint``'s methods in the toxicity-hf group: all but ``_load_sync``.
+_LOCAL_CHECKPOINT = (
+    "__init__",
+    "describe",
+    "_get_lock",
+    "_input_limit",
+    "_logits",
+    "loaded_sync",
+    "_run",
+    "aclose",
+)
 
 GROUPS: tuple[Group, ...] = (
     Group(
@@ -130,6 +145,22 @@ GROUPS: tuple[Group, ...] = (
         ("tests/scoring/test_toxicity.py", "tests/scoring/test_toxicity_requests.py"),
     ),
     Group(
+        "toxicity-hf",
+        ("multitrust/scoring/toxicity_hf.py", "multitrust/scoring/classifiers.py"),
+        (
+            "tests/scoring/test_toxicity_hf.py",
+            "tests/scoring/test_toxicity_hf_head.py",
+            "tests/scoring/test_toxicity_requests.py",
+            "tests/scoring/test_classifiers.py",
+        ),
+        # the shared checkpoint plumbing, less _load_sync (see docs/testing.md)
+        functions=(
+            "toxicity_hf.py:*",
+            *(f"classifiers.py:xǁ_LocalCheckpointǁ{f}" for f in _LOCAL_CHECKPOINT),
+        ),
+        markers="not slow and not browser",
+    ),
+    Group(
         "cache-resume",
         ("multitrust/engine/runner.py", "multitrust/store"),
         (
@@ -186,8 +217,13 @@ def _patterns(
     tail = f"__mutmut_*{sample}" if sample is not None else "__mutmut_*"
     if only:  # --only: mutants of the functions whose mutmut name ends in one of these
         return [f"*{o}{tail}" for o in only]
-    funcs = group.functions or ("*",)
-    return [f"{_module(f)}.{fn}{tail}" for f in files for fn in funcs]
+    out: list[str] = []
+    for f in files:
+        for fn in group.functions or ("*",):
+            where, _, pattern = fn.rpartition(":")
+            if not where or f.endswith("/" + where):
+                out.append(f"{_module(f)}.{pattern}{tail}")
+    return out
 
 
 def _pyproject(group: Group, files: list[str]) -> str:
@@ -201,7 +237,7 @@ def _pyproject(group: Group, files: list[str]) -> str:
         + f"only_mutate = {json.dumps(files)}\n"
         + f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
         + 'pytest_add_cli_args = ["-p", "no:xdist", "-p", "no:cacheprovider", "-m", '
-        + '"not slow and not hf and not browser", "-W", "ignore"]\n'
+        + f'{json.dumps(group.markers)}, "-W", "ignore", "--timeout", "60"]\n'
         + 'also_copy = ["benchmarks", "scripts"]\n'
         + "use_git_change_detection = false\n"
     )
