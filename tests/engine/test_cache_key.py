@@ -160,6 +160,31 @@ def test_a_model_that_reads_the_sample_keys_its_target_and_ideal_answer() -> Non
     assert key(blind, target=True) == key(blind, target=False) == cache_key(blind, msgs, cfg)
 
 
+def test_an_error_never_replaces_a_good_cached_answer_and_a_good_one_replaces_an_error(
+    tmp_path: Path,
+) -> None:
+    # two processes on one store (or a run racing a rerun) can write the same request's
+    # outcome twice: the good answer must win whichever comes last
+    from multitrust.store import Store
+    from multitrust.types import Generation
+
+    good = Generation("hi", input_tokens=3, output_tokens=4, latency_s=0.5)
+    bad = Generation(None, error="HTTP 500: boom", error_kind="server")
+    with Store(tmp_path / "r.db") as st:
+        st.write_batch([("k1", "m", good)], [])
+        st.write_batch([("k1", "m", bad)], [])  # the error comes last
+        assert st.get_generation("k1") == Generation(
+            "hi", input_tokens=3, output_tokens=4, latency_s=0.5, cached=True
+        )
+        st.write_batch([("k2", "m", bad)], [])
+        assert st.get_generation("k2") is None
+        st.write_batch([("k2", "m", Generation("later", output_tokens=1))], [])  # good after error
+        got = st.get_generation("k2")
+        assert got is not None and got.text == "later" and got.output_tokens == 1
+        attempts = st.conn.execute("SELECT attempts FROM generations WHERE key='k2'").fetchone()
+        assert attempts == (2,)  # the second write counted as another attempt
+
+
 def test_the_store_serves_good_answers_and_resumes_only_error_free_rows(tmp_path: Path) -> None:
     from multitrust.store import ResultRow, Store
     from multitrust.types import Generation
