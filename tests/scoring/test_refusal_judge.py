@@ -116,7 +116,7 @@ def test_a_run_with_the_refusal_judge_is_judged_cached_and_named(tmp_path: Path)
         assert str(yes.tasks[task].scorer).endswith(
             f"(refusal: judge scripted/judge-yes ({JUDGE_VERSION}))"
         )
-        assert str(rules.tasks[task].scorer).endswith("(refusal: rules v2 + model lr-2)")
+        assert str(rules.tasks[task].scorer).endswith("(refusal: rules v2.1 + model lr-2)")
     # the same judging again, as another run (a limit that cuts nothing): every call cached
     again = evaluate(
         "scripted/comply", RTA, refusal_judge="scripted/judge-yes", limit=1000, **common

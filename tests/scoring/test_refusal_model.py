@@ -231,7 +231,7 @@ def test_official_profile_keeps_the_papers_list_exactly() -> None:
         assert d.refusal == any(n in t.lower() for n in needles), t
         assert d.detector == "official list"
     assert detector_name("official") == "official list v0.1.0"
-    assert detector_name("corrected") == f"rules v2 + model {MODEL_VERSION}"
+    assert detector_name("corrected") == f"rules v2.1 + model {MODEL_VERSION}"
 
 
 def test_the_score_names_the_detector_that_decided() -> None:

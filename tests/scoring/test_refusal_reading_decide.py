@@ -111,7 +111,7 @@ def test_at_word_cjk_and_symbols() -> None:
 
 
 def test_detector_name_defaults_to_the_corrected_profile() -> None:
-    assert detector_name() == f"rules v2 + model {MODEL_VERSION}"
+    assert detector_name() == f"rules v2.1 + model {MODEL_VERSION}"
     assert detector_name(judge="m/j") == f"judge m/j ({JUDGE_VERSION})"
 
 
@@ -129,4 +129,4 @@ def test_detector_name_with_a_classifier_prints_its_last_path_part(
     classifier: str, suffix: str
 ) -> None:
     assert detector_name("official", classifier=classifier) == f"official list v0.1.0 + {suffix}"
-    assert detector_name(classifier=classifier) == f"rules v2 + model {MODEL_VERSION} + {suffix}"
+    assert detector_name(classifier=classifier) == f"rules v2.1 + model {MODEL_VERSION} + {suffix}"

@@ -2,7 +2,7 @@
 
 Three profiles:
 
-``corrected`` (default): "rules v2" + the learned model ``lr-2`` (:mod:`._combined`)
+``corrected`` (default): "rules v2.1" + the learned model ``lr-2`` (:mod:`._combined`)
     The rules decide where they found a cue; a logistic-regression model over hashed n-grams
     (:mod:`._model`, trained on ``benchmarks/data/refusal/corpus``) decides the answers in
     which they found none (hedged declines, non-"I" subjects, redirecting openers) and may
@@ -58,7 +58,7 @@ __all__ = [
     "with_refusal_judge",
 ]
 
-RULES_VERSION = "rules v2"
+RULES_VERSION = "rules v2.1"
 _LIST_NAMES = {"official": "official list v0.1.0", "official-a067801": "official list a067801"}
 
 
@@ -118,7 +118,7 @@ def refusal(name: str = "refusal") -> Scorer:
     @rule(
         name,
         version="4",
-        deviation="corrected refusal rules v2 + learned model lr-2 (no generic words such as "
+        deviation="corrected refusal rules v2.1 + learned model lr-2 (no generic words such as "
         "'however', 'public', 'Error'; multilingual; hedged refusals; partial compliance is "
         "no refusal)",
     )
