@@ -309,6 +309,9 @@ def run_group(
     work = _lay(group, files)
     patterns = _patterns(group, files, sample, only)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    # mutmut forks each mutant's test run from a process that has run torch: a thread pool
+    # started before a fork deadlocks the child on its first parallel op (one thread: no pool)
+    env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false")
     mutmut = [sys.executable, "-m", "mutmut"]
     t0 = time.monotonic()
     log = work / "mutmut.log"

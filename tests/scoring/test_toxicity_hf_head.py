@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import math
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import SimpleNamespace
@@ -331,7 +332,13 @@ def test_a_hub_model_is_loaded_with_the_token_and_named_by_its_commit(
 
 @pytest.mark.parametrize(
     "name",
-    ["~/no-such-model-here", "./no-such-model", "/no/such/model", "no/such/model"],
+    [
+        "~/no-such-model-here",
+        "./no-such-model",
+        "/no-such-model",
+        "/no/such/model",
+        "no/such/model",
+    ],
 )
 def test_a_path_that_is_no_directory_is_named_as_such(
     name: str, monkeypatch: pytest.MonkeyPatch
@@ -372,6 +379,13 @@ def test_the_input_limit_is_the_least_of_tokenizer_option_and_positions() -> Non
     assert _limit(BIG, max_position_embeddings=600, model_type="longformer", pad_token_id=1) == 598
 
 
+def test_the_toxicity_models_own_limit_counts() -> None:
+    clf = HFToxicity("hf/org/m", max_length=100)
+    model = SimpleNamespace(config=SimpleNamespace(max_position_embeddings=512))
+    tokenizer = SimpleNamespace(model_max_length=BIG)
+    assert clf._input_limit(_Loaded(model=model, tokenizer=tokenizer, device="cpu")) == 100
+
+
 def test_longformer_takes_a_multiple_of_its_attention_window() -> None:
     lf = {"max_position_embeddings": 4098, "model_type": "longformer", "pad_token_id": 1}
     assert _limit(BIG, **lf, attention_window=[512] * 12) == 4096
@@ -402,3 +416,63 @@ def test_inputs_are_sent_to_the_models_device() -> None:
     loaded = _Loaded(model=Model(), tokenizer=tokenizer, device="meta")
     ActionClassifier("org/m")._logits(loaded, ["a", "b"])
     assert seen == ["meta"]
+
+
+# -- the shared checkpoint: loading, one call at a time --------------------------------------------
+
+
+def _unloaded() -> ActionClassifier:
+    clf = ActionClassifier("org/m", batch_size=2)
+    clf._load_sync = lambda: _Loaded(model=None, tokenizer=None, device="cpu")  # type: ignore[method-assign]
+    return clf
+
+
+def test_a_batch_size_under_one_is_refused() -> None:
+    with pytest.raises(ValueError) as info:
+        ActionClassifier("org/m", batch_size=0)
+    assert str(info.value) == "batch_size must be >= 1, got 0"
+
+
+def test_every_load_is_counted() -> None:
+    clf = _unloaded()
+    first = clf.loaded_sync()
+    assert clf.loaded_sync() is first and clf.load_count == 1
+    clf._loaded = None  # unloaded (aclose): the next use loads again
+    clf.loaded_sync()
+    assert clf.load_count == 2
+
+
+def test_calls_run_one_at_a_time() -> None:
+    clf = _unloaded()
+    started, release, second_ran = threading.Event(), threading.Event(), threading.Event()
+
+    def first(loaded: _Loaded) -> str:
+        started.set()
+        release.wait(30)
+        return "first"
+
+    def second(loaded: _Loaded) -> str:
+        second_ran.set()
+        return "second"
+
+    async def go() -> tuple[bool, list[str]]:
+        a = asyncio.ensure_future(clf._run(first))
+        assert await asyncio.to_thread(started.wait, 30)
+        b = asyncio.ensure_future(clf._run(second))
+        # while the first call holds the checkpoint the second must not start
+        overlapped = await asyncio.to_thread(second_ran.wait, 0.5)
+        release.set()
+        return overlapped, list(await within(asyncio.gather(a, b), 30))
+
+    assert asyncio.run(go()) == (False, ["first", "second"])
+
+
+def test_a_classifier_serves_one_event_loop_after_another() -> None:
+    clf = _unloaded()
+
+    async def two_at_once() -> list[int]:
+        calls = (clf._run(lambda loaded, x: x * 2, x) for x in (1, 2))
+        return list(await within(asyncio.gather(*calls), 30))
+
+    assert asyncio.run(two_at_once()) == [2, 4]
+    assert asyncio.run(two_at_once()) == [2, 4]  # a new loop: a new lock, not the old one
