@@ -387,7 +387,11 @@ def test_the_toxicity_models_own_limit_counts() -> None:
 
 
 def test_longformer_takes_a_multiple_of_its_attention_window() -> None:
-    lf = {"max_position_embeddings": 4098, "model_type": "longformer", "pad_token_id": 1}
+    lf: dict[str, Any] = {
+        "max_position_embeddings": 4098,
+        "model_type": "longformer",
+        "pad_token_id": 1,
+    }
     assert _limit(BIG, **lf, attention_window=[512] * 12) == 4096
     assert _limit(BIG, 1100, **lf, attention_window=[512] * 12) == 1024
     assert _limit(BIG, 1100, **lf, attention_window=256) == 1024
