@@ -53,18 +53,6 @@ class Group:
     code is only reached by them runs them)."""
 
 
-#: ``_LocalCheckpoint``'s methods in the toxicity-hf group: all but ``_load_sync``.
-_LOCAL_CHECKPOINT = (
-    "__init__",
-    "describe",
-    "_get_lock",
-    "_input_limit",
-    "_logits",
-    "loaded_sync",
-    "_run",
-    "aclose",
-)
-
 GROUPS: tuple[Group, ...] = (
     Group(
         "formula",
@@ -153,11 +141,8 @@ GROUPS: tuple[Group, ...] = (
             "tests/scoring/test_toxicity_requests.py",
             "tests/scoring/test_classifiers.py",
         ),
-        # the shared checkpoint plumbing, less _load_sync (see docs/testing.md)
-        functions=(
-            "toxicity_hf.py:*",
-            *(f"classifiers.py:xǁ_LocalCheckpointǁ{f}" for f in _LOCAL_CHECKPOINT),
-        ),
+        # with the checkpoint plumbing it shares with the action classifier
+        functions=("toxicity_hf.py:*", "classifiers.py:xǁ_LocalCheckpointǁ*"),
         markers="not slow and not browser",
     ),
     Group(

@@ -480,3 +480,48 @@ def test_a_classifier_serves_one_event_loop_after_another() -> None:
 
     assert asyncio.run(two_at_once()) == [2, 4]
     assert asyncio.run(two_at_once()) == [2, 4]  # a new loop: a new lock, not the old one
+
+
+def test_a_checkpoint_loads_on_its_device_in_its_dtype_with_the_hub_arguments(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from multitrust.models import hf
+
+    calls: list[tuple[Any, ...]] = []
+    model = SimpleNamespace(device="cuda:1")
+
+    class Auto:
+        @staticmethod
+        def from_pretrained(name: str, **kw: Any) -> object:
+            calls.append(("model", name, kw))
+            return "raw model"
+
+    tokenizer = _Auto("the tokenizer")
+    monkeypatch.setitem(sys.modules, "transformers", SimpleNamespace(AutoTokenizer=tokenizer))
+    monkeypatch.setattr(hf, "resolve_device", lambda d: calls.append(("device", d)) or "cuda:1")
+    monkeypatch.setattr(
+        hf, "resolve_dtype", lambda t, d: calls.append(("dtype", t, d)) or "bfloat16"
+    )
+    monkeypatch.setattr(hf, "hub_kwargs", lambda name, o: {"token": "t", "revision": "r"})
+    monkeypatch.setattr(hf, "model_kwargs", lambda d, t, o: {"dtype": t, "device_map": d})
+
+    def place(raw: object, device: str, mkw: dict[str, Any]) -> object:
+        calls.append(("place", raw, device, mkw))
+        return model
+
+    monkeypatch.setattr(hf, "place_model", place)
+    clf = ActionClassifier("org/m", device="cuda:1", dtype="bf16")
+    clf._auto_class = lambda: Auto  # type: ignore[method-assign]
+    loaded = clf.loaded_sync()
+    assert calls == [
+        ("device", "cuda:1"),
+        ("dtype", "bf16", "cuda:1"),
+        (
+            "model",
+            "org/m",
+            {"token": "t", "revision": "r", "dtype": "bfloat16", "device_map": "cuda:1"},
+        ),
+        ("place", "raw model", "cuda:1", {"dtype": "bfloat16", "device_map": "cuda:1"}),
+    ]
+    assert tokenizer.calls == [("org/m", {"token": "t", "revision": "r"})]
+    assert (loaded.model, loaded.tokenizer, loaded.device) == (model, "the tokenizer", "cuda:1")
