@@ -498,10 +498,17 @@ def test_a_checkpoint_loads_on_its_device_in_its_dtype_with_the_hub_arguments(
 
     tokenizer = _Auto("the tokenizer")
     monkeypatch.setitem(sys.modules, "transformers", SimpleNamespace(AutoTokenizer=tokenizer))
-    monkeypatch.setattr(hf, "resolve_device", lambda d: calls.append(("device", d)) or "cuda:1")
-    monkeypatch.setattr(
-        hf, "resolve_dtype", lambda t, d: calls.append(("dtype", t, d)) or "bfloat16"
-    )
+
+    def resolve_device(device: str | None) -> str:
+        calls.append(("device", device))
+        return "cuda:1"
+
+    def resolve_dtype(dtype: str | None, device: str) -> str:
+        calls.append(("dtype", dtype, device))
+        return "bfloat16"
+
+    monkeypatch.setattr(hf, "resolve_device", resolve_device)
+    monkeypatch.setattr(hf, "resolve_dtype", resolve_dtype)
     monkeypatch.setattr(hf, "hub_kwargs", lambda name, o: {"token": "t", "revision": "r"})
     monkeypatch.setattr(hf, "model_kwargs", lambda d, t, o: {"dtype": t, "device_map": d})
 
