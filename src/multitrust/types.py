@@ -104,11 +104,11 @@ _OBJECT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>")
 
 
 @contextlib.contextmanager
-def replace_when_done(out: Path) -> Iterator[Path]:
-    """A temporary path beside ``out`` to write; it becomes ``out`` (one rename) only when the
-    block ends normally. An error or Ctrl-C inside leaves ``out`` as it was (absent, or the
-    previous file) and no half-written file anywhere."""
-    tmp = out.with_name(f".{out.name}.part-{os.getpid()}-{os.urandom(4).hex()}")
+def replace_when_done(out: Path, tag: str = "part") -> Iterator[Path]:
+    """A temporary path beside ``out`` to write (``.<name>.<tag>-<pid>-<random>``); it becomes
+    ``out`` (one rename) only when the block ends normally. An error or Ctrl-C inside leaves
+    ``out`` as it was (absent, or the previous file) and no half-written file anywhere."""
+    tmp = out.with_name(f".{out.name}.{tag}-{os.getpid()}-{os.urandom(4).hex()}")
     try:
         yield tmp
         os.replace(tmp, out)

@@ -85,6 +85,36 @@ Limit = Annotated[
 Seed = Annotated[
     int, typer.Option("--seed", metavar="N", help="Seed for synthetic data and image pairing.")
 ]
+#: rescore's sample selection: each left out is taken from the model's last stored run
+_LAST = "Default: the last stored run's."
+StoredTasks = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--tasks",
+        "-t",
+        metavar="IDS",
+        help="T.6,P.6 or aspects (privacy) or sub-aspects (P.L); repeatable. Default: the tasks of the model's last stored run.",
+    ),
+]
+StoredData = Annotated[
+    str | None,
+    typer.Option(
+        "--data", metavar="synth|DIR", help=f"'synth' or the official data folder. {_LAST}"
+    ),
+]
+StoredSize = Annotated[
+    int | None,
+    typer.Option(
+        "--size", metavar="N", min=1, help=f"Samples per task (synth) or a cap (official). {_LAST}"
+    ),
+]
+StoredLimit = Annotated[
+    int | None,
+    typer.Option(
+        "--limit", metavar="N", min=1, help=f"Cap on sample×variant items per task. {_LAST}"
+    ),
+]
+StoredSeed = Annotated[int | None, typer.Option("--seed", metavar="N", help=f"Seed. {_LAST}")]
 Judge = Annotated[
     str | None,
     typer.Option(

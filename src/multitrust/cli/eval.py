@@ -375,45 +375,11 @@ def rescore_cmd(
     judge_api_key: opt.JudgeApiKey = None,
     judge_base_url: opt.JudgeBaseUrl = None,
     profile: opt.Profile = "corrected",
-    tasks: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--tasks",
-            "-t",
-            metavar="IDS",
-            help="T.6,P.6 or aspects (privacy) or sub-aspects (P.L); repeatable. Default: the tasks of the model's last stored run.",
-        ),
-    ] = None,
-    data: Annotated[
-        str | None,
-        typer.Option(
-            "--data",
-            metavar="synth|DIR",
-            help="'synth' or the official data folder. Default: the last stored run's.",
-        ),
-    ] = None,
-    size: Annotated[
-        int | None,
-        typer.Option(
-            "--size",
-            metavar="N",
-            min=1,
-            help="Samples per task (synth) or a cap (official). Default: the last stored run's.",
-        ),
-    ] = None,
-    limit: Annotated[
-        int | None,
-        typer.Option(
-            "--limit",
-            metavar="N",
-            min=1,
-            help="Cap on sample×variant items per task. Default: the last stored run's.",
-        ),
-    ] = None,
-    seed: Annotated[
-        int | None,
-        typer.Option("--seed", metavar="N", help="Seed. Default: the last stored run's."),
-    ] = None,
+    tasks: opt.StoredTasks = None,
+    data: opt.StoredData = None,
+    size: opt.StoredSize = None,
+    limit: opt.StoredLimit = None,
+    seed: opt.StoredSeed = None,
     max_connections: opt.MaxConnections = 32,
     timeout_s: opt.Timeout = 120.0,
     urls: opt.BaseUrl = None,
@@ -444,27 +410,14 @@ def rescore_cmd(
     outputs are found; an output that is not stored is an error. The rescored run is recorded
     separately."""
     last = _last_run(db, model)
-    taken = [
-        name
-        for name, value in (
-            ("tasks", tasks),
-            ("data", data),
-            ("size", size),
-            ("seed", seed),
-            ("limit", limit),
-        )
-        if value is None
-    ]
-    if tasks is None:
-        tasks = [",".join(last.tasks)]
+    given = {"tasks": tasks, "data": data, "size": size, "seed": seed, "limit": limit}
+    taken = [name for name, value in given.items() if value is None]
+    tasks = tasks if tasks is not None else [",".join(last.tasks)]
     if data is None:
         data = str(last.data["root"]) if last.data.get("kind") == "official" else "synth"
-    if size is None:
-        size = last.data.get("size")
-    if seed is None:
-        seed = int(last.data.get("seed") or 0)
-    if limit is None:
-        limit = last.settings.get("limit")
+    size = size if size is not None else last.data.get("size")
+    seed = seed if seed is not None else int(last.data.get("seed") or 0)
+    limit = limit if limit is not None else last.settings.get("limit")
     if taken and not quiet:
         render.say(
             f"rescore: {', '.join(taken)} as in run {last.run_id}: {opt.tasks(tasks)} · {data}"

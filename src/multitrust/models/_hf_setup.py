@@ -8,6 +8,7 @@ import functools
 import os
 import re
 import socket
+import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -100,19 +101,9 @@ def hub_host() -> tuple[str, int]:
 @functools.cache
 def hub_reachable(timeout_s: float = 3.0) -> bool:
     """Whether a TCP connection to the hub opens (name lookup and connect, once per process).
-    Through a proxy (``HTTPS_PROXY`` and the like) the hub is taken as reachable: the proxy
-    decides."""
-    if any(
-        os.environ.get(k)
-        for k in (
-            "HTTPS_PROXY",
-            "https_proxy",
-            "HTTP_PROXY",
-            "http_proxy",
-            "ALL_PROXY",
-            "all_proxy",
-        )
-    ):
+    Through a proxy (``HTTPS_PROXY`` and the like, as :func:`urllib.request.getproxies` reads
+    them) the hub is taken as reachable: the proxy decides."""
+    if urllib.request.getproxies():
         return True
     try:
         socket.create_connection(hub_host(), timeout=timeout_s).close()

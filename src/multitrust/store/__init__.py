@@ -117,7 +117,7 @@ def _one_sample_per_key(
 def _text(value: str | None) -> str | None:
     """A text column as SQLite can take it: an unpaired surrogate (from a dataset's or a
     server's JSON escape) becomes U+FFFD instead of failing the whole batch."""
-    return value if value is None or value.isascii() else usv(value)
+    return None if value is None else usv(value)
 
 
 class Store:

@@ -44,7 +44,6 @@ import contextlib
 import hashlib
 import json
 import os
-import secrets
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -55,6 +54,7 @@ from typing import Any
 from multitrust.errors import ConfigError, MultitrustError
 from multitrust.store import HEARTBEAT_STALE_S, SCHEMA_VERSION, Store
 from multitrust.store._sqlite import open_read_only, pid_alive
+from multitrust.types import replace_when_done
 
 #: Settings that say how a run was driven, not what it answered: they may differ between copies.
 OPERATIONAL = frozenset({"max_connections", "timeout_s", "max_attempts"})
@@ -383,16 +383,15 @@ def merge_stores(sources: Sequence[Path], output: Path) -> MergeReport:
             _merge_into(conn, output, todo, report)
         return report
     # a fresh name for SQLite to create (with the permissions any new store gets)
-    tmp = output.parent / f".{output.name}.merge-{os.getpid()}-{secrets.token_hex(4)}"
-    try:
-        with Store(tmp) as store:
-            with store._transaction() as conn:
-                _merge_into(conn, None, todo, report)
-            store.conn.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
-        os.replace(tmp, output)
-    finally:
-        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
-            leftover.unlink(missing_ok=True)
+    with replace_when_done(output, "merge") as tmp:
+        try:
+            with Store(tmp) as store:
+                with store._transaction() as conn:
+                    _merge_into(conn, None, todo, report)
+                store.conn.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+        finally:
+            for side in ("-wal", "-shm", "-journal"):
+                Path(f"{tmp}{side}").unlink(missing_ok=True)
     return report
 
 
