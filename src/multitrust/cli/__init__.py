@@ -80,7 +80,9 @@ def _interruptible(fn: F, hint: str = RESUME_HINT) -> F:
             return fn(*args, **kwargs)
         except KeyboardInterrupt:
             how = "stopped (SIGTERM)" if signal.SIGTERM in _stopped_by else "interrupted"
-            _render.err_console.print(f"{how}: {hint}", markup=False, highlight=False)
+            _render.err_console.print(
+                f"{how}: {hint}", markup=False, highlight=False, soft_wrap=True
+            )
             raise typer.Exit(143 if signal.SIGTERM in _stopped_by else 130) from None
 
     return command  # type: ignore[return-value]
